@@ -1,0 +1,40 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UserError } from '../errors.ts';
+import { dataCommand } from './data.ts';
+import { trainCommand } from './train.ts';
+
+/** Exit codes: 0 ok, 1 a run failed (e.g. diverged) or a bug, 2 bad input from the user. */
+async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('arith-lab')
+    .usage('$0 <command> [options]\n\nTrain tiny transformers on generated arithmetic and measure what they learn.')
+    .command(trainCommand)
+    .command(dataCommand)
+    .demandCommand(1, 'name a command: train or data')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((message, error) => {
+      throw error ?? new UserError(message);
+    })
+    .parseAsync();
+}
+
+// `arith-lab data ... | head` closes stdout early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+main(hideBin(process.argv)).catch((error: unknown) => {
+  if (error instanceof UserError) {
+    process.stderr.write(`arith-lab: error: ${error.toString()}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`arith-lab: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+import type { Argv } from 'yargs';
+import { BACKEND_NAMES } from '../backends/select.ts';
+
+/** --config and --set, shared by every command that reads a config. */
+export function withConfigOptions<T>(args: Argv<T>) {
+  return args
+    .option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'YAML config file (see configs/)' })
+    .option('set', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'override a config field, e.g. --set train.steps=200 --set model.pos=rope (repeatable)',
+    });
+}
+
+export function withBackendOption<T>(args: Argv<T>) {
+  return args.option('backend', {
+    type: 'string',
+    choices: BACKEND_NAMES,
+    describe: 'tensor engine (overrides the config): auto picks the fastest available; on a CPU box that is wasm',
+  });
+}

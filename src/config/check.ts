@@ -1,0 +1,55 @@
+import { UserError } from '../errors.ts';
+import { testLengths, testSetSize } from '../data/dataset.ts';
+import { getPositionalEncoding } from '../models/positional/index.ts';
+import { longestSequence, prepareExperiment } from '../experiments/setup.ts';
+import type { Config } from './schema.ts';
+
+/** Number of distinct training problems: operand lengths drawn independently from the range. */
+function trainingSpaceSize(config: Config): bigint {
+  const [lo, hi] = config.task.train_digits;
+  let operands = 0n;
+  for (let n = lo; n <= hi; n++) operands += n === 1 ? 10n : 9n * 10n ** BigInt(n - 1);
+  return operands * operands;
+}
+
+/** Rules that span fields, which the schema alone cannot state. Each failure names the field to fix. */
+export function checkConfig(config: Config, file: string): void {
+  const fail = (field: string, message: string): never => {
+    throw new UserError(message, { file, field });
+  };
+  const { task, model, format, train } = config;
+  if (model.d_model % model.heads !== 0) {
+    fail('model.d_model', `d_model ${model.d_model} must be divisible by model.heads ${model.heads}`);
+  }
+  const experiment = prepareExperiment(config);
+  if (!experiment.format.ops.includes(task.op)) {
+    fail('format.name', `format "${format.name}" cannot express task.op "${task.op}" (it supports ${experiment.format.ops.join(', ')})`);
+  }
+  if (task.sampling === 'balanced' && task.op !== 'add') {
+    fail('task.sampling', 'balanced sampling balances carries and is defined for addition only');
+  }
+  if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);
+  const trainTokens = longestSequence(experiment, task.train_digits[1]);
+  if (trainTokens > model.max_len) {
+    fail('model.max_len', `training examples need up to ${trainTokens} tokens but max_len is ${model.max_len}`);
+  }
+  const pe = getPositionalEncoding(model.pos);
+  const testTokens = longestSequence(experiment, task.test_digits[1]);
+  if (!pe.extrapolates && testTokens > model.max_len) {
+    fail(
+      'task.test_digits',
+      `${task.test_digits[1]}-digit test problems need ${testTokens} tokens, beyond the learned "${model.pos}" ` +
+        `table of model.max_len ${model.max_len}; raise max_len or shorten the test range`,
+    );
+  }
+  if (task.train_size !== null) {
+    let heldOut = 0n;
+    for (const digits of testLengths(experiment.task)) {
+      if (digits >= task.train_digits[0] && digits <= task.train_digits[1]) heldOut += BigInt(testSetSize(experiment.task, digits));
+    }
+    const available = trainingSpaceSize(config) - heldOut;
+    if (BigInt(task.train_size) > available) {
+      fail('task.train_size', `only ${available} distinct problems exist in task.train_digits outside the held-out test sets`);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { BACKEND_NAMES } from '../backends/select.ts';
+import { FORMAT_NAMES } from '../data/formats/index.ts';
+import { POSITIONAL_NAMES } from '../models/positional/index.ts';
+
+/** [min, max] operand digits, inclusive. */
+const digitRange = z
+  .tuple([z.number().int().min(1).max(200), z.number().int().min(1).max(200)])
+  .refine(([lo, hi]) => lo <= hi, { message: 'expected [min, max] with min <= max' });
+
+export const taskSchema = z
+  .object({
+    op: z.enum(['add', 'mul']).describe('add or mul'),
+    train_digits: digitRange.describe('operand digit range during training; each operand draws its length uniformly'),
+    test_digits: digitRange.describe('held-out test lengths: both operands have exactly n digits'),
+    train_size: z
+      .number().int().positive().nullable().default(null)
+      .describe('fixed training set of this many problems, or null for fresh problems every batch'),
+    sampling: z
+      .enum(['uniform', 'balanced'])
+      .default('uniform')
+      .describe("uniform lengths, or Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced"),
+    test_size: z.number().int().positive().default(200).describe('held-out problems per test length'),
+  })
+  .strict();
+
+export const formatSchema = z
+  .object({
+    name: z.enum(FORMAT_NAMES as [string, ...string[]]).describe('data format, see `arith-lab data --help`'),
+    pad_width: z
+      .number().int().positive().nullable().default(null)
+      .describe('operand width of fixed-width formats; default: longest training operand'),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    layers: z.number().int().positive().default(2),
+    heads: z.number().int().positive().default(4),
+    d_model: z.number().int().positive().default(128),
+    d_ff: z.number().int().positive().nullable().default(null).describe('MLP width; default 4 * d_model'),
+    dropout: z.number().min(0).max(0.9).default(0),
+    max_len: z.number().int().positive().default(64).describe('longest sequence in tokens (size of a learned APE table)'),
+    pos: z.enum(POSITIONAL_NAMES).default('nope').describe('positional encoding'),
+    rope_fraction: z.number().gt(0).max(1).default(1).describe('fraction of each head RoPE rotates (Kazemnejad: 0.25)'),
+    rope_base: z.number().positive().default(10000),
+    tie_embeddings: z.boolean().default(true).describe('output projection shares the token embedding (nanoGPT)'),
+  })
+  .strict();
+
+export const trainSchema = z
+  .object({
+    steps: z.number().int().positive(),
+    batch: z.number().int().positive().default(64),
+    lr: z.number().positive().default(1e-3),
+    min_lr: z.number().min(0).default(1e-4),
+    warmup: z.number().int().min(0).default(100),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.99),
+    weight_decay: z.number().min(0).default(0.1),
+    grad_clip: z.number().min(0).default(1).describe('max global gradient norm; 0 disables'),
+    loss_on: z.enum(['answer', 'all']).default('answer').describe('tokens that carry loss: the target only, or every token'),
+    eval_every: z.number().int().positive().default(250),
+    eval_size: z.number().int().positive().default(100).describe('problems per test length at periodic evaluations'),
+    log_every: z.number().int().positive().default(10),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+    seed: z.number().int().min(0).default(0),
+    backend: z.enum(BACKEND_NAMES).default('auto'),
+    task: taskSchema,
+    format: formatSchema,
+    model: modelSchema.prefault({}),
+    train: trainSchema,
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,52 @@
+import type { Example } from './formats/format.ts';
+import { BOS_ID, EOS_ID, PAD_ID, type Tokenizer } from './tokenizer.ts';
+
+/** A batch as flat typed arrays, ready to become tensors; [batch, seqLen] row-major. */
+export interface TokenBatch {
+  batch: number;
+  seqLen: number;
+  /** Tokens fed to the model: `<bos>` prompt target (padding). */
+  inputs: Int32Array;
+  /** The next token at each input position: prompt target `<eos>` (padding). */
+  targets: Int32Array;
+  /** 1 where the target token carries loss. */
+  lossMask: Float32Array;
+  /** 1 where the target token belongs to the answer (target text or its `<eos>`). */
+  answerMask: Float32Array;
+}
+
+/** `<bos>` + prompt + target + `<eos>`; the prompt length (with `<bos>`) says where the answer starts. */
+export function tokenizeExample(example: Example, tokenizer: Tokenizer): { ids: number[]; promptLength: number } {
+  const prompt = [BOS_ID, ...tokenizer.encode(example.prompt)];
+  return { ids: [...prompt, ...tokenizer.encode(example.target), EOS_ID], promptLength: prompt.length };
+}
+
+/**
+ * Right-pads examples to the longest in the batch. Right padding never changes earlier positions under a
+ * causal mask, so the logits of real tokens are independent of how the batch was padded.
+ */
+export function encodeBatch(examples: Example[], tokenizer: Tokenizer, lossOn: 'answer' | 'all'): TokenBatch {
+  const tokenized = examples.map((e) => tokenizeExample(e, tokenizer));
+  const seqLen = Math.max(...tokenized.map((t) => t.ids.length)) - 1;
+  const batch = examples.length;
+  const inputs = new Int32Array(batch * seqLen).fill(PAD_ID);
+  const targets = new Int32Array(batch * seqLen).fill(PAD_ID);
+  const lossMask = new Float32Array(batch * seqLen);
+  const answerMask = new Float32Array(batch * seqLen);
+  tokenized.forEach(({ ids, promptLength }, row) => {
+    for (let t = 0; t < ids.length - 1; t++) {
+      const at = row * seqLen + t;
+      inputs[at] = ids[t];
+      targets[at] = ids[t + 1];
+      const isAnswer = t + 1 >= promptLength;
+      answerMask[at] = isAnswer ? 1 : 0;
+      lossMask[at] = lossOn === 'all' || isAnswer ? 1 : 0;
+    }
+  });
+  return { batch, seqLen, inputs, targets, lossMask, answerMask };
+}
+
+/** Tokens of the longest example (with `<bos>` and `<eos>`), to check sequences fit the model. */
+export function sequenceLength(example: Example, tokenizer: Tokenizer): number {
+  return tokenizeExample(example, tokenizer).ids.length;
+}

@@ -1,0 +1,163 @@
+import { createRandom, type Random } from '../random.ts';
+import { problemKey, type Problem } from './problem.ts';
+import { balancedOneDigitPairs, problemSpaceSize, sampleOperand, sampleProblem, type SamplerSpec } from './sampling.ts';
+
+export interface TaskSpec extends SamplerSpec {
+  testDigits: [number, number];
+  testSize: number;
+  trainSize: number | null;
+}
+
+/**
+ * A test length inside the training range may hold out at most this share of its problem space, so training
+ * keeps most problems of every length (1-digit addition has only 100).
+ */
+const MAX_HELD_OUT_SHARE = 0.1;
+
+export function testLengths(task: TaskSpec): number[] {
+  const [lo, hi] = task.testDigits;
+  return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+}
+
+export function isInTrainingRange(task: TaskSpec, digits: number): boolean {
+  return digits >= task.trainDigits[0] && digits <= task.trainDigits[1];
+}
+
+/** How many held-out problems a test length gets. */
+export function testSetSize(task: TaskSpec, digits: number): number {
+  const space = problemSpaceSize(digits);
+  const cap = isInTrainingRange(task, digits) ? (space * BigInt(Math.round(MAX_HELD_OUT_SHARE * 1000))) / 1000n : space;
+  return Number(BigInt(task.testSize) < cap ? BigInt(task.testSize) : cap);
+}
+
+/**
+ * Held-out problems for each test length (both operands exactly n digits), distinct within a length. Drawn
+ * before any training data, from their own seeded stream: the training stream then rejects every one of them,
+ * which is what makes train and test provably disjoint.
+ */
+export function buildTestSets(task: TaskSpec, seed: number): Map<number, Problem[]> {
+  const sets = new Map<number, Problem[]>();
+  for (const digits of testLengths(task)) {
+    const random = createRandom(seed, `test:${digits}`);
+    const size = testSetSize(task, digits);
+    const seen = new Set<string>();
+    const problems: Problem[] = [];
+    while (problems.length < size) {
+      const problem: Problem = { op: task.op, a: sampleOperand(random, digits), b: sampleOperand(random, digits) };
+      const key = problemKey(problem);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      problems.push(problem);
+    }
+    sets.set(digits, problems);
+  }
+  return sets;
+}
+
+export function heldOutKeys(testSets: Map<number, Problem[]>): Set<string> {
+  return new Set([...testSets.values()].flat().map(problemKey));
+}
+
+export interface TrainStreamState {
+  random: object;
+  /** Fixed-set mode: position in the current shuffled epoch. */
+  cursor: number;
+  epoch: number;
+}
+
+/**
+ * Training problems in order. With `trainSize` null every batch is freshly sampled; otherwise a fixed set of
+ * that many distinct problems is drawn once and visited in shuffled epochs. Either way no held-out problem
+ * is ever produced. The stream's whole state is serialisable, so a resumed run sees the same batches.
+ */
+export class TrainStream {
+  private random: Random;
+  private readonly fixedSet: Problem[] | null;
+  private order: number[] = [];
+  private cursor = 0;
+  private epoch = 0;
+
+  constructor(
+    private readonly task: TaskSpec,
+    private readonly seed: number,
+    private readonly excluded: Set<string>,
+  ) {
+    this.fixedSet = task.trainSize === null ? null : this.drawFixedSet(task.trainSize);
+    this.random = createRandom(seed, 'train-stream');
+    if (this.fixedSet) this.shuffle();
+  }
+
+  /** The fixed training set, or null when sampling fresh problems. */
+  get problems(): readonly Problem[] | null {
+    return this.fixedSet;
+  }
+
+  private drawFixedSet(size: number): Problem[] {
+    const random = createRandom(this.seed, 'train-set');
+    const seen = new Set<string>();
+    const problems: Problem[] = [];
+    const take = (problem: Problem) => {
+      const key = problemKey(problem);
+      if (seen.has(key) || this.excluded.has(key)) return;
+      seen.add(key);
+      problems.push(problem);
+    };
+    for (const pair of balancedOneDigitPairs(this.task)) if (problems.length < size) take(pair);
+    let attempts = 0;
+    while (problems.length < size) {
+      if (++attempts > 100 * size + 10_000) {
+        throw new Error(`cannot draw ${size} distinct training problems from task.train_digits outside the test sets`);
+      }
+      take(sampleProblem(random, this.task));
+    }
+    return problems;
+  }
+
+  private shuffle(): void {
+    const n = this.fixedSet!.length;
+    this.order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.random.int(0, i);
+      [this.order[i], this.order[j]] = [this.order[j], this.order[i]];
+    }
+    this.cursor = 0;
+  }
+
+  private nextProblem(): Problem {
+    if (this.fixedSet) {
+      if (this.cursor >= this.order.length) {
+        this.epoch += 1;
+        this.shuffle();
+      }
+      return this.fixedSet[this.order[this.cursor++]];
+    }
+    for (;;) {
+      const problem = sampleProblem(this.random, this.task);
+      if (!this.excluded.has(problemKey(problem))) return problem;
+    }
+  }
+
+  next(batch: number): Problem[] {
+    return Array.from({ length: batch }, () => this.nextProblem());
+  }
+
+  state(): TrainStreamState {
+    return { random: this.random.state(), cursor: this.cursor, epoch: this.epoch };
+  }
+
+  /** Restores a state taken from a stream built with the same task, seed and held-out set. */
+  restore(state: TrainStreamState): void {
+    this.random = createRandom(this.seed, 'train-stream', state.random);
+    this.epoch = state.epoch;
+    if (this.fixedSet) {
+      // Replay the shuffles to rebuild the current epoch's order from the saved generator state's past.
+      const replay = createRandom(this.seed, 'train-stream');
+      const saved = this.random;
+      this.random = replay;
+      this.shuffle();
+      for (let e = 0; e < state.epoch; e++) this.shuffle();
+      this.random = saved;
+    }
+    this.cursor = state.cursor;
+  }
+}

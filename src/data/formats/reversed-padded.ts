@@ -1,0 +1,38 @@
+import { OP_SYMBOL, answerOf } from '../problem.ts';
+import type { DataFormat } from './format.ts';
+import {
+  DIGITS,
+  checkProblem,
+  firstLine,
+  opSymbols,
+  padDigits,
+  parseReversedDigits,
+  reverseText,
+  vocabularyOf,
+} from './digits.ts';
+
+/**
+ * Qiu'24 multiplication: operands zero-padded to padWidth (5 in the paper), the product zero-padded to
+ * 2·padWidth and then reversed, so every example has the same length and digit positions line up:
+ * 12345*678 → `12345*00678=0199638000\n`. Addition pads the sum to padWidth+1, its widest.
+ */
+export const reversedPadded: DataFormat = {
+  name: 'reversed-padded',
+  description: "Qiu'24 padded operands, reversed padded answer: 12345*00678=0199638000",
+  ops: ['mul', 'add'],
+  encode(problem, options) {
+    checkProblem(reversedPadded, problem);
+    const width = options.padWidth;
+    const answerWidth = problem.op === 'add' ? width + 1 : 2 * width;
+    return {
+      prompt: `${padDigits(problem.a, width)}${OP_SYMBOL[problem.op]}${padDigits(problem.b, width)}=`,
+      target: `${reverseText(padDigits(answerOf(problem), answerWidth))}\n`,
+    };
+  },
+  parse(generated) {
+    return parseReversedDigits(firstLine(generated));
+  },
+  vocabulary() {
+    return vocabularyOf(DIGITS, opSymbols(reversedPadded.ops), '=\n');
+  },
+};

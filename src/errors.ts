@@ -1,0 +1,19 @@
+/**
+ * A mistake in what the user gave us (config, flags, run directory). The CLI prints it as one line and exits 2;
+ * programming errors are left as ordinary Errors so they keep their stack.
+ */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly details: { file?: string; field?: string } = {},
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+
+  /** One line: `file: field: message`. */
+  override toString(): string {
+    const where = [this.details.file, this.details.field].filter(Boolean).join(': ');
+    return where ? `${where}: ${this.message}` : this.message;
+  }
+}

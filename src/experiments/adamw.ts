@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+/**
+ * AdamW (Loshchilov & Hutter): Adam with weight decay applied to the weights directly, not through the
+ * gradient. As in nanoGPT, only parameters of rank >= 2 (matrices and embedding tables) are decayed.
+ */
+export class AdamW {
+  step = 0;
+  readonly firstMoments: Record<string, tf.Variable> = {};
+  readonly secondMoments: Record<string, tf.Variable> = {};
+
+  constructor(
+    private readonly params: Record<string, tf.Variable>,
+    private readonly options: AdamWOptions,
+  ) {
+    for (const [name, param] of Object.entries(params)) {
+      this.firstMoments[name] = tf.tidy(() => tf.variable(tf.zerosLike(param), false));
+      this.secondMoments[name] = tf.tidy(() => tf.variable(tf.zerosLike(param), false));
+    }
+  }
+
+  apply(grads: Record<string, tf.Tensor>, learningRate: number): void {
+    this.step += 1;
+    const { beta1, beta2, epsilon, weightDecay } = this.options;
+    const correction1 = 1 - Math.pow(beta1, this.step);
+    const correction2 = 1 - Math.pow(beta2, this.step);
+    tf.tidy(() => {
+      for (const [name, param] of Object.entries(this.params)) {
+        const grad = grads[name];
+        if (!grad) continue;
+        const m = this.firstMoments[name];
+        const v = this.secondMoments[name];
+        const mNext = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
+        const vNext = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
+        m.assign(mNext);
+        v.assign(vNext);
+        const update = tf.div(tf.div(mNext, correction1), tf.add(tf.sqrt(tf.div(vNext, correction2)), epsilon));
+        const decayed = param.rank >= 2 && weightDecay > 0 ? tf.mul(param, 1 - learningRate * weightDecay) : param;
+        param.assign(tf.sub(decayed, tf.mul(update, learningRate)));
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const v of [...Object.values(this.firstMoments), ...Object.values(this.secondMoments)]) v.dispose();
+  }
+}
+
+/** Scales gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+  if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { grads, norm };
+  const scale = maxNorm / (norm + 1e-6);
+  const clipped: Record<string, tf.Tensor> = {};
+  for (const [name, g] of Object.entries(grads)) {
+    clipped[name] = tf.mul(g, scale);
+    g.dispose();
+  }
+  return { grads: clipped, norm };
+}

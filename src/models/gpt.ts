@@ -1,0 +1,145 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRandom } from '../random.ts';
+import { dropout, embed, gelu, layerNorm, linear, matmul, transposeLast2 } from './ops.ts';
+import { getPositionalEncoding } from './positional/index.ts';
+import type { ModelShape, ParameterSpec, PositionalEncoding, PositionalOptions } from './positional/positional.ts';
+
+export interface GptConfig extends ModelShape, PositionalOptions {
+  vocabSize: number;
+  dFf: number;
+  dropout: number;
+  pos: string;
+  tieEmbeddings: boolean;
+}
+
+/** Called with every named activation during a forward pass (TransformerLens-style names). */
+export type ActivationHook = (name: string, activation: tf.Tensor) => void;
+
+export interface ForwardOptions {
+  training: boolean;
+  /** Seed for this pass's dropout masks; ignored when not training or dropout is 0. */
+  dropoutSeed?: number;
+  hook?: ActivationHook;
+}
+
+const INIT_STD = 0.02;
+
+/** Parameter names and shapes, GPT-2/nanoGPT style. Linear weights are stored [in, out]. */
+export function parameterSpecs(config: GptConfig, pe: PositionalEncoding): ParameterSpec[] {
+  const d = config.dModel;
+  const specs: ParameterSpec[] = [{ name: 'wte.weight', shape: [config.vocabSize, d], init: 'normal' }];
+  specs.push(...pe.parameters(config, config));
+  for (let i = 0; i < config.layers; i++) {
+    const p = `blocks.${i}`;
+    specs.push(
+      { name: `${p}.ln_1.weight`, shape: [d], init: 'ones' },
+      { name: `${p}.ln_1.bias`, shape: [d], init: 'zeros' },
+      { name: `${p}.attn.c_attn.weight`, shape: [d, 3 * d], init: 'normal' },
+      { name: `${p}.attn.c_attn.bias`, shape: [3 * d], init: 'zeros' },
+      { name: `${p}.attn.c_proj.weight`, shape: [d, d], init: 'normal' },
+      { name: `${p}.attn.c_proj.bias`, shape: [d], init: 'zeros' },
+      { name: `${p}.ln_2.weight`, shape: [d], init: 'ones' },
+      { name: `${p}.ln_2.bias`, shape: [d], init: 'zeros' },
+      { name: `${p}.mlp.c_fc.weight`, shape: [d, config.dFf], init: 'normal' },
+      { name: `${p}.mlp.c_fc.bias`, shape: [config.dFf], init: 'zeros' },
+      { name: `${p}.mlp.c_proj.weight`, shape: [config.dFf, d], init: 'normal' },
+      { name: `${p}.mlp.c_proj.bias`, shape: [d], init: 'zeros' },
+    );
+  }
+  specs.push({ name: 'ln_f.weight', shape: [d], init: 'ones' }, { name: 'ln_f.bias', shape: [d], init: 'zeros' });
+  if (!config.tieEmbeddings) specs.push({ name: 'lm_head.weight', shape: [d, config.vocabSize], init: 'normal' });
+  return specs;
+}
+
+/**
+ * Initial values drawn from the run seed in JavaScript, so every backend starts from identical weights.
+ * N(0, 0.02) everywhere, residual projections (`c_proj`) scaled by 1/sqrt(2 * layers) as in GPT-2.
+ */
+function initialValues(spec: ParameterSpec, config: GptConfig, seed: number): Float32Array {
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  if (spec.init === 'ones') values.fill(1);
+  if (spec.init !== 'normal') return values;
+  const std = spec.name.endsWith('c_proj.weight') ? INIT_STD / Math.sqrt(2 * config.layers) : INIT_STD;
+  const random = createRandom(seed, `init:${spec.name}`);
+  for (let i = 0; i < size; i++) values[i] = random.normal() * std;
+  return values;
+}
+
+/** Decoder-only transformer: pre-LayerNorm GPT blocks, GELU MLP, final LayerNorm, output projection. */
+export class Gpt {
+  readonly params: Record<string, tf.Variable>;
+  readonly pe: PositionalEncoding;
+
+  constructor(
+    readonly config: GptConfig,
+    seed: number,
+  ) {
+    if (config.dModel % config.heads !== 0) {
+      throw new Error(`d_model ${config.dModel} is not divisible by heads ${config.heads}`);
+    }
+    this.pe = getPositionalEncoding(config.pos);
+    this.params = {};
+    for (const spec of parameterSpecs(config, this.pe)) {
+      // Unnamed variables: tfjs names are process-global, and two models (or a model and its resumed copy)
+      // must be able to coexist. Parameters are addressed by their key in `params`.
+      this.params[spec.name] = tf.tidy(() => tf.variable(tf.tensor(initialValues(spec, config, seed), spec.shape), true));
+    }
+  }
+
+  get parameterCount(): number {
+    return Object.values(this.params).reduce((n, v) => n + v.size, 0);
+  }
+
+  /** Logits [B, T, vocab] for token ids [B, T] (int32). Causal: position t sees tokens 0..t only. */
+  forward(tokens: tf.Tensor2D, options: ForwardOptions): tf.Tensor3D {
+    const { config, params, pe } = this;
+    const [batch, seqLen] = tokens.shape;
+    const heads = config.heads;
+    const dHead = config.dModel / heads;
+    const hook = options.hook ?? (() => {});
+    const drop = (x: tf.Tensor, salt: number) =>
+      options.training ? dropout(x, config.dropout, (options.dropoutSeed ?? 0) * 1000 + salt) : x;
+    const context = { positions: tf.range(0, seqLen, 1, 'int32') as tf.Tensor1D, seqLen, params, shape: config, options: config };
+
+    let x = embed(tokens, params['wte.weight']);
+    if (pe.embed) x = pe.embed(x, context);
+    x = drop(x, 0);
+    hook('embed', x);
+
+    // Causal mask as an additive bias, built on the device: 0 where key <= query, -1e9 above the diagonal.
+    const lower = tf.linalg.bandPart(tf.ones([seqLen, seqLen]), -1, 0);
+    let attentionBias: tf.Tensor = tf.mul(tf.sub(1, lower), -1e9);
+    if (pe.attentionBias) attentionBias = tf.add(attentionBias, pe.attentionBias(context));
+
+    const splitHeads = (t: tf.Tensor) => t.reshape([batch, seqLen, heads, dHead]).transpose([0, 2, 1, 3]);
+    for (let i = 0; i < config.layers; i++) {
+      const p = `blocks.${i}`;
+      const h = layerNorm(x, params[`${p}.ln_1.weight`], params[`${p}.ln_1.bias`]);
+      const qkv = linear(h, params[`${p}.attn.c_attn.weight`], params[`${p}.attn.c_attn.bias`]);
+      let [q, k, v] = tf.split(qkv, 3, 2).map(splitHeads);
+      if (pe.rotate) [q, k] = pe.rotate(q, k, context);
+      const logits = tf.add(tf.mul(matmul(q, transposeLast2(k)), 1 / Math.sqrt(dHead)), attentionBias);
+      const pattern = tf.softmax(logits);
+      hook(`${p}.attn.pattern`, pattern);
+      const attended = matmul(drop(pattern, 10 * i + 1), v).transpose([0, 2, 1, 3]).reshape([batch, seqLen, config.dModel]);
+      const attnOut = drop(linear(attended, params[`${p}.attn.c_proj.weight`], params[`${p}.attn.c_proj.bias`]), 10 * i + 2);
+      hook(`${p}.attn.out`, attnOut);
+      x = tf.add(x, attnOut);
+      const h2 = layerNorm(x, params[`${p}.ln_2.weight`], params[`${p}.ln_2.bias`]);
+      const hidden = gelu(linear(h2, params[`${p}.mlp.c_fc.weight`], params[`${p}.mlp.c_fc.bias`]));
+      const mlpOut = drop(linear(hidden, params[`${p}.mlp.c_proj.weight`], params[`${p}.mlp.c_proj.bias`]), 10 * i + 3);
+      hook(`${p}.mlp.out`, mlpOut);
+      x = tf.add(x, mlpOut);
+      hook(`${p}.resid_post`, x);
+    }
+    x = layerNorm(x, params['ln_f.weight'], params['ln_f.bias']);
+    hook('ln_f', x);
+    const head = config.tieEmbeddings ? tf.transpose(params['wte.weight']) : params['lm_head.weight'];
+    return linear(x, head) as tf.Tensor3D;
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.params)) v.dispose();
+  }
+}

@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Swaps the last two axes with an explicit permutation (works for rank 2, 3 and 4). */
+export function transposeLast2(x: tf.Tensor): tf.Tensor {
+  const rank = x.rank;
+  const perm = [...Array(rank).keys()];
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return tf.transpose(x, perm);
+}
+
+/**
+ * Matrix product whose gradient transposes explicitly instead of passing transpose flags to matMul.
+ * On wasm a flagged matMul is ~10x slower than transpose-then-matMul, and tfjs's own matMul gradient uses
+ * the flags; this cut a training step 3-5x there (measured, see DEVELOPERS.md).
+ */
+export const matmul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  // The gradient below does not sum over broadcast batch axes, so operands must have equal rank.
+  if (a.rank !== b.rank) throw new Error(`matmul needs operands of equal rank, got ${a.rank} and ${b.rank}`);
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved;
+      return [
+        tf.matMul(dy as tf.Tensor2D, transposeLast2(sb) as tf.Tensor2D),
+        tf.matMul(transposeLast2(sa) as tf.Tensor2D, dy as tf.Tensor2D),
+      ];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** x[..., in] @ w[in, out] (+ bias), flattening leading axes so the product is one 2-D matmul. */
+export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const inner = shape[shape.length - 1] as number;
+  const flat = x.reshape([-1, inner]);
+  let y = matmul(flat, weight);
+  if (bias) y = tf.add(y, bias);
+  return y.reshape([...shape.slice(0, -1), weight.shape[1] as number]);
+}
+
+/**
+ * Token embedding as oneHot(ids) @ W. wasm has no UnsortedSegmentSum kernel, so the gradient of tf.gather
+ * cannot run there; the one-hot product trains on every backend and costs little with a small vocabulary.
+ */
+export function embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor {
+  const vocab = table.shape[0] as number;
+  const width = table.shape[1] as number;
+  const oneHot = tf.oneHot(ids.reshape([-1]) as tf.Tensor1D, vocab);
+  return matmul(oneHot, table).reshape([...ids.shape, width]);
+}
+
+export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon = 1e-5): tf.Tensor {
+  const axis = x.rank - 1;
+  const { mean, variance } = tf.moments(x, axis, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gain), bias);
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/** GELU, tanh approximation (GPT-2's `gelu_new`). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.mul(tf.mul(x, x), x))));
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+/** Inverted dropout with an explicit seed, so a run's loss curve is reproducible. */
+export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  if (rate <= 0) return x;
+  const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate), 'float32');
+  return tf.mul(x, tf.div(keep, 1 - rate));
+}

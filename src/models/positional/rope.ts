@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs';
+import type { PositionalEncoding } from './positional.ts';
+
+/** Number of leading head dimensions RoPE rotates: `fraction` of dHead, rounded down to an even count. */
+export function rotaryDims(dHead: number, fraction: number): number {
+  return 2 * Math.floor((dHead * fraction) / 2);
+}
+
+/**
+ * Rotates q and k by angle p * base^(-2i/r) for i < r/2, pairing dimension i with i + r/2 (the "two halves"
+ * convention of GPT-NeoX), where r = rotaryDims(dHead, fraction). The remaining dimensions pass through;
+ * Kazemnejad'23 rotated 25% of each head. Then q·k depends only on the offset between positions.
+ */
+export function applyRotary(x: tf.Tensor, positions: tf.Tensor1D, rotary: number, base: number): tf.Tensor {
+  const dHead = x.shape[x.rank - 1];
+  if (rotary === 0) return x;
+  const half = rotary / 2;
+  const inverseFrequencies = tf.tensor1d(Array.from({ length: half }, (_, i) => Math.pow(base, (-2 * i) / rotary)));
+  const angles = tf.mul(tf.cast(positions, 'float32').reshape([-1, 1]), inverseFrequencies.reshape([1, half]));
+  const cos = tf.cos(angles);
+  const sin = tf.sin(angles);
+  const lead = x.shape.slice(0, -1);
+  const first = tf.slice(x, [...lead.map(() => 0), 0], [...lead, half]);
+  const second = tf.slice(x, [...lead.map(() => 0), half], [...lead, half]);
+  const rotated = [tf.sub(tf.mul(first, cos), tf.mul(second, sin)), tf.add(tf.mul(second, cos), tf.mul(first, sin))];
+  if (rotary < dHead) rotated.push(tf.slice(x, [...lead.map(() => 0), rotary], [...lead, dHead - rotary]));
+  return tf.concat(rotated, x.rank - 1);
+}
+
+export const rope: PositionalEncoding = {
+  name: 'rope',
+  description: 'rotary embedding of queries and keys (model.rope_fraction of each head, base model.rope_base)',
+  extrapolates: true,
+  parameters: () => [],
+  rotate(queries, keys, { positions, shape, options }) {
+    const rotary = rotaryDims(shape.dModel / shape.heads, options.ropeFraction);
+    return [
+      applyRotary(queries, positions, rotary, options.ropeBase),
+      applyRotary(keys, positions, rotary, options.ropeBase),
+    ];
+  },
+};

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.ts';
+import { encodeBatch } from '../src/data/batches.ts';
+import { carryProfile } from '../src/data/carries.ts';
+import { buildTestSets, heldOutKeys, TrainStream, type TaskSpec } from '../src/data/dataset.ts';
+import { getFormat } from '../src/data/formats/index.ts';
+import { problemKey, parseProblem } from '../src/data/problem.ts';
+import { EOS_ID, PAD_ID, BOS_ID, Tokenizer } from '../src/data/tokenizer.ts';
+import { prepareExperiment } from '../src/experiments/setup.ts';
+
+const task: TaskSpec = {
+  op: 'add',
+  trainDigits: [1, 3],
+  testDigits: [1, 5],
+  testSize: 300,
+  trainSize: null,
+  sampling: 'uniform',
+};
+
+describe('tokenizer', () => {
+  it('matches multi-character symbols longest first and round-trips', () => {
+    const tokenizer = new Tokenizer(['h1', 'h12', 'h', '1', '2', ' ']);
+    const ids = tokenizer.encode('h12 h1 2');
+    expect(ids.map((id) => tokenizer.tokens[id])).toEqual(['h12', ' ', 'h1', ' ', '2']);
+    expect(tokenizer.decode(ids)).toBe('h12 h1 2');
+  });
+
+  it('reserves pad, bos, eos and stops decoding at eos', () => {
+    const tokenizer = new Tokenizer(['0', '1']);
+    expect(tokenizer.tokens.slice(0, 3)).toEqual(['<pad>', '<bos>', '<eos>']);
+    expect(tokenizer.decode([BOS_ID, 3, 4, EOS_ID, 3])).toBe('01');
+  });
+
+  it('names the character it cannot encode', () => {
+    expect(() => new Tokenizer(['0']).encode('0x')).toThrow(/"x" at offset 1/);
+  });
+});
+
+describe('held-out test sets', () => {
+  it('are disjoint from every training problem, fixed set or fresh stream', () => {
+    const testSets = buildTestSets(task, 7);
+    const heldOut = heldOutKeys(testSets);
+    const fresh = new TrainStream(task, 7, heldOut);
+    for (let i = 0; i < 40; i++) for (const p of fresh.next(256)) expect(heldOut.has(problemKey(p))).toBe(false);
+    const fixed = new TrainStream({ ...task, trainSize: 5000 }, 7, heldOut);
+    for (const p of fixed.problems!) expect(heldOut.has(problemKey(p))).toBe(false);
+    expect(new Set(fixed.problems!.map(problemKey)).size).toBe(5000);
+  });
+
+  it('hold out at most a tenth of a short length and the full size beyond the training range', () => {
+    const testSets = buildTestSets(task, 1);
+    expect(testSets.get(1)!.length).toBe(10); // 100 one-digit pairs
+    expect(testSets.get(2)!.length).toBe(300);
+    expect(testSets.get(5)!.length).toBe(300);
+    for (const [digits, problems] of testSets) {
+      for (const p of problems) {
+        expect(p.a.toString().length).toBe(digits);
+        expect(p.b.toString().length).toBe(digits);
+      }
+      expect(new Set(problems.map(problemKey)).size).toBe(problems.length);
+    }
+  });
+
+  it('the training stream never sees held-out problems even when they are most of a length', () => {
+    const tiny: TaskSpec = { ...task, trainDigits: [1, 1], testDigits: [1, 1] };
+    const heldOut = heldOutKeys(buildTestSets(tiny, 3));
+    const seen = new Set(new TrainStream(tiny, 3, heldOut).next(5000).map(problemKey));
+    expect(seen.size).toBe(90); // every one-digit pair except the 10 held out
+  });
+});
+
+describe('seeded reproducibility', () => {
+  it('the same seed gives the same data; another seed different data', () => {
+    const draw = (seed: number) => {
+      const heldOut = heldOutKeys(buildTestSets(task, seed));
+      return new TrainStream(task, seed, heldOut).next(50).map(problemKey);
+    };
+    expect(draw(11)).toEqual(draw(11));
+    expect(draw(11)).not.toEqual(draw(12));
+    expect([...buildTestSets(task, 11).get(4)!].map(problemKey)).toEqual([...buildTestSets(task, 11).get(4)!].map(problemKey));
+  });
+
+  it('a restored stream continues with exactly the same problems', () => {
+    for (const trainSize of [null, 300]) {
+      const spec = { ...task, trainSize };
+      const heldOut = heldOutKeys(buildTestSets(spec, 5));
+      const original = new TrainStream(spec, 5, heldOut);
+      original.next(700); // crosses two epochs of the fixed set
+      const state = JSON.parse(JSON.stringify(original.state()));
+      const expected = original.next(400).map(problemKey);
+      const resumed = new TrainStream(spec, 5, heldOut);
+      resumed.restore(state);
+      expect(resumed.next(400).map(problemKey)).toEqual(expected);
+    }
+  });
+});
+
+describe('balanced sampling (Lee\'23)', () => {
+  it('contains all 100 one-digit pairs and balances carries at the longest length', () => {
+    const spec: TaskSpec = { ...task, testDigits: [3, 3], testSize: 100, trainSize: 3000, sampling: 'balanced' };
+    const stream = new TrainStream(spec, 2, heldOutKeys(buildTestSets(spec, 2)));
+    const problems = stream.problems!;
+    const oneDigit = problems.filter((p) => p.a < 10n && p.b < 10n);
+    expect(oneDigit.length).toBe(100);
+    const twoDigit = problems.filter((p) => p.a >= 10n && p.a < 100n);
+    expect(twoDigit.length).toBeGreaterThan(200); // ~9% of 2,900
+    expect(twoDigit.length).toBeLessThan(340);
+    const threeDigit = problems.filter((p) => p.a >= 100n);
+    const byCarries = [0, 1, 2, 3].map((c) => threeDigit.filter((p) => carryProfile(p.a, p.b).count === c).length);
+    for (const count of byCarries) expect(count / threeDigit.length).toBeGreaterThan(0.2); // uniform would be 0.25
+  });
+
+  it('counts carries and the longest chain', () => {
+    expect(carryProfile(999n, 1n)).toEqual({ count: 3, longestChain: 3 });
+    expect(carryProfile(128n, 367n)).toEqual({ count: 1, longestChain: 1 });
+    expect(carryProfile(191n, 19n)).toEqual({ count: 2, longestChain: 2 });
+    expect(carryProfile(123n, 456n)).toEqual({ count: 0, longestChain: 0 });
+  });
+});
+
+describe('batches', () => {
+  it('put <bos> first, mask the loss to the answer and right-pad', () => {
+    const format = getFormat('reversed');
+    const options = { padWidth: 3, maxDigits: 3 };
+    const tokenizer = new Tokenizer(format.vocabulary(options));
+    const examples = [parseProblem('128+367')!, parseProblem('1+2')!].map((p) => format.encode(p, options));
+    const batch = encodeBatch(examples, tokenizer, 'answer');
+    // <bos> $128+367= 594$\n <eos> is 16 tokens, so 15 input positions.
+    expect(batch.seqLen).toBe(15);
+    const row0 = Array.from(batch.inputs.slice(0, 15)).map((id) => tokenizer.tokens[id]).join('');
+    expect(row0).toBe('<bos>$128+367=594$\n');
+    const targets0 = Array.from(batch.targets.slice(0, 15)).map((id) => tokenizer.tokens[id]).join('');
+    expect(targets0).toBe('$128+367=594$\n<eos>');
+    // The loss starts where the target's first token is predicted (after "=") and ends at <eos>.
+    expect(Array.from(batch.lossMask.slice(0, 15))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    // Row 1 (<bos>$1+2=3$\n<eos>) is padded with <pad> that carries no loss.
+    expect(Array.from(batch.inputs.slice(15 + 9))).toEqual(Array(6).fill(PAD_ID));
+    expect(Array.from(batch.lossMask.slice(15 + 5, 15 + 9))).toEqual([1, 1, 1, 1]);
+    expect(Array.from(batch.lossMask.slice(15 + 9))).toEqual([0, 0, 0, 0, 0, 0]);
+    const all = encodeBatch(examples, tokenizer, 'all');
+    expect(Array.from(all.lossMask.slice(0, 15)).every((m) => m === 1)).toBe(true);
+  });
+
+  it('every shipped config renders its examples within model.max_len', () => {
+    for (const name of ['nope', 'ape', 'sinusoidal', 'rope', 'alibi', 'plain', 'scratchpad-simple', 'scratchpad-detailed']) {
+      const experiment = prepareExperiment(loadConfig(`configs/addition-${name}.yaml`));
+      expect(experiment.tokenizer.size).toBeGreaterThan(12);
+    }
+    expect(prepareExperiment(loadConfig('configs/multiplication-reversed.yaml')).config.task.op).toBe('mul');
+  });
+});
