@@ -31,7 +31,8 @@ function config(pos: string, overrides: Partial<GptConfig> = {}): GptConfig {
 }
 
 function context(seqLen: number, cfg: GptConfig, params: Record<string, tf.Variable> = {}): PositionalContext {
-  return { positions: tf.range(0, seqLen, 1, 'int32') as tf.Tensor1D, seqLen, params, shape: cfg, options: cfg };
+  const positions = tf.range(0, seqLen, 1, 'int32') as tf.Tensor1D;
+  return { positions, keyPositions: positions, seqLen, offset: 0, params, shape: cfg, options: cfg };
 }
 
 /** Runs a forward pass and returns the activation the model reported under `name`, as a plain array. */

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { EOS_ID, PAD_ID } from '../data/tokenizer.ts';
-import type { Gpt } from '../models/gpt.ts';
+import { EOS_ID } from '../data/tokenizer.ts';
+import { disposeKvCache, type Gpt, type KvCache } from '../models/gpt.ts';
 
 /** Largest number of sequences decoded in one forward pass. */
-const DECODE_BATCH = 256;
+const DECODE_BATCH = 512;
 
 /**
  * Greedy decoding. `prompts` are token ids starting with `<bos>`; each generates until `<eos>` or its own
- * `maxNew` tokens. Prompts of equal length are decoded together, so no padding ever shifts a position.
+ * `maxNew` tokens. Prompts of equal length are decoded together, so no padding ever shifts a position; the
+ * prompt runs once and each new token then costs one position thanks to the key/value cache.
  * Returns the generated ids, without the `<eos>`.
  */
 export function greedyDecode(model: Gpt, prompts: number[][], maxNew: number[]): number[][] {
@@ -22,32 +23,42 @@ export function greedyDecode(model: Gpt, prompts: number[][], maxNew: number[]):
   return outputs;
 }
 
+/** Argmax of the last position's logits for a [B, T] block of tokens, extending the cache. */
+function nextTokens(model: Gpt, tokens: number[], batch: number, cache: KvCache): Int32Array {
+  const next = tf.tidy(() => {
+    const seqLen = tokens.length / batch;
+    const logits = model.forward(tf.tensor2d(tokens, [batch, seqLen], 'int32'), { training: false, cache });
+    const vocab = logits.shape[2];
+    const last = tf.slice(logits, [0, seqLen - 1, 0], [batch, 1, vocab]).reshape([batch, vocab]);
+    return tf.argMax(last, 1);
+  });
+  const ids = next.dataSync() as Int32Array;
+  next.dispose();
+  return ids;
+}
+
 function decodeGroup(model: Gpt, prompts: number[][], maxNew: number[], rows: number[], outputs: number[][]): void {
-  const sequences = rows.map((i) => [...prompts[i]]);
+  const batch = rows.length;
   const done = rows.map((i) => maxNew[i] <= 0);
   const limit = Math.max(...rows.map((i) => maxNew[i]));
-  for (let step = 0; step < limit && done.some((d) => !d); step++) {
-    const seqLen = sequences[0].length;
-    const next = tf.tidy(() => {
-      const tokens = tf.tensor2d(sequences.flat(), [sequences.length, seqLen], 'int32');
-      const logits = model.forward(tokens, { training: false });
-      const last = tf.slice(logits, [0, seqLen - 1, 0], [sequences.length, 1, logits.shape[2]]);
-      return tf.argMax(last.reshape([sequences.length, logits.shape[2]]), 1);
-    });
-    const ids = next.dataSync();
-    next.dispose();
-    rows.forEach((row, r) => {
-      if (done[r]) {
-        sequences[r].push(PAD_ID);
-        return;
-      }
-      const id = ids[r];
-      sequences[r].push(id);
-      if (id === EOS_ID) done[r] = true;
-      else {
-        outputs[row].push(id);
-        if (outputs[row].length >= maxNew[row]) done[r] = true;
-      }
-    });
+  if (limit <= 0) return;
+  const cache: KvCache = { length: 0, keys: [], values: [] };
+  try {
+    let ids = nextTokens(model, rows.flatMap((i) => prompts[i]), batch, cache);
+    for (let step = 0; ; step++) {
+      rows.forEach((row, r) => {
+        if (done[r]) return;
+        if (ids[r] === EOS_ID) done[r] = true;
+        else {
+          outputs[row].push(ids[r]);
+          if (outputs[row].length >= maxNew[row]) done[r] = true;
+        }
+      });
+      if (step + 1 >= limit || done.every(Boolean)) break;
+      // Finished rows keep decoding (their tokens are ignored); a causal model is unaffected row by row.
+      ids = nextTokens(model, Array.from(ids), batch, cache);
+    }
+  } finally {
+    disposeKvCache(cache);
   }
 }

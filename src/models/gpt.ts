@@ -15,8 +15,24 @@ export interface GptConfig extends ModelShape, PositionalOptions {
 /** Called with every named activation during a forward pass (TransformerLens-style names). */
 export type ActivationHook = (name: string, activation: tf.Tensor) => void;
 
+/**
+ * Keys and values of tokens already processed, per layer ([B, H, length, dHead]), for incremental decoding.
+ * `forward` appends the new tokens' keys and values, keeps the new tensors and disposes the old ones.
+ */
+export interface KvCache {
+  length: number;
+  keys: tf.Tensor[];
+  values: tf.Tensor[];
+}
+
+export function disposeKvCache(cache: KvCache): void {
+  tf.dispose([...cache.keys, ...cache.values]);
+}
+
 export interface ForwardOptions {
   training: boolean;
+  /** Continue from these cached tokens (generation); positions start at `cache.length`. */
+  cache?: KvCache;
   /** Seed for this pass's dropout masks; ignored when not training or dropout is 0. */
   dropoutSeed?: number;
   hook?: ActivationHook;
@@ -91,7 +107,10 @@ export class Gpt {
     return Object.values(this.params).reduce((n, v) => n + v.size, 0);
   }
 
-  /** Logits [B, T, vocab] for token ids [B, T] (int32). Causal: position t sees tokens 0..t only. */
+  /**
+   * Logits [B, T, vocab] for token ids [B, T] (int32). Causal: position t sees tokens 0..t only. With a cache,
+   * the tokens continue the cached sequence and the cache grows by T.
+   */
   forward(tokens: tf.Tensor2D, options: ForwardOptions): tf.Tensor3D {
     const { config, params, pe } = this;
     const [batch, seqLen] = tokens.shape;
@@ -100,15 +119,27 @@ export class Gpt {
     const hook = options.hook ?? (() => {});
     const drop = (x: tf.Tensor, salt: number) =>
       options.training ? dropout(x, config.dropout, (options.dropoutSeed ?? 0) * 1000 + salt) : x;
-    const context = { positions: tf.range(0, seqLen, 1, 'int32') as tf.Tensor1D, seqLen, params, shape: config, options: config };
+    const cache = options.cache;
+    const offset = cache?.length ?? 0;
+    const keyLength = offset + seqLen;
+    const context = {
+      positions: tf.range(offset, keyLength, 1, 'int32') as tf.Tensor1D,
+      keyPositions: tf.range(0, keyLength, 1, 'int32') as tf.Tensor1D,
+      seqLen,
+      offset,
+      params,
+      shape: config,
+      options: config,
+    };
 
     let x = embed(tokens, params['wte.weight']);
     if (pe.embed) x = pe.embed(x, context);
     x = drop(x, 0);
     hook('embed', x);
 
-    // Causal mask as an additive bias, built on the device: 0 where key <= query, -1e9 above the diagonal.
-    const lower = tf.linalg.bandPart(tf.ones([seqLen, seqLen]), -1, 0);
+    // Causal mask as an additive bias, built on the device: 0 where key <= query (query i sits at offset + i),
+    // -1e9 where the key lies in the future.
+    const lower = tf.linalg.bandPart(tf.ones([seqLen, keyLength]), -1, offset);
     let attentionBias: tf.Tensor = tf.mul(tf.sub(1, lower), -1e9);
     if (pe.attentionBias) attentionBias = tf.add(attentionBias, pe.attentionBias(context));
 
@@ -119,6 +150,11 @@ export class Gpt {
       const qkv = linear(h, params[`${p}.attn.c_attn.weight`], params[`${p}.attn.c_attn.bias`]);
       let [q, k, v] = tf.split(qkv, 3, 2).map(splitHeads);
       if (pe.rotate) [q, k] = pe.rotate(q, k, context);
+      if (cache) {
+        if (cache.keys[i]) [k, v] = [tf.concat([cache.keys[i], k], 2), tf.concat([cache.values[i], v], 2)];
+        tf.dispose([cache.keys[i], cache.values[i]].filter(Boolean));
+        [cache.keys[i], cache.values[i]] = [tf.keep(k), tf.keep(v)];
+      }
       const logits = tf.add(tf.mul(matmul(q, transposeLast2(k)), 1 / Math.sqrt(dHead)), attentionBias);
       const pattern = tf.softmax(logits);
       hook(`${p}.attn.pattern`, pattern);
@@ -133,6 +169,7 @@ export class Gpt {
       x = tf.add(x, mlpOut);
       hook(`${p}.resid_post`, x);
     }
+    if (cache) cache.length = keyLength;
     x = layerNorm(x, params['ln_f.weight'], params['ln_f.bias']);
     hook('ln_f', x);
     const head = config.tieEmbeddings ? tf.transpose(params['wte.weight']) : params['lm_head.weight'];

@@ -19,11 +19,12 @@ export const alibi: PositionalEncoding = {
   description: 'linear attention biases -m_h*(i-j) with Press et al. head slopes',
   extrapolates: true,
   parameters: () => [],
-  attentionBias({ positions, shape }) {
-    const p = tf.cast(positions, 'float32');
-    const distance = tf.sub(p.reshape([-1, 1]), p.reshape([1, -1])); // [T, T], i - j
+  attentionBias({ positions, keyPositions, shape }) {
+    const queries = tf.cast(positions, 'float32').reshape([-1, 1]);
+    const keys = tf.cast(keyPositions, 'float32').reshape([1, -1]);
+    const distance = tf.sub(queries, keys); // [T, offset + T], i - j
     const slopes = tf.tensor1d(alibiSlopes(shape.heads)).reshape([shape.heads, 1, 1]);
     // Future keys (j > i) are masked by the causal mask anyway; clamp so their bias stays finite and small.
-    return tf.mul(tf.neg(slopes), tf.relu(distance)).expandDims(0); // [1, H, T, T]
+    return tf.mul(tf.neg(slopes), tf.relu(distance)).expandDims(0); // [1, H, T, offset + T]
   },
 };

@@ -7,11 +7,12 @@ export const ape: PositionalEncoding = {
   description: 'learned absolute position table added to token embeddings',
   extrapolates: false,
   parameters: (shape) => [{ name: 'wpe.weight', shape: [shape.maxLen, shape.dModel], init: 'normal' }],
-  embed(tokenEmbeddings, { params, seqLen, shape }) {
-    if (seqLen > shape.maxLen) {
-      throw new Error(`sequence of ${seqLen} tokens exceeds the learned position table (model.max_len=${shape.maxLen})`);
+  embed(tokenEmbeddings, { params, seqLen, offset, shape }) {
+    if (offset + seqLen > shape.maxLen) {
+      throw new Error(`sequence of ${offset + seqLen} tokens exceeds the learned position table (model.max_len=${shape.maxLen})`);
     }
-    const table = tf.slice(params['wpe.weight'], [0, 0], [seqLen, shape.dModel]);
+    // A slice, not a gather: its gradient needs no UnsortedSegmentSum, which wasm lacks.
+    const table = tf.slice(params['wpe.weight'], [offset, 0], [seqLen, shape.dModel]);
     return tf.add(tokenEmbeddings, table);
   },
 };

@@ -21,9 +21,14 @@ export interface ParameterSpec {
 }
 
 export interface PositionalContext {
-  /** Position of each token, [T] int32, 0 for `<bos>`. */
+  /** Position of each new token (the queries), [T] int32; `<bos>` is position 0. */
   positions: tf.Tensor1D;
+  /** Position of every key: cached tokens then the new ones, [offset + T] int32. */
+  keyPositions: tf.Tensor1D;
+  /** Number of new tokens. */
   seqLen: number;
+  /** Tokens already in the key/value cache before these (0 without a cache). */
+  offset: number;
   params: Record<string, tf.Variable>;
   shape: ModelShape;
   options: PositionalOptions;
@@ -31,8 +36,8 @@ export interface PositionalContext {
 
 /**
  * A positional encoding is data plus hooks: the model calls whichever hooks exist and never switches on the
- * PE's name. `embed` adds to token embeddings; `rotate` acts on per-head queries and keys ([B, H, T, dHead]);
- * `attentionBias` returns a bias broadcastable to the attention logits [B, H, T, T].
+ * PE's name. `embed` adds to token embeddings; `rotate` acts on per-head queries and keys of the new tokens
+ * ([B, H, T, dHead]); `attentionBias` returns a bias broadcastable to the attention logits [B, H, T, offset + T].
  */
 export interface PositionalEncoding {
   name: string;

@@ -2,13 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { PositionalEncoding } from './positional.ts';
 
 /** PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(p / 10000^(2i/d)) (Vaswani et al.). */
-export function sinusoidalTable(seqLen: number, dModel: number): Float32Array {
+export function sinusoidalTable(seqLen: number, dModel: number, start = 0): Float32Array {
   const table = new Float32Array(seqLen * dModel);
-  for (let p = 0; p < seqLen; p++) {
+  for (let row = 0; row < seqLen; row++) {
+    const p = start + row;
     for (let i = 0; 2 * i < dModel; i++) {
       const angle = p / Math.pow(10000, (2 * i) / dModel);
-      table[p * dModel + 2 * i] = Math.sin(angle);
-      if (2 * i + 1 < dModel) table[p * dModel + 2 * i + 1] = Math.cos(angle);
+      table[row * dModel + 2 * i] = Math.sin(angle);
+      if (2 * i + 1 < dModel) table[row * dModel + 2 * i + 1] = Math.cos(angle);
     }
   }
   return table;
@@ -23,8 +24,8 @@ export const sinusoidal: PositionalEncoding = {
   description: 'fixed sin/cos table added to sqrt(d)-scaled token embeddings',
   extrapolates: true,
   parameters: () => [],
-  embed(tokenEmbeddings, { seqLen, shape }) {
-    const table = tf.tensor2d(sinusoidalTable(seqLen, shape.dModel), [seqLen, shape.dModel]);
+  embed(tokenEmbeddings, { seqLen, offset, shape }) {
+    const table = tf.tensor2d(sinusoidalTable(seqLen, shape.dModel, offset), [seqLen, shape.dModel]);
     return tf.add(tf.mul(tokenEmbeddings, Math.sqrt(shape.dModel)), table);
   },
 };

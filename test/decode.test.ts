@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../src/backends/select.ts';
+import { greedyDecode } from '../src/experiments/decode.ts';
+import { disposeKvCache, Gpt, type KvCache } from '../src/models/gpt.ts';
+import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
+
+const config = (pos: string) => ({
+  layers: 2, heads: 2, dModel: 16, dFf: 32, dropout: 0, maxLen: 32, pos, vocabSize: 12, ropeFraction: 0.5, ropeBase: 10000, tieEmbeddings: false,
+});
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+});
+
+describe('key/value cache', () => {
+  for (const pos of POSITIONAL_NAMES) {
+    it(`${pos}: incremental logits equal the full forward pass`, () => {
+      const model = new Gpt(config(pos), 4);
+      const ids = [[1, 5, 7, 3, 9, 4, 6, 8], [1, 4, 4, 10, 2, 3, 5, 11]];
+      const full = tf.tidy(() => model.forward(tf.tensor2d(ids, [2, 8], 'int32'), { training: false }).arraySync());
+      const cache: KvCache = { length: 0, keys: [], values: [] };
+      const before = tf.memory().numTensors;
+      // A 5-token prefix, then one token at a time.
+      const prefix = tf.tidy(() => model.forward(tf.tensor2d(ids.map((r) => r.slice(0, 5)), [2, 5], 'int32'), { training: false, cache }).arraySync());
+      const steps = [prefix];
+      for (let t = 5; t < 8; t++) {
+        steps.push(tf.tidy(() => model.forward(tf.tensor2d(ids.map((r) => [r[t]]), [2, 1], 'int32'), { training: false, cache }).arraySync()));
+      }
+      expect(cache.length).toBe(8);
+      for (let b = 0; b < 2; b++) {
+        const incremental = [...steps[0][b], ...steps[1][b], ...steps[2][b], ...steps[3][b]];
+        incremental.forEach((row, t) => row.forEach((value, v) => expect(Math.abs(value - full[b][t][v])).toBeLessThan(1e-5)));
+      }
+      disposeKvCache(cache);
+      expect(tf.memory().numTensors).toBe(before);
+      model.dispose();
+    });
+  }
+
+  it('greedy decoding equals argmax of full forward passes, token by token', () => {
+    const model = new Gpt(config('rope'), 9);
+    const prompts = [[1, 5, 6], [1, 7, 3], [1, 3]];
+    const maxNew = [6, 4, 5];
+    const before = tf.memory().numTensors;
+    const generated = greedyDecode(model, prompts, maxNew);
+    expect(tf.memory().numTensors).toBe(before);
+    prompts.forEach((prompt, i) => {
+      const sequence = [...prompt];
+      const expected: number[] = [];
+      for (let step = 0; step < maxNew[i]; step++) {
+        const next = tf.tidy(() => {
+          const logits = model.forward(tf.tensor2d([sequence], [1, sequence.length], 'int32'), { training: false });
+          return tf.argMax(logits.slice([0, sequence.length - 1, 0], [1, 1, 12]).reshape([12])).dataSync()[0];
+        });
+        if (next === 2) break; // <eos>
+        expected.push(next);
+        sequence.push(next);
+      }
+      expect(generated[i]).toEqual(expected);
+    });
+    model.dispose();
+  });
+});
