@@ -17,3 +17,17 @@ export class UserError extends Error {
     return where ? `${where}: ${this.message}` : this.message;
   }
 }
+
+/**
+ * A run that stopped for a reason the user must see but that is not a bug: it diverged, or a signal interrupted
+ * it. The CLI prints the message as one line and exits with `exitCode`.
+ */
+export class RunStoppedError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'RunStoppedError';
+  }
+}

@@ -1,10 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { trainCommand } from '../src/cli/train.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { UserError } from '../src/errors.ts';
+import { expectedParameters, MODEL_FILE, prepareResume, STATE_FILE, writeCheckpoint } from '../src/experiments/checkpoint.ts';
+import { createRunDir, writeResolvedConfig, writeRunInfo, type RunStatus } from '../src/experiments/runDir.ts';
+import type { NamedTensor } from '../src/experiments/safetensors.ts';
+import { prepareExperiment } from '../src/experiments/setup.ts';
 
 const base = YAML.parse(fs.readFileSync('configs/addition-nope.yaml', 'utf8'));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-config-'));
@@ -19,6 +25,7 @@ function errorOf(run: () => unknown): UserError {
   try {
     run();
   } catch (error) {
+    if (!(error instanceof UserError)) throw error;
     expect(error).toBeInstanceOf(UserError);
     return error as UserError;
   }
@@ -62,6 +69,8 @@ describe('loadConfig', () => {
     ['balanced sampling for multiplication', (c) => ((c.task.op = 'mul'), (c.task.sampling = 'balanced')), 'task.sampling', /addition only/],
     ['training set larger than the problem space', (c) => ((c.task.train_digits = [1, 1]), (c.task.train_size = 100)), 'task.train_size', /only 90 distinct problems/],
     ['bad run name', (c) => (c.name = 'my run'), 'name', /letters, digits/],
+    ['checkpoint_every zero', (c) => (c.train.checkpoint_every = 0), 'train.checkpoint_every', /expected number to be >0/],
+    ['keep_checkpoints fractional', (c) => (c.train.keep_checkpoints = 1.5), 'train.keep_checkpoints', /expected int/],
   ];
 
   for (const [label, mutate, field, message] of cases) {
@@ -89,4 +98,175 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig(file, ['train.steps'])).details.field).toBe('--set');
     expect(errorOf(() => loadConfig(file, ['seed.x=1'])).message).toMatch(/"seed" is not a section/);
   });
+});
+
+describe('bad run directories and resume requests', () => {
+  const runs = path.join(dir, 'runs');
+  const tinyFile = writeConfig('tiny-run.yaml', YAML.stringify({ ...base, model: { ...base.model, layers: 1, d_model: 16, heads: 2 }, train: { ...base.train, steps: 20 } }));
+  const tiny = loadConfig(tinyFile);
+
+  /** A run directory as training leaves it, with zero-valued checkpoints (no tensors needed). */
+  function fakeRun(name: string, options: { checkpoints?: number[]; status?: RunStatus } = {}): string {
+    const runDir = path.join(runs, name);
+    fs.mkdirSync(runDir, { recursive: true });
+    writeResolvedConfig(runDir, tiny);
+    writeRunInfo(runDir, { status: options.status ?? 'interrupted', name, backend: 'cpu', started_at: '', updated_at: '', versions: {}, git_commit: null });
+    const shapes = expectedParameters(prepareExperiment(tiny).model);
+    const zeros = (prefix: string) =>
+      Object.fromEntries([...shapes].map(([n, shape]) => [prefix + n, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }])) as Record<string, NamedTensor>;
+    for (const step of options.checkpoints ?? [10]) {
+      const state = { stream: { random: {}, cursor: 0, epoch: 0 }, optimizer_step: step, train_seconds: 0, window: { tokens: 0, seconds: 0 }, last_record: null, backend: 'cpu' };
+      writeCheckpoint(runDir, { step, model: zeros(''), optimizer: { ...zeros('adam.m.'), ...zeros('adam.v.') }, state }, 5);
+    }
+    return runDir;
+  }
+  const checkpointFile = (runDir: string, step: number, file: string) => path.join(runDir, 'checkpoints', `step-${String(step).padStart(6, '0')}`, file);
+  const train = (args: Record<string, unknown>) => trainCommand.handler({ set: [], runs: runs, overwrite: false, ...args } as never);
+
+  /** Every file under a folder with its size and modification time: what "nothing written" compares. */
+  function snapshot(folder: string): string[] {
+    if (!fs.existsSync(folder)) return [];
+    return (fs.readdirSync(folder, { recursive: true }) as string[]).sort().map((name) => {
+      const stat = fs.statSync(path.join(folder, name));
+      return `${name} ${stat.size} ${stat.mtimeMs}`;
+    });
+  }
+
+  // Each case: a setup that returns the call to make, the file and field the error must name, and its message.
+  const cases: [string, () => () => unknown, (runDir: string) => string | undefined, string | undefined, RegExp][] = [
+    ['resume: the directory does not exist', () => () => prepareResume(path.join(runs, 'missing')), () => path.join(runs, 'missing'), undefined, /^run directory not found$/],
+    ['resume: a file, not a directory', () => () => prepareResume(tinyFile), () => tinyFile, undefined, /^not a directory$/],
+    [
+      'resume: a directory that is not a run',
+      () => {
+        fs.mkdirSync(path.join(runs, 'stuff'), { recursive: true });
+        fs.writeFileSync(path.join(runs, 'stuff', 'notes.txt'), 'hello');
+        return () => prepareResume(path.join(runs, 'stuff'));
+      },
+      () => path.join(runs, 'stuff'),
+      undefined,
+      /^not a run directory \(no config.yaml or run.json\)$/,
+    ],
+    [
+      'resume: run.json missing',
+      () => {
+        const runDir = fakeRun('no-run-json');
+        fs.rmSync(path.join(runDir, 'run.json'));
+        return () => prepareResume(runDir);
+      },
+      () => path.join(runs, 'no-run-json'),
+      undefined,
+      /^not a run directory \(no run.json\)$/,
+    ],
+    [
+      "resume: the run's config.yaml edited into an invalid one",
+      () => {
+        const runDir = fakeRun('bad-config');
+        fs.appendFileSync(path.join(runDir, 'config.yaml'), 'extra: 1\n');
+        return () => prepareResume(runDir);
+      },
+      () => path.join(runs, 'bad-config', 'config.yaml'),
+      'extra',
+      /unknown key/,
+    ],
+    [
+      'resume: the only checkpoint truncated',
+      () => {
+        const runDir = fakeRun('truncated');
+        fs.truncateSync(checkpointFile(runDir, 10, MODEL_FILE), 300);
+        return () => prepareResume(runDir);
+      },
+      () => path.join(runs, 'truncated'),
+      undefined,
+      /^no usable checkpoint \(checkpoint step-000010 is unusable: model.safetensors: 300 bytes, state.json recorded \d+ \(truncated\?\)\)$/,
+    ],
+    [
+      "resume: every checkpoint's state.json cut short",
+      () => {
+        const runDir = fakeRun('bad-state', { checkpoints: [10, 20] });
+        for (const step of [10, 20]) fs.truncateSync(checkpointFile(runDir, step, STATE_FILE), 40);
+        return () => prepareResume(runDir);
+      },
+      () => path.join(runs, 'bad-state'),
+      undefined,
+      /^no usable checkpoint \(checkpoint step-000020 is unusable: state.json: unreadable .*; checkpoint step-000010 is unusable: state.json: unreadable/,
+    ],
+    [
+      'resume: checkpoint of a different model than config.yaml',
+      () => {
+        const runDir = fakeRun('other-model');
+        writeResolvedConfig(runDir, { ...tiny, model: { ...tiny.model, d_model: 32 } });
+        return () => prepareResume(runDir);
+      },
+      () => path.join(runs, 'other-model'),
+      undefined,
+      /model.safetensors: tensor wte.weight has shape \[\d+,16\], the run's config needs \[\d+,32\]/,
+    ],
+    [
+      'resume: the run already finished',
+      () => {
+        const runDir = fakeRun('finished', { checkpoints: [10, 20], status: 'finished' });
+        return () => prepareResume(runDir);
+      },
+      () => path.join(runs, 'finished'),
+      undefined,
+      /^the run already finished all 20 steps; nothing to resume$/,
+    ],
+    [
+      '--resume together with --config',
+      () => {
+        const runDir = fakeRun('with-config');
+        return () => train({ resume: runDir, config: tinyFile });
+      },
+      () => undefined,
+      '--resume',
+      /drop --config and --set/,
+    ],
+    ['train with neither --config nor --resume', () => () => train({}), () => undefined, '--config', /name a config with --config FILE, or a run to continue with --resume DIR/],
+    [
+      '--run-dir exists and is not empty, without --overwrite',
+      () => {
+        const runDir = fakeRun('occupied');
+        return () => createRunDir({ root: runs, name: 'x', explicit: runDir });
+      },
+      () => path.join(runs, 'occupied'),
+      '--run-dir',
+      /exists and is not empty \(pass --overwrite to replace it, or --resume to continue it\)/,
+    ],
+    ['--run-dir is a file', () => () => createRunDir({ root: runs, name: 'x', explicit: tinyFile }), () => tinyFile, '--run-dir', /exists and is not a directory/],
+  ];
+
+  for (const [label, setup, file, field, message] of cases) {
+    it(`rejects: ${label}, writing nothing`, async () => {
+      const call = setup();
+      const before = snapshot(runs);
+      let error: unknown;
+      try {
+        await call();
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error).toBeInstanceOf(UserError);
+      const userError = error as UserError;
+      expect(userError.details.file).toBe(file(runs));
+      expect(userError.details.field).toBe(field);
+      expect(userError.message).toMatch(message);
+      expect(snapshot(runs)).toEqual(before);
+    });
+  }
+});
+
+describe('arith-lab train on bad input (the real CLI)', () => {
+  it('exits 2 with one line naming file and field on stderr, and creates no run directory', () => {
+    const config = structuredClone(base);
+    config.model.d_model = 128;
+    config.model.heads = 3;
+    const file = writeConfig('cli-bad.yaml', YAML.stringify(config));
+    const runs = path.join(dir, 'cli-runs');
+    const result = spawnSync(process.execPath, ['bin/arith-lab.js', 'train', '--config', file, '--runs', runs], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`arith-lab: error: ${file}: model.d_model: d_model 128 must be divisible by model.heads 3\n`);
+    expect(fs.existsSync(runs)).toBe(false);
+  }, 60_000);
 });

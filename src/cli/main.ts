@@ -1,10 +1,13 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UserError } from '../errors.ts';
+import { RunStoppedError, UserError } from '../errors.ts';
 import { dataCommand } from './data.ts';
 import { trainCommand } from './train.ts';
 
-/** Exit codes: 0 ok, 1 a run failed (e.g. diverged) or a bug, 2 bad input from the user. */
+/**
+ * Exit codes: 0 ok, 1 a run failed (e.g. diverged) or a bug, 2 bad input from the user, 130 / 143 training
+ * interrupted by SIGINT / SIGTERM (after writing a checkpoint).
+ */
 async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('arith-lab')
@@ -34,6 +37,10 @@ main(hideBin(process.argv)).catch((error: unknown) => {
   if (error instanceof UserError) {
     process.stderr.write(`arith-lab: error: ${error.toString()}\n`);
     process.exit(2);
+  }
+  if (error instanceof RunStoppedError) {
+    process.stderr.write(`arith-lab: ${error.message}\n`);
+    process.exit(error.exitCode);
   }
   process.stderr.write(`arith-lab: ${(error as Error)?.stack ?? String(error)}\n`);
   process.exit(1);

@@ -2,9 +2,9 @@ import type { Argv } from 'yargs';
 import { BACKEND_NAMES } from '../backends/select.ts';
 
 /** --config and --set, shared by every command that reads a config. */
-export function withConfigOptions<T>(args: Argv<T>) {
+export function withConfigOptions<T>(args: Argv<T>, { required = true } = {}) {
   return args
-    .option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'YAML config file (see configs/)' })
+    .option('config', { alias: 'c', type: 'string', demandOption: required, describe: 'YAML config file (see configs/)' })
     .option('set', {
       type: 'string',
       array: true,

@@ -23,6 +23,8 @@ export class ProgressBar {
   private readonly started = performance.now();
   private lastDraw = 0;
   private lastDecile = -1;
+  /** The step before the first one drawn: a resumed run's rate counts only the steps of this session. */
+  private firstStep: number | null = null;
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
@@ -33,7 +35,8 @@ export class ProgressBar {
     const fraction = state.total > 0 ? state.step / state.total : 0;
     const filled = Math.round(fraction * this.width);
     const elapsed = (performance.now() - this.started) / 1000;
-    const eta = state.step > 0 ? (elapsed / state.step) * (state.total - state.step) : Infinity;
+    const done = state.step - (this.firstStep ?? 0);
+    const eta = done > 0 ? (elapsed / done) * (state.total - state.step) : Infinity;
     const accuracy = state.accuracy === null ? '  -  ' : `${(100 * state.accuracy).toFixed(1)}%`;
     return (
       `step ${String(state.step).padStart(String(state.total).length)}/${state.total} ` +
@@ -44,6 +47,7 @@ export class ProgressBar {
   }
 
   update(state: ProgressState): void {
+    this.firstStep ??= state.step - 1;
     const now = performance.now();
     if (this.stream.isTTY) {
       if (now - this.lastDraw < 100 && state.step < state.total) return;

@@ -1,12 +1,17 @@
 import type { CommandModule } from 'yargs';
+import type { BackendName } from '../backends/select.ts';
 import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { UserError } from '../errors.ts';
+import { prepareResume, type Checkpoint } from '../experiments/checkpoint.ts';
 import { createRunDir } from '../experiments/runDir.ts';
 import { train } from '../experiments/train.ts';
 import { ProgressBar, formatDuration } from './progress.ts';
 import { withBackendOption, withConfigOptions } from './options.ts';
 
 interface TrainArgs {
-  config: string;
+  config?: string;
+  resume?: string;
   set: string[];
   backend?: string;
   'run-dir'?: string;
@@ -16,23 +21,65 @@ interface TrainArgs {
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'train a model from a YAML config and write a run directory',
+  describe: 'train a model from a YAML config and write a run directory, or continue one with --resume',
   builder: (args) =>
-    withBackendOption(withConfigOptions(args))
+    withBackendOption(withConfigOptions(args, { required: false }))
+      .option('resume', {
+        type: 'string',
+        describe: "continue a run directory from its newest checkpoint, with the run's own config.yaml (no --config)",
+      })
       .option('run-dir', { type: 'string', describe: 'write the run here (must be new or empty) instead of runs/<name>-<time>' })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds new run directories' })
       .option('overwrite', { type: 'boolean', default: false, describe: 'allow --run-dir to replace an existing run' })
       .example('$0 train --config configs/addition-nope.yaml', 'train reversed addition without positional encoding')
-      .example('$0 train -c configs/addition-rope.yaml --set train.steps=500 --backend cpu', 'override fields') as never,
+      .example('$0 train -c configs/addition-rope.yaml --set train.steps=500 --backend cpu', 'override fields')
+      .example('$0 train --resume runs/addition-rope-20261126-101500', 'continue an interrupted run exactly') as never,
   handler: async (args) => {
-    const overrides = args.backend ? [...args.set, `backend=${args.backend}`] : args.set;
-    const config = loadConfig(args.config, overrides); // validate everything before anything is written
-    const runDir = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
     const bar = new ProgressBar();
     const log = (line: string) => bar.log(line);
+    // Everything is validated before anything is written.
+    let config: Config;
+    let runDir: string;
+    let resumeFrom: Checkpoint | null | undefined;
+    if (args.resume !== undefined) {
+      if (args.config !== undefined || args.set.length > 0) {
+        throw new UserError("continues the run with the run's own config.yaml; drop --config and --set", { field: '--resume' });
+      }
+      if (args['run-dir'] !== undefined || args.overwrite) {
+        throw new UserError('names the run directory itself; drop --run-dir and --overwrite', { field: '--resume' });
+      }
+      const resume = prepareResume(args.resume, log);
+      const trainedOn = resume.info.backend;
+      if (args.backend && args.backend !== trainedOn) {
+        log(`warning: the run trained on ${trainedOn}; on ${args.backend} its numbers will not match an uninterrupted run exactly`);
+      }
+      config = { ...resume.config, backend: (args.backend ?? trainedOn ?? resume.config.backend) as BackendName };
+      runDir = args.resume;
+      resumeFrom = resume.checkpoint;
+    } else {
+      if (args.config === undefined) {
+        throw new UserError('name a config with --config FILE, or a run to continue with --resume DIR', { field: '--config' });
+      }
+      const overrides = args.backend ? [...args.set, `backend=${args.backend}`] : args.set;
+      config = loadConfig(args.config, overrides);
+      runDir = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
+    }
     log(`run: ${runDir}`);
+
+    // First Ctrl-C (or SIGTERM): finish the step, write a checkpoint, exit 130 (143). A second one quits at once;
+    // checkpoints are renamed into place whole, so that never leaves a broken one.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
+      log(`${signal}: finishing the current step and writing a checkpoint (again to quit at once)`);
+      stop.abort(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     let accuracy: number | null = null;
     const result = await train(config, runDir, {
+      resumeFrom,
+      signal: stop.signal,
       log,
       onEval: (record) => {
         accuracy = record.accuracy_in_range ?? null;
@@ -40,8 +87,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         log(`step ${record.step}: loss ${record.loss.toFixed(4)}, accuracy by digits ${cells.join(' ')}`);
       },
       onStep: (step, loss, tokensPerSecond) => bar.update({ step, total: config.train.steps, loss, accuracy, tokensPerSecond }),
+    }).finally(() => {
+      bar.finish();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     });
-    bar.finish();
     const { final } = result;
     const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
     console.log(`\nheld-out exact match after ${final.step} steps (${formatDuration(result.trainSeconds)} of training):`);

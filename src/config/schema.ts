@@ -63,6 +63,10 @@ export const trainSchema = z
     eval_every: z.number().int().positive().default(250),
     eval_size: z.number().int().positive().default(100).describe('problems per test length at periodic evaluations'),
     log_every: z.number().int().positive().default(10),
+    checkpoint_every: z
+      .number().int().positive().default(500)
+      .describe('write a checkpoint every this many steps (and always at the end and on Ctrl-C)'),
+    keep_checkpoints: z.number().int().positive().default(3).describe('how many of the newest checkpoints to keep'),
   })
   .strict();
 

@@ -20,8 +20,15 @@ export interface RunInfo {
   git_commit: string | null;
   parameters?: number;
   step?: number;
+  /** Seconds spent in optimizer steps (evaluation and checkpoints excluded), over all sessions. */
   train_seconds?: number;
+  finished_at?: string;
+  /** Why the run failed or stopped. */
   message?: string;
+  /** The newest checkpoint, relative to the run directory. */
+  checkpoint?: { step: number; dir: string };
+  /** One entry per `train --resume`: when, from which step, on which backend and lab commit. */
+  resumes?: { at: string; step: number; backend: string; git_commit: string | null }[];
   result?: { accuracy: Record<string, number>; accuracy_in_range: number | null; accuracy_beyond: number | null };
 }
 

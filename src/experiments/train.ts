@@ -6,11 +6,21 @@ import { encodeBatch, type TokenBatch } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import { Gpt } from '../models/gpt.ts';
 import { maskedCrossEntropy } from '../models/loss.ts';
+import { RunStoppedError } from '../errors.ts';
 import { AdamW, clipByGlobalNorm } from './adamw.ts';
+import {
+  cleanCheckpoints,
+  modelTensors,
+  optimizerTensors,
+  restoreModel,
+  restoreOptimizer,
+  writeCheckpoint,
+  type Checkpoint,
+} from './checkpoint.ts';
 import { accuracyByLength, summarizeAccuracy } from './evaluate.ts';
-import { MetricsLog, type MetricsRecord } from './metrics.ts';
+import { MetricsLog, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { gitCommit, versions } from './provenance.ts';
-import { METRICS_FILE, writeResolvedConfig, writeRunInfo, type RunInfo } from './runDir.ts';
+import { METRICS_FILE, readRunInfo, writeResolvedConfig, writeRunInfo, type RunInfo } from './runDir.ts';
 import { learningRate } from './schedule.ts';
 import { prepareExperiment, type Experiment } from './setup.ts';
 
@@ -20,6 +30,19 @@ export interface TrainCallbacks {
   onStep?: (step: number, loss: number, tokensPerSecond: number) => void;
   /** After every evaluation. */
   onEval?: (record: MetricsRecord) => void;
+}
+
+export interface TrainOptions extends TrainCallbacks {
+  /**
+   * Continue the run already in `runDir` instead of starting one: from this checkpoint (see `prepareResume`),
+   * or from step 0 when null (the run stopped before its first checkpoint). Undefined: a new run.
+   */
+  resumeFrom?: Checkpoint | null;
+  /**
+   * Once aborted, training stops after the current step, writes a checkpoint, marks the run "interrupted" and
+   * throws InterruptedError. Give the signal's name as the abort reason ('SIGINT', 'SIGTERM') for the exit code.
+   */
+  signal?: AbortSignal;
 }
 
 export interface TrainResult {
@@ -59,13 +82,50 @@ export function trainStep(model: Gpt, optimizer: AdamW, batch: TokenBatch, lr: n
   return { loss, gradNorm: clipped.norm };
 }
 
+/** The loss or the gradient became NaN or infinite; the run is marked failed and its checkpoints kept. */
+export class DivergenceError extends RunStoppedError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'DivergenceError';
+  }
+}
+
+/** Training stopped on request (Ctrl-C, SIGTERM) after writing a checkpoint; exit 130 for SIGINT, 143 for SIGTERM. */
+export class InterruptedError extends RunStoppedError {
+  constructor(
+    message: string,
+    readonly step: number,
+    exitCode: number,
+  ) {
+    super(message, exitCode);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** Lets signal handlers run between steps; the step itself is synchronous. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function allFinite(tensors: ReturnType<typeof modelTensors>): boolean {
+  for (const { data } of Object.values(tensors)) {
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
+  }
+  return true;
+}
+
 /**
- * Trains a model as the config says, writing config.yaml, metrics.jsonl and run.json into `runDir`
- * (which the caller created). Evaluates every `train.eval_every` steps on `eval_size` problems per test length
- * and at the end on the full held-out sets.
+ * Trains a model as the config says, writing config.yaml, metrics.jsonl, run.json and checkpoints into
+ * `runDir` (which the caller created, or which holds the run to resume). Evaluates every `train.eval_every`
+ * steps on `eval_size` problems per test length and at the end on the full held-out sets; checkpoints every
+ * `train.checkpoint_every` steps and at the end.
+ *
+ * A resumed run continues exactly: weights, AdamW moments and step, the training stream's position and the
+ * metrics counters come from the checkpoint, dropout masks are seeded by step, and metrics.jsonl lines past the
+ * checkpoint are dropped and recomputed. Only the wall-clock fields (`tokens_per_s`, `elapsed_s`) differ.
  */
-export async function train(config: Config, runDir: string, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
-  const log = callbacks.log ?? (() => {});
+export async function train(config: Config, runDir: string, options: TrainOptions = {}): Promise<TrainResult> {
+  const log = options.log ?? (() => {});
+  const resuming = options.resumeFrom !== undefined;
+  const checkpoint = options.resumeFrom ?? null;
   const backend = await selectBackend(config.backend, log);
   const experiment = prepareExperiment(config);
   const testSets = buildTestSets(experiment.task, config.seed);
@@ -75,35 +135,94 @@ export async function train(config: Config, runDir: string, callbacks: TrainCall
   const optimizer = new AdamW(model.params, { beta1: t.beta1, beta2: t.beta2, epsilon: 1e-8, weightDecay: t.weight_decay });
   log(`model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${config.model.pos}, vocabulary ${experiment.tokenizer.size}`);
 
-  writeResolvedConfig(runDir, config);
-  const metrics = new MetricsLog(path.join(runDir, METRICS_FILE));
-  const info: RunInfo = {
-    status: 'running',
-    name: config.name ?? 'run',
-    backend,
-    started_at: new Date().toISOString(),
-    updated_at: '',
-    versions: versions(),
-    git_commit: gitCommit(),
-    parameters: model.parameterCount,
-    step: 0,
-  };
+  const startStep = checkpoint?.step ?? 0;
+  let trainSeconds = checkpoint?.state.train_seconds ?? 0;
+  let windowTokens = checkpoint?.state.window.tokens ?? 0;
+  let windowSeconds = checkpoint?.state.window.seconds ?? 0;
+  let last: MetricsRecord | null = checkpoint?.state.last_record ?? null;
+  if (checkpoint) {
+    restoreModel(model, checkpoint.model);
+    restoreOptimizer(optimizer, checkpoint.optimizer, checkpoint.state.optimizer_step);
+    stream.restore(checkpoint.state.stream);
+  }
+
+  const metricsFile = path.join(runDir, METRICS_FILE);
+  let info: RunInfo;
+  const now = new Date().toISOString();
+  if (resuming) {
+    // Lines past the checkpoint (written before a crash) are recomputed; so are checkpoints past it (unusable).
+    truncateMetrics(metricsFile, startStep);
+    cleanCheckpoints(runDir, startStep);
+    const previous = readRunInfo(runDir);
+    info = {
+      ...previous,
+      status: 'running',
+      backend,
+      step: startStep,
+      message: undefined,
+      finished_at: undefined,
+      result: undefined,
+      checkpoint: checkpoint ? { step: startStep, dir: path.relative(runDir, checkpoint.dir) } : undefined,
+      resumes: [...(previous.resumes ?? []), { at: now, step: startStep, backend, git_commit: gitCommit() }],
+    };
+    log(checkpoint ? `resuming at step ${startStep} from ${path.relative(runDir, checkpoint.dir)}` : 'no checkpoint yet: starting over from step 0');
+  } else {
+    writeResolvedConfig(runDir, config);
+    info = {
+      status: 'running',
+      name: config.name ?? 'run',
+      backend,
+      started_at: now,
+      updated_at: '',
+      versions: versions(),
+      git_commit: gitCommit(),
+      parameters: model.parameterCount,
+      step: 0,
+    };
+  }
   writeRunInfo(runDir, info);
+  const metrics = new MetricsLog(metricsFile);
 
   const schedule = { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps };
-  let trainSeconds = 0;
-  let windowTokens = 0;
-  let windowSeconds = 0;
-  let last: MetricsRecord | null = null;
   const evaluate = (record: MetricsRecord, limit: number) => {
     const accuracy = accuracyByLength(model, experiment, testSets, limit);
     const summary = summarizeAccuracy(accuracy, experiment.task.trainDigits);
     Object.assign(record, { accuracy, accuracy_in_range: summary.inRange, accuracy_beyond: summary.beyond });
-    callbacks.onEval?.(record);
+    options.onEval?.(record);
   };
+  const saveCheckpoint = (step: number) => {
+    const weights = modelTensors(model);
+    // Weights can overflow while the loss still looks finite; such a state is never saved as "good".
+    if (!allFinite(weights)) throw new DivergenceError(`run diverged: weights became NaN or infinite at step ${step}; ${describeCheckpoint()}`);
+    const dir = writeCheckpoint(
+      runDir,
+      {
+        step,
+        model: weights,
+        optimizer: optimizerTensors(optimizer),
+        state: {
+          stream: stream.state(),
+          optimizer_step: optimizer.step,
+          train_seconds: trainSeconds,
+          window: { tokens: windowTokens, seconds: windowSeconds },
+          last_record: last,
+          backend,
+        },
+        metadata: {
+          model: JSON.stringify(experiment.model),
+          vocabulary: JSON.stringify(experiment.tokenizer.tokens),
+          config: JSON.stringify(config),
+        },
+      },
+      t.keep_checkpoints,
+    );
+    info.checkpoint = { step, dir: path.relative(runDir, dir) };
+  };
+  const describeCheckpoint = () =>
+    info.checkpoint ? `last good checkpoint: step ${info.checkpoint.step} (${path.join(runDir, info.checkpoint.dir)})` : 'no checkpoint was written';
 
   try {
-    for (let step = 1; step <= t.steps; step++) {
+    for (let step = startStep + 1; step <= t.steps; step++) {
       const lr = learningRate(step, schedule);
       const started = performance.now();
       const problems = stream.next(t.batch);
@@ -118,10 +237,11 @@ export async function train(config: Config, runDir: string, callbacks: TrainCall
       windowSeconds += seconds;
       windowTokens += batch.batch * batch.seqLen;
       const tokensPerSecond = windowTokens / Math.max(windowSeconds, 1e-9);
-      if (!Number.isFinite(loss)) {
-        throw new DivergenceError(`loss became ${loss} at step ${step}`);
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        const what = Number.isFinite(loss) ? `gradient norm became ${gradNorm}` : `loss became ${loss}`;
+        throw new DivergenceError(`run diverged: ${what} at step ${step}; ${describeCheckpoint()}`);
       }
-      callbacks.onStep?.(step, loss, tokensPerSecond);
+      options.onStep?.(step, loss, tokensPerSecond);
       const isEval = step % t.eval_every === 0 || step === t.steps;
       if (step % t.log_every === 0 || isEval) {
         const record: MetricsRecord = {
@@ -138,16 +258,38 @@ export async function train(config: Config, runDir: string, callbacks: TrainCall
         windowTokens = 0;
         windowSeconds = 0;
       }
+      await yieldToEventLoop();
+      const interrupted = options.signal?.aborted === true && step < t.steps;
+      if (step % t.checkpoint_every === 0 || step === t.steps || interrupted) {
+        saveCheckpoint(step);
+        writeRunInfo(runDir, { ...info, step, train_seconds: Number(trainSeconds.toFixed(1)) });
+      }
+      if (interrupted) {
+        const reason = String(options.signal!.reason);
+        info = { ...info, status: 'interrupted', step, train_seconds: Number(trainSeconds.toFixed(1)), message: `interrupted by ${reason} after step ${step}` };
+        writeRunInfo(runDir, info);
+        throw new InterruptedError(
+          `interrupted after step ${step}; checkpoint written, continue with: arith-lab train --resume ${runDir}`,
+          step,
+          reason === 'SIGTERM' ? 143 : 130,
+        );
+      }
     }
   } catch (error) {
-    writeRunInfo(runDir, { ...info, status: 'failed', step: last?.step ?? 0, train_seconds: trainSeconds, message: String((error as Error).message) });
+    if (!(error instanceof InterruptedError)) {
+      writeRunInfo(runDir, { ...info, status: 'failed', step: last?.step ?? startStep, train_seconds: Number(trainSeconds.toFixed(1)), message: String((error as Error).message) });
+    }
+    optimizer.dispose();
+    model.dispose();
     throw error;
   }
+  optimizer.dispose();
   const final = last!;
   writeRunInfo(runDir, {
     ...info,
     status: 'finished',
     step: t.steps,
+    finished_at: new Date().toISOString(),
     train_seconds: Number(trainSeconds.toFixed(1)),
     result: {
       accuracy: final.accuracy!,
@@ -156,8 +298,4 @@ export async function train(config: Config, runDir: string, callbacks: TrainCall
     },
   });
   return { runDir, model, experiment, final, trainSeconds };
-}
-
-export class DivergenceError extends Error {
-  override name = 'DivergenceError';
 }

@@ -1,0 +1,363 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendName } from '../backends/select.ts';
+import { parseConfig, readConfigFile } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import type { TrainStreamState } from '../data/dataset.ts';
+import { UserError } from '../errors.ts';
+import { Gpt, parameterSpecs, type GptConfig } from '../models/gpt.ts';
+import { getPositionalEncoding } from '../models/positional/index.ts';
+import type { AdamW } from './adamw.ts';
+import type { MetricsRecord } from './metrics.ts';
+import { CONFIG_FILE, readRunInfo, RUN_FILE, type RunInfo } from './runDir.ts';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
+import { prepareExperiment, type Experiment } from './setup.ts';
+
+/**
+ * A checkpoint is a folder `checkpoints/step-000500/` in the run directory:
+ *   model.safetensors      the parameters, by their names in `Gpt.params`
+ *   optimizer.safetensors  AdamW moments `adam.m.<name>` and `adam.v.<name>`
+ *   state.json             everything else a resumed run needs to continue exactly (TrainingState)
+ * It is written into a temporary folder and renamed into place, so a folder named `step-*` is complete unless
+ * the disk itself lost data; reading checks sizes and headers anyway and reports what is wrong.
+ */
+export const CHECKPOINTS_DIR = 'checkpoints';
+export const MODEL_FILE = 'model.safetensors';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const STATE_FILE = 'state.json';
+const FORMAT = 'arith-lab-checkpoint/1';
+const TEMPORARY_PREFIX = '.partial-';
+
+/** The non-tensor part of a checkpoint (state.json). */
+export interface TrainingState {
+  format: string;
+  /** Optimizer steps completed; training continues at step + 1. */
+  step: number;
+  /** Position of the training-problem stream (generator state, epoch, cursor). */
+  stream: TrainStreamState;
+  /** AdamW's bias-correction step (equal to `step` in a run of this lab). */
+  optimizer_step: number;
+  /** Wall-clock training seconds so far, so `elapsed_s` continues. */
+  train_seconds: number;
+  /** Tokens and seconds since the last metrics line, for `tokens_per_s`. */
+  window: { tokens: number; seconds: number };
+  /** The last metrics.jsonl record written at or before `step`. */
+  last_record: MetricsRecord | null;
+  backend: string;
+  written_at: string;
+  /** Byte size of each tensor file, checked before reading it. */
+  files: Record<string, number>;
+}
+
+export interface Checkpoint {
+  dir: string;
+  step: number;
+  state: TrainingState;
+  model: Record<string, NamedTensor>;
+  optimizer: Record<string, NamedTensor>;
+}
+
+/** A checkpoint that cannot be used: truncated, corrupt, or not matching the run's config. */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(6, '0')}`;
+}
+
+/** Checkpoint folders of a run, newest first (by step, not by time). */
+export function listCheckpoints(runDir: string): { step: number; dir: string }[] {
+  const root = path.join(runDir, CHECKPOINTS_DIR);
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .map((name) => ({ name, match: /^step-(\d+)$/.exec(name) }))
+    .filter((entry) => entry.match !== null)
+    .map((entry) => ({ step: Number(entry.match![1]), dir: path.join(root, entry.name) }))
+    .sort((a, b) => b.step - a.step);
+}
+
+/** The parameters as plain arrays (copied off the backend). */
+export function modelTensors(model: Gpt): Record<string, NamedTensor> {
+  return Object.fromEntries(Object.entries(model.params).map(([name, v]) => [name, { shape: v.shape, data: v.dataSync() as Float32Array }]));
+}
+
+export function optimizerTensors(optimizer: AdamW): Record<string, NamedTensor> {
+  const tensors: Record<string, NamedTensor> = {};
+  for (const [name, m] of Object.entries(optimizer.firstMoments)) tensors[`adam.m.${name}`] = { shape: m.shape, data: m.dataSync() as Float32Array };
+  for (const [name, v] of Object.entries(optimizer.secondMoments)) tensors[`adam.v.${name}`] = { shape: v.shape, data: v.dataSync() as Float32Array };
+  return tensors;
+}
+
+/** Writes and flushes to disk, so a checkpoint survives a power cut, not only a killed process. */
+function writeDurably(file: string, data: string | Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function syncDirectory(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Not every platform can fsync a directory (Windows); the rename is still atomic there.
+  }
+}
+
+export interface CheckpointContent {
+  step: number;
+  model: Record<string, NamedTensor>;
+  optimizer: Record<string, NamedTensor>;
+  state: Omit<TrainingState, 'format' | 'step' | 'files' | 'written_at'>;
+  /** Free-form strings for the model file's `__metadata__` (e.g. the model shape). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Writes `checkpoints/step-NNNNNN/` atomically (temporary folder, then rename), replacing a folder of the same
+ * step, then deletes all but the newest `keep` checkpoints. Returns the folder.
+ */
+export function writeCheckpoint(runDir: string, content: CheckpointContent, keep: number): string {
+  const root = path.join(runDir, CHECKPOINTS_DIR);
+  fs.mkdirSync(root, { recursive: true });
+  const finalDir = path.join(root, checkpointName(content.step));
+  const temporary = path.join(root, `${TEMPORARY_PREFIX}${checkpointName(content.step)}-${process.pid}`);
+  fs.rmSync(temporary, { recursive: true, force: true });
+  fs.mkdirSync(temporary);
+  const modelBytes = encodeSafetensors(content.model, { format: FORMAT, step: String(content.step), ...content.metadata });
+  const optimizerBytes = encodeSafetensors(content.optimizer, { format: FORMAT, step: String(content.step) });
+  writeDurably(path.join(temporary, MODEL_FILE), modelBytes);
+  writeDurably(path.join(temporary, OPTIMIZER_FILE), optimizerBytes);
+  const state: TrainingState = {
+    format: FORMAT,
+    step: content.step,
+    ...content.state,
+    written_at: new Date().toISOString(),
+    files: { [MODEL_FILE]: modelBytes.length, [OPTIMIZER_FILE]: optimizerBytes.length },
+  };
+  writeDurably(path.join(temporary, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+  syncDirectory(temporary);
+  // A rename cannot replace a non-empty folder; the old copy of this step goes first (older steps stay valid).
+  fs.rmSync(finalDir, { recursive: true, force: true });
+  fs.renameSync(temporary, finalDir);
+  syncDirectory(root);
+  for (const old of listCheckpoints(runDir).slice(keep)) fs.rmSync(old.dir, { recursive: true, force: true });
+  return finalDir;
+}
+
+/** Deletes temporary folders left by a write that was killed, and checkpoints past `step` (a resume point). */
+export function cleanCheckpoints(runDir: string, afterStep: number): void {
+  const root = path.join(runDir, CHECKPOINTS_DIR);
+  if (!fs.existsSync(root)) return;
+  for (const name of fs.readdirSync(root)) {
+    if (name.startsWith(TEMPORARY_PREFIX)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+  }
+  for (const checkpoint of listCheckpoints(runDir)) {
+    if (checkpoint.step > afterStep) fs.rmSync(checkpoint.dir, { recursive: true, force: true });
+  }
+}
+
+/** The parameter names and shapes a config's model has, to check a checkpoint against. */
+export function expectedParameters(model: GptConfig): Map<string, number[]> {
+  return new Map(parameterSpecs(model, getPositionalEncoding(model.pos)).map((spec) => [spec.name, spec.shape]));
+}
+
+function checkTensors(file: string, tensors: Record<string, NamedTensor>, expected: Map<string, number[]>): void {
+  for (const [name, shape] of expected) {
+    const tensor = tensors[name];
+    if (!tensor) throw new CheckpointError(`${file}: tensor ${name} is missing`);
+    if (tensor.shape.join(',') !== shape.join(',')) {
+      throw new CheckpointError(`${file}: tensor ${name} has shape [${tensor.shape}], the run's config needs [${shape}]`);
+    }
+  }
+  const extra = Object.keys(tensors).find((name) => !expected.has(name));
+  if (extra) throw new CheckpointError(`${file}: unexpected tensor ${extra}`);
+}
+
+/**
+ * Reads and verifies one checkpoint folder: state.json parses and names this step, both tensor files have the
+ * recorded sizes and consistent safetensors headers, and (given `expected`) every parameter and moment has
+ * the config's shape. Throws CheckpointError saying which file is wrong and how.
+ */
+export function readCheckpoint(dir: string, expected?: Map<string, number[]>): Checkpoint {
+  const statePath = path.join(dir, STATE_FILE);
+  let state: TrainingState;
+  try {
+    state = JSON.parse(fs.readFileSync(statePath, 'utf8')) as TrainingState;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new CheckpointError(`${STATE_FILE}: ${code === 'ENOENT' ? 'missing' : `unreadable (${(error as Error).message})`}`);
+  }
+  if (state?.format !== FORMAT) throw new CheckpointError(`${STATE_FILE}: not an ${FORMAT} checkpoint`);
+  const match = /step-(\d+)$/.exec(dir);
+  if (match && Number(match[1]) !== state.step) throw new CheckpointError(`${STATE_FILE}: says step ${state.step}, folder says ${Number(match[1])}`);
+  const read = (file: string) => {
+    const full = path.join(dir, file);
+    if (!fs.existsSync(full)) throw new CheckpointError(`${file}: missing`);
+    const size = fs.statSync(full).size;
+    if (size !== state.files?.[file]) throw new CheckpointError(`${file}: ${size} bytes, ${STATE_FILE} recorded ${state.files?.[file]} (truncated?)`);
+    try {
+      return decodeSafetensors(fs.readFileSync(full)).tensors;
+    } catch (error) {
+      throw new CheckpointError(`${file}: ${(error as Error).message}`);
+    }
+  };
+  const model = read(MODEL_FILE);
+  const optimizer = read(OPTIMIZER_FILE);
+  if (expected) {
+    checkTensors(MODEL_FILE, model, expected);
+    const moments = new Map([...expected].flatMap(([name, shape]) => [[`adam.m.${name}`, shape], [`adam.v.${name}`, shape]] as [string, number[]][]));
+    checkTensors(OPTIMIZER_FILE, optimizer, moments);
+  }
+  return { dir, step: state.step, state, model, optimizer };
+}
+
+/**
+ * The newest usable checkpoint of a run, or null when it has none. An unusable newer one is skipped with a
+ * warning line (it is what a crash or a full disk leaves behind); when every one is unusable that is a
+ * UserError naming each problem.
+ */
+export function latestCheckpoint(runDir: string, expected: Map<string, number[]>, warn: (line: string) => void = () => {}): Checkpoint | null {
+  const candidates = listCheckpoints(runDir);
+  const problems: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      const checkpoint = readCheckpoint(candidate.dir, expected);
+      for (const problem of problems) warn(`warning: ${problem}; using ${path.basename(candidate.dir)} instead`);
+      return checkpoint;
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      problems.push(`checkpoint ${path.basename(candidate.dir)} is unusable: ${error.message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new UserError(`no usable checkpoint (${problems.join('; ')})`, { file: runDir });
+  }
+  return null;
+}
+
+/** Copies checkpoint tensors into a model's variables (shapes were checked by readCheckpoint). */
+export function restoreModel(model: Gpt, tensors: Record<string, NamedTensor>): void {
+  for (const [name, variable] of Object.entries(model.params)) {
+    const value = tf.tensor(tensors[name].data, tensors[name].shape);
+    variable.assign(value);
+    value.dispose();
+  }
+}
+
+export function restoreOptimizer(optimizer: AdamW, tensors: Record<string, NamedTensor>, step: number): void {
+  for (const [prefix, moments] of [['adam.m.', optimizer.firstMoments], ['adam.v.', optimizer.secondMoments]] as const) {
+    for (const [name, variable] of Object.entries(moments)) {
+      const value = tf.tensor(tensors[prefix + name].data, tensors[prefix + name].shape);
+      variable.assign(value);
+      value.dispose();
+    }
+  }
+  optimizer.step = step;
+}
+
+export interface RunFiles {
+  runDir: string;
+  config: Config;
+  info: RunInfo;
+}
+
+/** Reads a run directory's config.yaml and run.json; anything else (or a broken one) is a UserError. */
+export function openRun(runDir: string): RunFiles {
+  const where = { file: runDir };
+  if (!fs.existsSync(runDir)) throw new UserError('run directory not found', where);
+  if (!fs.statSync(runDir).isDirectory()) throw new UserError('not a directory', where);
+  const missing = [CONFIG_FILE, RUN_FILE].filter((file) => !fs.existsSync(path.join(runDir, file)));
+  if (missing.length > 0) throw new UserError(`not a run directory (no ${missing.join(' or ')})`, where);
+  const config = parseConfig(readConfigFile(path.join(runDir, CONFIG_FILE)), path.join(runDir, CONFIG_FILE));
+  let info: RunInfo;
+  try {
+    info = readRunInfo(runDir);
+  } catch (error) {
+    throw new UserError(`unreadable (${(error as Error).message})`, { file: path.join(runDir, RUN_FILE) });
+  }
+  return { runDir, config, info };
+}
+
+export interface ResumePoint extends RunFiles {
+  /** Null when the run stopped before its first checkpoint: it starts over from step 0. */
+  checkpoint: Checkpoint | null;
+}
+
+/**
+ * Everything `train --resume` needs, checked before anything is written: the run's own config, and its newest
+ * usable checkpoint. A finished run has nothing to resume.
+ */
+export function prepareResume(runDir: string, warn: (line: string) => void = () => {}): ResumePoint {
+  const run = openRun(runDir);
+  const experiment = prepareExperiment(run.config);
+  const checkpoint = latestCheckpoint(runDir, expectedParameters(experiment.model), warn);
+  if (run.info.status === 'finished' && checkpoint?.step === run.config.train.steps) {
+    throw new UserError(`the run already finished all ${run.config.train.steps} steps; nothing to resume`, { file: runDir });
+  }
+  return { ...run, checkpoint };
+}
+
+export interface LoadedRun {
+  runDir: string;
+  config: Config;
+  experiment: Experiment;
+  model: Gpt;
+  /** The step of the checkpoint the weights come from. */
+  step: number;
+  backend: string;
+  info: RunInfo;
+}
+
+export interface LoadRunOptions {
+  /** A specific checkpoint step; default the newest usable one. */
+  step?: number;
+  /** The tfjs backend to load onto; default the one the run trained on. */
+  backend?: BackendName;
+  /** Receives warning lines (a skipped unusable checkpoint). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Loads a trained model from a run directory for evaluation and probes: the run's config, its experiment
+ * (tokenizer, format, task), and a Gpt holding the checkpoint's weights. Selects the backend the run used unless
+ * told otherwise. The caller owns the model (`model.dispose()`).
+ */
+export async function loadRun(runDir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
+  const run = openRun(runDir);
+  const experiment = prepareExperiment(run.config);
+  const expected = expectedParameters(experiment.model);
+  let checkpoint: Checkpoint | null;
+  if (options.step !== undefined) {
+    const found = listCheckpoints(runDir).find((c) => c.step === options.step);
+    if (!found) {
+      const available = listCheckpoints(runDir).map((c) => c.step).reverse();
+      throw new UserError(`no checkpoint at step ${options.step} (available: ${available.join(', ') || 'none'})`, { file: runDir });
+    }
+    try {
+      checkpoint = readCheckpoint(found.dir, expected);
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      throw new UserError(`checkpoint ${path.basename(found.dir)} is unusable: ${error.message}`, { file: runDir });
+    }
+  } else {
+    checkpoint = latestCheckpoint(runDir, expected, options.log);
+    if (!checkpoint) throw new UserError('the run has no checkpoint yet', { file: runDir });
+  }
+  const backendName = options.backend ?? ((run.info.backend || run.config.backend) as BackendName);
+  const backend = await selectBackend(backendName, options.log);
+  const model = new Gpt(experiment.model, run.config.seed);
+  restoreModel(model, checkpoint.model);
+  return { runDir, config: run.config, experiment, model, step: checkpoint.step, backend, info: run.info };
+}
