@@ -2,6 +2,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { RunStoppedError, UserError } from '../errors.ts';
 import { dataCommand } from './data.ts';
+import { predictCommand } from './predict.ts';
+import { probeCommand } from './probe.ts';
 import { trainCommand } from './train.ts';
 
 /**
@@ -14,7 +16,9 @@ async function main(argv: string[]): Promise<void> {
     .usage('$0 <command> [options]\n\nTrain tiny transformers on generated arithmetic and measure what they learn.')
     .command(trainCommand)
     .command(dataCommand)
-    .demandCommand(1, 'name a command: train or data')
+    .command(probeCommand)
+    .command(predictCommand)
+    .demandCommand(1, 'name a command: train, data, probe or predict')
     .strict()
     .recommendCommands()
     .help()

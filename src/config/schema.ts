@@ -67,6 +67,10 @@ export const trainSchema = z
       .number().int().positive().default(500)
       .describe('write a checkpoint every this many steps (and always at the end and on Ctrl-C)'),
     keep_checkpoints: z.number().int().positive().default(3).describe('how many of the newest checkpoints to keep'),
+    probe_every: z
+      .number().int().positive().nullable().default(null)
+      .describe('run the length probe every this many steps and at the end (probes/length-by-step.jsonl); null: never'),
+    probe_samples: z.number().int().positive().default(20).describe('problems per length-grid cell when probing during training'),
   })
   .strict();
 

@@ -23,6 +23,7 @@ import { gitCommit, versions } from './provenance.ts';
 import { METRICS_FILE, readRunInfo, writeResolvedConfig, writeRunInfo, type RunInfo } from './runDir.ts';
 import { learningRate } from './schedule.ts';
 import { prepareExperiment, type Experiment } from './setup.ts';
+import { probeLengthDuringTraining } from '../probes/duringTraining.ts';
 
 export interface TrainCallbacks {
   log?: (line: string) => void;
@@ -257,6 +258,10 @@ export async function train(config: Config, runDir: string, options: TrainOption
         last = record;
         windowTokens = 0;
         windowSeconds = 0;
+      }
+      // train.probe_every (src/probes): the length grid over training, outside the timed step.
+      if (t.probe_every !== null && (step % t.probe_every === 0 || step === t.steps)) {
+        probeLengthDuringTraining(runDir, step, model, experiment, t.probe_samples);
       }
       await yieldToEventLoop();
       const interrupted = options.signal?.aborted === true && step < t.steps;

@@ -1,0 +1,64 @@
+import type { CommandModule } from 'yargs';
+import { UserError } from '../errors.ts';
+import type { BackendName } from '../backends/select.ts';
+import { loadRun } from '../experiments/checkpoint.ts';
+import { getProbe, PROBE_NAMES, PROBES } from '../probes/index.ts';
+import { modelCapture, modelPredictor, probeContext, runProbes, writeProbeRun, DEFAULT_SAMPLES } from '../probes/run.ts';
+import { withBackendOption } from './options.ts';
+import { resolveRunDir } from './runArg.ts';
+
+interface ProbeArgs {
+  run: string;
+  probe?: string[];
+  checkpoint?: number;
+  samples: number;
+  'max-digits'?: number;
+  seed?: number;
+  backend?: string;
+}
+
+function positiveInteger(value: number | undefined, flag: string, max = Infinity): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UserError(`expected a whole number from 1${max < Infinity ? ` to ${max}` : ''}, got ${value}`, { field: flag });
+  }
+}
+
+export const probeCommand: CommandModule<object, ProbeArgs> = {
+  command: 'probe <run>',
+  describe: 'measure what a trained run learned; writes <run>/probes/<name>.json and prints tables',
+  builder: (args) =>
+    withBackendOption(args)
+      .positional('run', { type: 'string', demandOption: true, describe: 'run directory (or its name under runs/)' })
+      .option('probe', { type: 'string', array: true, choices: PROBE_NAMES, describe: 'probes to run (repeatable); default all' })
+      .option('checkpoint', { type: 'number', describe: 'checkpoint step to load; default the newest' })
+      .option('samples', { type: 'number', default: DEFAULT_SAMPLES, describe: 'problems per grid cell / bucket' })
+      .option('max-digits', { type: 'number', describe: 'longest operand probed; default 2x the longest training length (capped to what fits)' })
+      .option('seed', { type: 'number', describe: "seed of the probes' problem draws; default the run's seed" })
+      .example('$0 probe runs/addition-nope-20261126-101500', 'every probe on the newest checkpoint')
+      .example('$0 probe addition-ape-20261126-101500 --probe length --max-digits 12', 'one probe, a longer grid') as never,
+  handler: async (args) => {
+    positiveInteger(args.samples, '--samples');
+    positiveInteger(args['max-digits'], '--max-digits', 200);
+    if (args.checkpoint !== undefined && (!Number.isInteger(args.checkpoint) || args.checkpoint < 0)) {
+      throw new UserError(`expected a checkpoint step, got ${args.checkpoint}`, { field: '--checkpoint' });
+    }
+    const runDir = resolveRunDir(args.run);
+    const log = (line: string) => process.stderr.write(line + '\n');
+    const loaded = await loadRun(runDir, { step: args.checkpoint, backend: args.backend as BackendName | undefined, log });
+    try {
+      const probes = args.probe?.length ? [...new Set(args.probe)].map(getProbe) : Object.values(PROBES);
+      const context = probeContext(loaded.experiment, { samples: args.samples, maxDigits: args['max-digits'], seed: args.seed });
+      log(`run ${runDir}, checkpoint step ${loaded.step}, backend ${loaded.backend}; operands up to ${context.maxDigits} digits, ${context.samples} samples`);
+      if (context.maxDigitsLimit) log(`capped at ${context.maxDigits} digits: ${context.maxDigitsLimit}`);
+      const target = { predictor: modelPredictor(loaded.model, loaded.experiment), capture: modelCapture(loaded.model) };
+      runProbes(probes, target, context, (run) => {
+        const file = writeProbeRun(runDir, run, { step: loaded.step, checkpoint: args.checkpoint !== undefined });
+        console.log(`\n${getProbe(run.name).table(run.result)}`);
+        console.log(`(${run.name}: ${run.seconds.toFixed(1)} s, ${run.decoded} problems decoded; wrote ${file})`);
+      });
+    } finally {
+      loaded.model.dispose();
+    }
+  },
+};

@@ -1,0 +1,124 @@
+import { answerOf, OP_SYMBOL } from '../data/problem.ts';
+import type { Prediction } from '../experiments/evaluate.ts';
+import { createRandom } from '../random.ts';
+import { predictionsByCell } from './length.ts';
+import type { Probe } from './probe.ts';
+import { cellLabel, lengthGrid, shuffled } from './problemSets.ts';
+import { firstWrongPosition } from './tally.ts';
+
+/** Wrong answers shown per probe run; enough to see patterns, few enough to read. */
+const EXAMPLES = 40;
+
+export interface ErrorExample {
+  problem: string;
+  digitsA: number;
+  digitsB: number;
+  inTrainingRange: boolean;
+  prompt: string;
+  /** Raw generated text after the prompt. */
+  output: string;
+  expected: string;
+  /** Parsed answer, or null when the output did not parse. */
+  got: string | null;
+  /** Lowest differing digit position, 0 = units; null when the output did not parse. */
+  firstWrongDigit: number | null;
+  parseError: string | null;
+}
+
+export interface ErrorsResult {
+  probe: 'errors';
+  description: string;
+  /** Problems looked at (the length grid) and how many were wrong. */
+  problems: number;
+  wrong: number;
+  unparsed: number;
+  /** Wrong answers by their first wrong digit position (`unparsed` for outputs that did not parse). */
+  byFirstWrongDigit: Record<string, number>;
+  /** Same, restricted to trained lengths, where an error is a failure to learn rather than to generalize. */
+  byFirstWrongDigitInRange: Record<string, number>;
+  examples: ErrorExample[];
+}
+
+/**
+ * Wrong answers from the length grid (no extra decoding when the length probe runs too). The examples are
+ * drawn round-robin over cells, trained cells first, each cell's errors in a seeded random order, so errors
+ * at trained lengths are never crowded out by the many failures beyond them.
+ */
+export const errorsProbe: Probe<ErrorsResult> = {
+  name: 'errors',
+  description: 'a sample of wrong answers: prompt, expected, got, first wrong digit from the units',
+  problems: (context) => lengthGrid(context).flatMap((cell) => cell.problems),
+  run(context, { predictions }) {
+    const { format, formatOptions } = context.experiment;
+    const grid = lengthGrid(context);
+    const byCell = predictionsByCell(grid, predictions);
+    const random = createRandom(context.seed, 'probe:errors');
+    const example = (prediction: Prediction, cell: (typeof grid)[number]): ErrorExample => {
+      const { problem } = prediction;
+      const expected = answerOf(problem);
+      const parsed = format.parse(prediction.output, formatOptions);
+      return {
+        problem: `${problem.a}${OP_SYMBOL[problem.op]}${problem.b}`,
+        digitsA: cell.digitsA,
+        digitsB: cell.digitsB,
+        inTrainingRange: cell.inTrainingRange,
+        prompt: prediction.prompt,
+        output: prediction.output,
+        expected: expected.toString(),
+        got: prediction.answer === null ? null : prediction.answer.toString(),
+        firstWrongDigit: prediction.answer === null ? null : firstWrongPosition(expected, prediction.answer),
+        parseError: parsed.ok ? null : parsed.error,
+      };
+    };
+    const queues = grid
+      .map((cell, i) => ({ cell, wrong: shuffled(byCell[i].filter((p) => !p.correct), random) }))
+      .sort((x, y) => Number(y.cell.inTrainingRange) - Number(x.cell.inTrainingRange));
+    const counts = (inRangeOnly: boolean) => {
+      const histogram: Record<string, number> = {};
+      for (const { cell, wrong } of queues) {
+        if (inRangeOnly && !cell.inTrainingRange) continue;
+        for (const p of wrong) {
+          const key = p.answer === null ? 'unparsed' : String(firstWrongPosition(answerOf(p.problem), p.answer));
+          histogram[key] = (histogram[key] ?? 0) + 1;
+        }
+      }
+      return histogram;
+    };
+    const examples: ErrorExample[] = [];
+    for (let round = 0; examples.length < EXAMPLES; round++) {
+      const takers = queues.filter((q) => round < q.wrong.length);
+      if (takers.length === 0) break;
+      for (const q of takers.slice(0, EXAMPLES - examples.length)) examples.push(example(q.wrong[round], q.cell));
+    }
+    const all = queues.flatMap((q) => q.wrong);
+    return {
+      probe: 'errors',
+      description: errorsProbe.description,
+      problems: predictions.length,
+      wrong: all.length,
+      unparsed: all.filter((p) => p.answer === null).length,
+      byFirstWrongDigit: counts(false),
+      byFirstWrongDigitInRange: counts(true),
+      examples,
+    };
+  },
+  table(result) {
+    const histogram = (h: Record<string, number>) =>
+      Object.entries(h)
+        .sort(([x], [y]) => (x === 'unparsed' ? 1 : y === 'unparsed' ? -1 : Number(x) - Number(y)))
+        .map(([k, v]) => `${k === 'unparsed' ? k : 'd' + k}:${v}`)
+        .join(' ') || '-';
+    const lines = [
+      `errors: ${result.wrong} of ${result.problems} wrong (${result.unparsed} did not parse)`,
+      `first wrong digit (d0 = units), all cells: ${histogram(result.byFirstWrongDigit)}`,
+      `first wrong digit, trained cells only:     ${histogram(result.byFirstWrongDigitInRange)}`,
+      `${'cell'.padEnd(6)} ${'problem'.padEnd(24)} ${'expected'.padStart(12)} ${'got'.padStart(12)}  first wrong`,
+    ];
+    for (const e of result.examples) {
+      const cell = cellLabel(e) + (e.inTrainingRange ? '*' : '');
+      const got = e.got ?? `? ${JSON.stringify(e.output.slice(0, 20))}`;
+      lines.push(`${cell.padEnd(6)} ${e.problem.padEnd(24)} ${e.expected.padStart(12)} ${got.padStart(12)}  ${e.firstWrongDigit === null ? e.parseError : 'd' + e.firstWrongDigit}`);
+    }
+    return lines.join('\n');
+  },
+};

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { problemKey, type Problem } from '../data/problem.ts';
+import { predict, type Prediction } from '../experiments/evaluate.ts';
+import { writeFileAtomic } from '../experiments/runDir.ts';
+import type { Experiment } from '../experiments/setup.ts';
+import type { Gpt } from '../models/gpt.ts';
+import type { ActivationCapture, CapturedActivation, Predictor, Probe, ProbeContext } from './probe.ts';
+import { representableDigits } from './problemSets.ts';
+
+export const PROBES_DIR = 'probes';
+export const DEFAULT_SAMPLES = 100;
+
+export interface ProbeOptions {
+  /** Problems per cell or bucket (default 100). */
+  samples?: number;
+  /** Longest operand length probed (default: twice the longest training length), capped to what fits. */
+  maxDigits?: number;
+  /** Seed of the probes' own problem draws (default: the run's seed). */
+  seed?: number;
+}
+
+export function probeContext(experiment: Experiment, options: ProbeOptions = {}): ProbeContext {
+  const requested = options.maxDigits ?? 2 * experiment.task.trainDigits[1];
+  const { maxDigits, limit } = representableDigits(experiment, requested);
+  return {
+    experiment,
+    seed: options.seed ?? experiment.config.seed,
+    samples: options.samples ?? DEFAULT_SAMPLES,
+    maxDigits,
+    requestedMaxDigits: requested,
+    maxDigitsLimit: limit,
+  };
+}
+
+/** Batched greedy decoding with the key/value cache (evaluate.ts), as training evaluates. */
+export function modelPredictor(model: Gpt, experiment: Experiment): Predictor {
+  return (problems) => predict(model, experiment, problems);
+}
+
+/** One forward pass per sequence with the model's activation hook; copies out only the names asked for. */
+export function modelCapture(model: Gpt): ActivationCapture {
+  return (sequences, names) =>
+    sequences.map((ids) => {
+      const wanted = new Set(names);
+      const captured = new Map<string, CapturedActivation>();
+      tf.tidy(() => {
+        model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), {
+          training: false,
+          hook: (name, activation) => {
+            if (wanted.has(name)) captured.set(name, { shape: activation.shape.slice(1), values: Float32Array.from(activation.dataSync()) });
+          },
+        });
+      });
+      return captured;
+    });
+}
+
+/** What probes run against: a predictor, and the model itself for probes that read activations. */
+export interface ProbeTarget {
+  predictor: Predictor;
+  capture?: ActivationCapture;
+}
+
+export interface ProbeRun {
+  name: string;
+  result: object;
+  /** Wall time of this probe, including decoding the problems no earlier probe had decoded. */
+  seconds: number;
+  /** Problems this probe asked for, and how many of them had to be decoded for it. */
+  problems: number;
+  decoded: number;
+}
+
+/**
+ * Runs probes in order. Each distinct problem is decoded once: a probe decodes only what earlier probes have
+ * not (digits and errors reuse the length grid), so a probe's seconds are what it added.
+ */
+export function runProbes(probes: readonly Probe[], target: ProbeTarget, context: ProbeContext, onDone?: (run: ProbeRun) => void): ProbeRun[] {
+  const decoded = new Map<string, Prediction>();
+  return probes.map((probe) => {
+    const started = performance.now();
+    const problems: Problem[] = probe.problems?.(context) ?? [];
+    const missing = new Map<string, Problem>();
+    for (const problem of problems) {
+      const key = problemKey(problem);
+      if (!decoded.has(key)) missing.set(key, problem);
+    }
+    const fresh = target.predictor([...missing.values()]);
+    fresh.forEach((prediction) => decoded.set(problemKey(prediction.problem), prediction));
+    if (probe.activations && !target.capture) throw new Error(`probe '${probe.name}' reads activations and needs a model`);
+    const result = probe.run(context, {
+      predictions: problems.map((problem) => decoded.get(problemKey(problem))!),
+      capture: probe.activations ? target.capture! : null,
+    });
+    const run = { name: probe.name, result, seconds: (performance.now() - started) / 1000, problems: problems.length, decoded: missing.size };
+    onDone?.(run);
+    return run;
+  });
+}
+
+/** Writes `<runDir>/probes[/step-<S>]/<name>.json`; returns the file written. */
+export function writeProbeRun(runDir: string, run: ProbeRun, meta: { step: number | null; checkpoint: boolean }): string {
+  const dir = meta.checkpoint && meta.step !== null ? path.join(runDir, PROBES_DIR, `step-${meta.step}`) : path.join(runDir, PROBES_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${run.name}.json`);
+  const body = { ...run.result, step: meta.step, seconds: Number(run.seconds.toFixed(3)), problems: run.problems, decoded: run.decoded };
+  writeFileAtomic(file, probeJson(body));
+  return file;
+}
+
+/** Indented JSON, with arrays of plain values on one line, so attention matrices read as rows. */
+export function probeJson(value: unknown): string {
+  const write = (node: unknown, indent: string): string => {
+    if (node === null || typeof node !== 'object') return JSON.stringify(node) ?? 'null';
+    const inner = indent + '  ';
+    if (Array.isArray(node)) {
+      if (node.every((item) => item === null || typeof item !== 'object')) return `[${node.map((item) => JSON.stringify(item)).join(', ')}]`;
+      return node.length === 0 ? '[]' : `[\n${node.map((item) => inner + write(item, inner)).join(',\n')}\n${indent}]`;
+    }
+    const entries = Object.entries(node).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${write(v, inner)}`).join(',\n')}\n${indent}}`;
+  };
+  return write(value, '') + '\n';
+}

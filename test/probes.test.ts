@@ -1,0 +1,299 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.ts';
+import { tokenizeExample } from '../src/data/batches.ts';
+import { FORMAT_NAMES, getFormat } from '../src/data/formats/index.ts';
+import { answerOf, type Op, type Problem } from '../src/data/problem.ts';
+import { EOS_ID } from '../src/data/tokenizer.ts';
+import { ask, isRejected, modelDecoder, type Answered, type Decoder } from '../src/experiments/ask.ts';
+import type { Prediction } from '../src/experiments/evaluate.ts';
+import { prepareExperiment, type Experiment } from '../src/experiments/setup.ts';
+import { printAnswers } from '../src/cli/predict.ts';
+import { Gpt } from '../src/models/gpt.ts';
+import { carryProblems, type CarriesResult } from '../src/probes/carries.ts';
+import type { DigitsResult } from '../src/probes/digits.ts';
+import type { ErrorsResult } from '../src/probes/errors.ts';
+import { PROBES } from '../src/probes/index.ts';
+import { sequenceLayout } from '../src/probes/layout.ts';
+import type { LengthResult } from '../src/probes/length.ts';
+import type { Predictor } from '../src/probes/probe.ts';
+import { probeContext, probeJson, runProbes } from '../src/probes/run.ts';
+import { selectBackend } from '../src/backends/select.ts';
+
+function experimentFor(format: string, op: Op = 'add', extra: { pos?: string; maxLen?: number; trainDigits?: [number, number]; testDigits?: [number, number] } = {}): Experiment {
+  const config = parseConfig(
+    {
+      seed: 1,
+      task: { op, train_digits: extra.trainDigits ?? [1, 3], test_digits: extra.testDigits ?? [1, 4], test_size: 50 },
+      format: { name: format },
+      model: { layers: 1, heads: 2, d_model: 16, max_len: extra.maxLen ?? 2000, pos: extra.pos ?? 'nope' },
+      train: { steps: 10 },
+    },
+    'test',
+  );
+  return prepareExperiment(config);
+}
+
+// Written independently of src/: a carry enters position k exactly when the operands' last k digits overflow.
+const carryInto = (p: Problem, k: number) => k > 0 && (p.a % 10n ** BigInt(k)) + (p.b % 10n ** BigInt(k)) >= 10n ** BigInt(k);
+const carryCount = (p: Problem) => {
+  let count = 0;
+  for (let k = 1; k <= Math.max(p.a.toString().length, p.b.toString().length); k++) count += carryInto(p, k) ? 1 : 0;
+  return count;
+};
+
+/** A "model" that is right except when a carry enters position K; then digit K comes out one higher (mod 10). */
+const K = 1;
+function carryStub(experiment: Experiment): { predictor: Predictor; seen: Problem[] } {
+  const seen: Problem[] = [];
+  const predictor: Predictor = (problems) =>
+    problems.map((problem): Prediction => {
+      seen.push(problem);
+      const expected = answerOf(problem);
+      let answer = expected;
+      if (carryInto(problem, K)) {
+        const digit = (expected / 10n ** BigInt(K)) % 10n;
+        answer = expected + ((digit + 1n) % 10n - digit) * 10n ** BigInt(K);
+      }
+      const prompt = experiment.format.encode(problem, experiment.formatOptions).prompt;
+      return { problem, prompt, output: `${[...answer.toString()].reverse().join('')}$\n`, answer, correct: answer === expected };
+    });
+  return { predictor, seen };
+}
+
+describe('probes attribute known errors to the right buckets (stub predictor: wrong iff a carry enters digit 1)', () => {
+  const experiment = experimentFor('reversed');
+  const context = probeContext(experiment, { samples: 60, maxDigits: 6 });
+  const stub = carryStub(experiment);
+  const runs = runProbes([PROBES.length, PROBES.digits, PROBES.carries, PROBES.errors], { predictor: stub.predictor }, context);
+  const result = <T>(name: string) => runs.find((r) => r.name === name)!.result as T;
+
+  it('length: each cell is right exactly on its problems without a carry into digit 1', () => {
+    const length = result<LengthResult>('length');
+    expect(length.maxDigits).toBe(6);
+    expect(length.cells).toHaveLength(36);
+    expect(length.diagonal.map((c) => c.digitsA)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(length.cells.find((c) => c.digitsA === 2 && c.digitsB === 3)!.inTrainingRange).toBe(true);
+    expect(length.cells.find((c) => c.digitsA === 2 && c.digitsB === 4)!.inTrainingRange).toBe(false);
+    // Diagonal cells in test_digits are the held-out problems; the others are sampled, possibly seen in training.
+    expect(length.diagonal.map((c) => c.source)).toEqual(['held-out', 'held-out', 'held-out', 'held-out', 'sampled', 'sampled']);
+    expect(length.cells.find((c) => c.digitsA === 1 && c.digitsB === 2)!.seenInTraining).toBe('possible');
+    for (const cell of length.cells) {
+      expect(cell.accuracy).toBeGreaterThan(0);
+      if (cell.digitsA > 1 && cell.digitsB > 1) expect(cell.accuracy).toBeLessThan(1);
+    }
+  });
+
+  it('digits: only digit 1 is ever wrong, and only when a carry enters it', () => {
+    const digits = result<DigitsResult>('digits');
+    expect(digits.answerOrder).toBe('lsb-first');
+    const diagonal = result<LengthResult>('length').diagonal;
+    for (const length of digits.lengths) {
+      expect(length.unparsed).toBe(0);
+      expect(length.positions.length).toBeGreaterThanOrEqual(length.digits);
+      for (const position of length.positions) {
+        if (position.position !== K) {
+          expect(position.accuracy).toBe(1);
+          continue;
+        }
+        expect(position.carryIn!.accuracy ?? 0).toBe(0);
+        expect(position.noCarryIn!.accuracy ?? 1).toBe(1);
+        // A position is compared wherever either answer has a digit: always, once operands are longer than K.
+        if (length.digits > K) expect(position.count).toBe(length.problems);
+        const cell = diagonal.find((c) => c.digitsA === length.digits)!;
+        // Exactly the wrong problems of this length are wrong at digit K.
+        expect(position.count - position.correct).toBe(cell.count - cell.correct);
+      }
+    }
+  });
+
+  it('carries: zero carries is always right; each bucket is wrong exactly on its problems with a carry into digit 1', () => {
+    const carries = result<CarriesResult>('carries');
+    const [byCount, byChain] = carries.bucketings;
+    expect([byCount.name, byChain.name]).toEqual(['carries', 'longest-chain']);
+    // Recompute each bucket's outcome from the problems themselves, counted by the test's own carry rule.
+    const problems = carryProblems(context).flatMap((length) => length.problems);
+    for (const length of byCount.lengths) {
+      const ofLength = problems.filter((p) => p.a.toString().length === length.digits && p.b.toString().length === length.digits);
+      for (const bucket of length.buckets) {
+        const members = ofLength.filter((p) => carryCount(p) === bucket.value);
+        expect(bucket.count).toBeGreaterThan(0);
+        expect(bucket.count - bucket.correct).toBe(members.filter((p) => carryInto(p, K)).length);
+        if (bucket.value === 0) expect(bucket.accuracy).toBe(1);
+      }
+      // Stratified: every carry count from 0 to n appears, 60 problems each where that many exist.
+      expect(length.buckets.map((b) => b.value)).toEqual(Array.from({ length: length.digits + 1 }, (_, c) => c));
+      if (length.digits >= 3) expect(length.buckets.every((b) => b.count === 60)).toBe(true);
+    }
+    for (const length of byChain.lengths) expect(length.buckets.find((b) => b.value === 0)?.accuracy ?? 1).toBe(1);
+    expect(byCount.inRange.find((b) => b.value === 0)!.accuracy).toBe(1);
+  });
+
+  it('errors: every wrong answer is first wrong at digit 1', () => {
+    const errors = result<ErrorsResult>('errors');
+    expect(errors.wrong).toBeGreaterThan(0);
+    expect(Object.keys(errors.byFirstWrongDigit)).toEqual([String(K)]);
+    expect(errors.examples.length).toBe(40);
+    expect(errors.examples.every((e) => e.firstWrongDigit === K && e.got !== e.expected)).toBe(true);
+    // Trained cells come first.
+    expect(errors.examples[0].inTrainingRange).toBe(true);
+  });
+
+  it('digits and errors reuse the length grid: nothing decoded twice', () => {
+    expect(runs.map((r) => r.decoded)).toEqual([runs[0].problems, 0, runs[2].decoded, 0]);
+  });
+
+  it('is deterministic for a seed and changes with it', () => {
+    const again = runProbes([PROBES.length], { predictor: carryStub(experiment).predictor }, probeContext(experiment, { samples: 60, maxDigits: 6 }));
+    expect(probeJson(again[0].result)).toBe(probeJson(runs[0].result));
+    const other = runProbes([PROBES.length], { predictor: carryStub(experiment).predictor }, probeContext(experiment, { samples: 60, maxDigits: 6, seed: 9 }));
+    expect(probeJson(other[0].result)).not.toBe(probeJson(runs[0].result));
+  });
+});
+
+describe('multiplication buckets by nonzero partial products', () => {
+  it('builds multipliers with exactly k nonzero digits, k = 1..n', () => {
+    const experiment = experimentFor('reversed', 'mul');
+    const seen: Problem[] = [];
+    const predictor: Predictor = (problems) =>
+      problems.map((problem) => {
+        seen.push(problem);
+        return { problem, prompt: '', output: '', answer: answerOf(problem), correct: true };
+      });
+    const [run] = runProbes([PROBES.carries], { predictor }, probeContext(experiment, { samples: 20, maxDigits: 4 }));
+    const result = run.result as CarriesResult;
+    expect(result.bucketings.map((b) => b.name)).toEqual(['nonzero-partial-products']);
+    const four = result.bucketings[0].lengths[3];
+    expect(four.buckets.map((b) => [b.value, b.count])).toEqual([[1, 20], [2, 20], [3, 20], [4, 20]]);
+    for (const p of seen.filter((q) => q.b.toString().length === 4)) expect(p.b.toString()[0]).not.toBe('0');
+  });
+});
+
+describe('the length grid is capped at what a learned position table can represent', () => {
+  it('reports the cap and the reason', () => {
+    // Reversed addition: n+n digits take 2n + 5 tokens plus an (n+1)-digit answer: 3 digits need 17 tokens.
+    const experiment = experimentFor('reversed', 'add', { pos: 'ape', maxLen: 17, trainDigits: [1, 2], testDigits: [1, 3] });
+    const context = probeContext(experiment, {});
+    expect(context.requestedMaxDigits).toBe(4);
+    expect(context.maxDigits).toBe(3);
+    expect(context.maxDigitsLimit).toMatch(/max_len 17/);
+  });
+
+  it('index hints exist only up to the run\'s longest operand', () => {
+    const context = probeContext(experimentFor('index-hints'), { maxDigits: 9 });
+    expect(context.maxDigits).toBe(4);
+    expect(context.maxDigitsLimit).toMatch(/index-hints/);
+  });
+});
+
+const PROBLEMS: Problem[] = [
+  { op: 'add', a: 128n, b: 367n },
+  { op: 'add', a: 999n, b: 1n },
+  { op: 'add', a: 5n, b: 0n },
+  { op: 'add', a: 9999n, b: 9999n },
+  { op: 'add', a: 40n, b: 7061n },
+];
+
+describe('token layout finds operand and answer digits in every format', () => {
+  for (const name of FORMAT_NAMES) {
+    it(name, () => {
+      const experiment = experimentFor(name);
+      for (const problem of PROBLEMS) {
+        const layout = sequenceLayout(experiment, problem);
+        const expected = answerOf(problem).toString();
+        expect(layout.answerTokens.length).toBeGreaterThanOrEqual(expected.length);
+        layout.answerTokens.forEach((index, k) => {
+          expect(layout.roles[index]).toBe(`answer${k}`);
+          expect(layout.tokens[index]).toBe(expected[expected.length - 1 - k] ?? '0');
+          expect(index).toBeGreaterThanOrEqual(layout.promptLength);
+        });
+        for (const [operand, value] of [['a', problem.a], ['b', problem.b]] as const) {
+          const text = value.toString();
+          for (let k = 0; k < text.length; k++) {
+            const index = layout.roles.indexOf(`${operand}${k}`);
+            expect(index).toBeGreaterThan(0);
+            expect(index).toBeLessThan(layout.promptLength);
+            expect(layout.tokens[index]).toBe(text[text.length - 1 - k]);
+          }
+        }
+      }
+    });
+  }
+});
+
+/** A decoder that writes the true target for every prompt it is asked about, cut at the budget it is given. */
+function truthDecoder(experiment: Experiment, problems: Problem[]): Decoder {
+  const targets = new Map<string, number[]>();
+  for (const problem of problems) {
+    const { ids, promptLength } = tokenizeExample(experiment.format.encode(problem, experiment.formatOptions), experiment.tokenizer);
+    targets.set(ids.slice(0, promptLength).join(','), ids.slice(promptLength));
+  }
+  return (prompts, maxNew) =>
+    prompts.map((prompt, i) => {
+      const target = targets.get(prompt.join(','))!;
+      const end = target.indexOf(EOS_ID);
+      return target.slice(0, Math.min(end, maxNew[i]));
+    });
+}
+
+describe('predict round-trips every format', () => {
+  for (const name of FORMAT_NAMES) {
+    for (const op of getFormat(name).ops) {
+      it(`${name} (${op})`, () => {
+        const experiment = experimentFor(name, op);
+        const problems = PROBLEMS.map((p) => ({ ...p, op }));
+        const lines = problems.map((p) => `${p.a}${op === 'add' ? '+' : '*'}${p.b}`);
+        const results = ask(truthDecoder(experiment, problems), experiment, lines);
+        expect(results.map((r) => (r as Answered).answer)).toEqual(problems.map((p) => answerOf(p).toString()));
+        expect(results.every((r) => !isRejected(r) && r.ok)).toBe(true);
+        const out: string[] = [];
+        const bad = printAnswers(results, false, { write: (s: string) => out.push(s) } as never, { write: () => true } as never);
+        expect(bad).toBe(0);
+        expect(out.join('')).toBe(problems.map((p) => `${answerOf(p)}\n`).join(''));
+      });
+    }
+  }
+
+  it('bad lines get their own error and do not stop the rest', () => {
+    const experiment = experimentFor('reversed');
+    const problems = [PROBLEMS[0], PROBLEMS[1]];
+    const results = ask(truthDecoder(experiment, problems), experiment, ['128+367', '', 'twelve', '12*34', ' 999 + 1 ']);
+    expect(results.map((r) => r.line)).toEqual([1, 3, 4, 5]);
+    expect(results.map((r) => (isRejected(r) ? r.error : r.answer))).toEqual([
+      '495',
+      'expected a problem like 128+367 or 12*34',
+      'this run was trained on add, not mul',
+      '1000',
+    ]);
+    const out: string[] = [];
+    const err: string[] = [];
+    const bad = printAnswers(results, true, { write: (s: string) => out.push(s) } as never, { write: (s: string) => err.push(s) } as never);
+    expect(bad).toBe(2);
+    const objects = out.map((line) => JSON.parse(line));
+    expect(objects[0]).toMatchObject({ prompt: '$128+367=', output: '594$\n', answer: '495', expected: '495', ok: true });
+    expect(objects[1]).toMatchObject({ line: 3, input: 'twelve', error: expect.stringMatching(/expected a problem/) });
+  });
+
+  it('rejects operands the format cannot write and prompts beyond a learned position table', () => {
+    const hints = experimentFor('index-hints');
+    const [tooLong] = ask(truthDecoder(hints, []), hints, ['12345+1']);
+    expect(isRejected(tooLong) && tooLong.error).toMatch(/index-hints/);
+    const ape = experimentFor('reversed', 'add', { pos: 'ape', maxLen: 17, trainDigits: [1, 2], testDigits: [1, 3] });
+    const [beyond] = ask(truthDecoder(ape, []), ape, ['123456789+123456789']);
+    expect(isRejected(beyond) && beyond.error).toMatch(/max_len 17/);
+  });
+
+  it('a real model decodes within a learned position table that the prompt nearly fills', async () => {
+    await selectBackend('cpu');
+    const experiment = experimentFor('reversed', 'add', { pos: 'ape', maxLen: 17, trainDigits: [1, 2], testDigits: [1, 3] });
+    const model = new Gpt(experiment.model, 0);
+    // `<bos>$1234567+123456=` is 17 tokens: room for exactly one generated token. `<bos>$12+34=` is 8 tokens;
+    // its budget is the target of 99+99 (`891$\n<eos>`, 6 tokens) plus one.
+    const lines = ['1234567+123456', '12+34'];
+    let budgets: number[] = [];
+    ask((prompts, maxNew) => ((budgets = maxNew), prompts.map(() => [])), experiment, lines);
+    expect(budgets).toEqual([1, 7]);
+    const real = ask(modelDecoder(model), experiment, lines);
+    expect(real.every((r) => !isRejected(r))).toBe(true);
+    model.dispose();
+  });
+});
