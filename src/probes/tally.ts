@@ -52,6 +52,9 @@ export function carriesInto(a: bigint, b: bigint): boolean[] {
   return into;
 }
 
+/** `97.5`, `100`, `0`: one decimal only where the percentage is not whole; `-` for an empty bucket. */
 export function percent(accuracy: number | null, width = 5): string {
-  return (accuracy === null ? '-' : `${(100 * accuracy).toFixed(accuracy === 1 ? 0 : 1)}`).padStart(width);
+  if (accuracy === null) return '-'.padStart(width);
+  const value = 100 * accuracy;
+  return (Number.isInteger(Math.round(value * 10) / 10) ? value.toFixed(0) : value.toFixed(1)).padStart(width);
 }
