@@ -4,6 +4,7 @@ import { RunStoppedError, UserError } from '../errors.ts';
 import { dataCommand } from './data.ts';
 import { predictCommand } from './predict.ts';
 import { probeCommand } from './probe.ts';
+import { reportCommand } from './report.ts';
 import { trainCommand } from './train.ts';
 
 /**
@@ -18,7 +19,8 @@ async function main(argv: string[]): Promise<void> {
     .command(dataCommand)
     .command(probeCommand)
     .command(predictCommand)
-    .demandCommand(1, 'name a command: train, data, probe or predict')
+    .command(reportCommand)
+    .demandCommand(1, 'name a command: train, data, probe, predict or report')
     .strict()
     .recommendCommands()
     .help()

@@ -6,6 +6,7 @@ import { UserError } from '../errors.ts';
 import { prepareResume, type Checkpoint } from '../experiments/checkpoint.ts';
 import { createRunDir } from '../experiments/runDir.ts';
 import { train } from '../experiments/train.ts';
+import { buildReport } from '../report/report.ts';
 import { ProgressBar, formatDuration } from './progress.ts';
 import { withBackendOption, withConfigOptions } from './options.ts';
 
@@ -17,6 +18,7 @@ interface TrainArgs {
   'run-dir'?: string;
   runs: string;
   overwrite: boolean;
+  report: boolean;
 }
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
@@ -31,6 +33,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('run-dir', { type: 'string', describe: 'write the run here (must be new or empty) instead of runs/<name>-<time>' })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds new run directories' })
       .option('overwrite', { type: 'boolean', default: false, describe: 'allow --run-dir to replace an existing run' })
+      .option('report', { type: 'boolean', default: false, describe: 'rewrite <run>/report.html at every evaluation and at the end (reload it to follow the run)' })
       .example('$0 train --config configs/addition-nope.yaml', 'train reversed addition without positional encoding')
       .example('$0 train -c configs/addition-rope.yaml --set train.steps=500 --backend cpu', 'override fields')
       .example('$0 train --resume runs/addition-rope-20261126-101500', 'continue an interrupted run exactly') as never,
@@ -77,6 +80,15 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     let accuracy: number | null = null;
+    // --report: a failed page must never stop training, so it only warns.
+    let reportFile: string | null = null;
+    const writeReport = () => {
+      try {
+        reportFile = buildReport([runDir]).file;
+      } catch (error) {
+        log(`warning: could not write the report: ${(error as Error).message}`);
+      }
+    };
     const result = await train(config, runDir, {
       resumeFrom,
       signal: stop.signal,
@@ -85,9 +97,14 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         accuracy = record.accuracy_in_range ?? null;
         const cells = Object.entries(record.accuracy ?? {}).map(([n, a]) => `${n}:${(100 * a).toFixed(0)}`);
         log(`step ${record.step}: loss ${record.loss.toFixed(4)}, accuracy by digits ${cells.join(' ')}`);
+        // The record reaches metrics.jsonl just after onEval returns, and the loop yields to the event loop after
+        // every step: on the next turn the page includes this evaluation.
+        if (args.report) setImmediate(writeReport);
       },
       onStep: (step, loss, tokensPerSecond) => bar.update({ step, total: config.train.steps, loss, accuracy, tokensPerSecond }),
     }).finally(() => {
+      // run.json holds the final status (finished, failed, interrupted) by now.
+      if (args.report) writeReport();
       bar.finish();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -102,6 +119,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     }
     console.log(`in training range: ${pct(final.accuracy_in_range)}, beyond: ${pct(final.accuracy_beyond)}`);
     console.log(`run directory: ${runDir}`);
+    if (reportFile) console.log(`report: ${reportFile}`);
     result.model.dispose();
   },
 };

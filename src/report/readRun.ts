@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { MetricsRecord } from '../experiments/metrics.ts';
+import { CONFIG_FILE, METRICS_FILE, RUN_FILE, type RunInfo } from '../experiments/runDir.ts';
+import { UserError } from '../errors.ts';
+import type { AttentionResult } from '../probes/attention.ts';
+import type { CarriesResult } from '../probes/carries.ts';
+import type { DigitsResult } from '../probes/digits.ts';
+import { LENGTH_BY_STEP_FILE, type LengthAtStep } from '../probes/duringTraining.ts';
+import type { ErrorsResult } from '../probes/errors.ts';
+import type { LengthResult } from '../probes/length.ts';
+import { PROBES_DIR } from '../probes/run.ts';
+
+/** What `writeProbeRun` adds to every probe result. */
+export interface ProbeMeta {
+  /** Checkpoint step the probe read. */
+  step: number | null;
+  seconds: number;
+  problems: number;
+  decoded: number;
+}
+
+export interface RunProbes {
+  length?: LengthResult & ProbeMeta;
+  digits?: DigitsResult & ProbeMeta;
+  carries?: CarriesResult & ProbeMeta;
+  errors?: ErrorsResult & ProbeMeta;
+  attention?: AttentionResult & ProbeMeta;
+}
+
+export const PROBE_FILES = ['length', 'digits', 'carries', 'errors', 'attention'] as const;
+
+/**
+ * Everything the report draws from one run directory, as plain data. Every part is optional: a run in
+ * progress has some of it, a run never probed has no probes, and the report says what is missing.
+ */
+export interface RunData {
+  dir: string;
+  /** The directory's base name, e.g. `addition-nope-20261126-101500`. */
+  name: string;
+  /** config.yaml as written (the resolved config), read as plain YAML so older runs still load. */
+  config: Record<string, unknown> | null;
+  info: RunInfo | null;
+  metrics: MetricsRecord[];
+  probes: RunProbes;
+  lengthByStep: LengthAtStep[];
+  /** Files that were missing or unreadable, one readable line each. */
+  notes: string[];
+}
+
+/** A directory holding at least one of the files a run writes first. */
+export function isRunDir(dir: string): boolean {
+  try {
+    if (!fs.statSync(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  return [CONFIG_FILE, RUN_FILE, METRICS_FILE].some((file) => fs.existsSync(path.join(dir, file)));
+}
+
+/**
+ * One JSON object per line. A run in progress may be caught mid-append, so an unreadable line is skipped and
+ * counted rather than failing the report.
+ */
+export function readJsonLines<T>(file: string): { records: T[]; skipped: number } {
+  if (!fs.existsSync(file)) return { records: [], skipped: 0 };
+  const records: T[] = [];
+  let skipped = 0;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      records.push(JSON.parse(line) as T);
+    } catch {
+      skipped += 1;
+    }
+  }
+  return { records, skipped };
+}
+
+function readJsonFile<T>(file: string, notes: string[], label: string): T | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (error) {
+    notes.push(`${label}: unreadable (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+export function readRun(dir: string): RunData {
+  if (!isRunDir(dir)) throw new UserError(`not a run directory (no ${CONFIG_FILE}, ${RUN_FILE} or ${METRICS_FILE})`, { file: dir });
+  const notes: string[] = [];
+
+  let config: Record<string, unknown> | null = null;
+  const configFile = path.join(dir, CONFIG_FILE);
+  if (fs.existsSync(configFile)) {
+    try {
+      const parsed: unknown = YAML.parse(fs.readFileSync(configFile, 'utf8'));
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) config = parsed as Record<string, unknown>;
+      else notes.push(`${CONFIG_FILE}: not a mapping`);
+    } catch (error) {
+      notes.push(`${CONFIG_FILE}: unreadable (${(error as Error).message})`);
+    }
+  } else {
+    notes.push(`no ${CONFIG_FILE}`);
+  }
+
+  if (!fs.existsSync(path.join(dir, RUN_FILE))) notes.push(`no ${RUN_FILE}`);
+  const info = readJsonFile<RunInfo>(path.join(dir, RUN_FILE), notes, RUN_FILE) ?? null;
+
+  const metrics = readJsonLines<MetricsRecord>(path.join(dir, METRICS_FILE));
+  if (metrics.skipped) notes.push(`${METRICS_FILE}: skipped ${metrics.skipped} unreadable line(s) (a line being written?)`);
+  // Keep only well-formed records, in step order (a resumed run rewrites the file, so order holds already).
+  const records = metrics.records.filter((r) => r && typeof r.step === 'number').sort((a, b) => a.step - b.step);
+
+  const probes: RunProbes = {};
+  const probesDir = path.join(dir, PROBES_DIR);
+  for (const name of PROBE_FILES) {
+    const result = readJsonFile<object>(path.join(probesDir, `${name}.json`), notes, `${PROBES_DIR}/${name}.json`);
+    if (result) (probes as Record<string, object>)[name] = result;
+  }
+  const byStep = readJsonLines<LengthAtStep>(path.join(probesDir, LENGTH_BY_STEP_FILE));
+  if (byStep.skipped) notes.push(`${PROBES_DIR}/${LENGTH_BY_STEP_FILE}: skipped ${byStep.skipped} unreadable line(s)`);
+
+  return {
+    dir,
+    name: path.basename(path.resolve(dir)),
+    config,
+    info,
+    metrics: records,
+    probes,
+    lengthByStep: byStep.records.filter((r) => r && typeof r.step === 'number').sort((a, b) => a.step - b.step),
+    notes,
+  };
+}
+
+/** A config field by dotted path (`model.pos`), or undefined. */
+export function configValue(config: Record<string, unknown> | null, dotted: string): unknown {
+  let node: unknown = config;
+  for (const key of dotted.split('.')) {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** The trained operand lengths [min, max], from the config or else from a probe. */
+export function trainingRange(run: RunData): [number, number] | null {
+  const fromConfig = configValue(run.config, 'task.train_digits');
+  if (Array.isArray(fromConfig) && fromConfig.length === 2 && fromConfig.every((n) => typeof n === 'number')) return fromConfig as [number, number];
+  return run.probes.length?.trainDigits ?? run.lengthByStep.at(-1)?.trainDigits ?? null;
+}

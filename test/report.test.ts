@@ -1,0 +1,367 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../src/errors.ts';
+import type { MetricsRecord } from '../src/experiments/metrics.ts';
+import type { RunInfo } from '../src/experiments/runDir.ts';
+import type { AttentionPrompt } from '../src/probes/attention.ts';
+import type { CarriesResult } from '../src/probes/carries.ts';
+import type { DigitsResult } from '../src/probes/digits.ts';
+import type { LengthResult } from '../src/probes/length.ts';
+import { compareFigures, differingFields, finalByLength, runLabels, summarize } from '../src/report/compare.ts';
+import {
+  accuracyByStepFigure,
+  attentionFigure,
+  carriesFigures,
+  digitsFigure,
+  lengthGridFigure,
+  lossFigure,
+  thin,
+  tokenLabel,
+} from '../src/report/figures.ts';
+import { expandGlob, expandRuns, segmentPattern } from '../src/report/findRuns.ts';
+import { renderHtml } from '../src/report/html.ts';
+import { comparePage, pageFigures, runPage, type ReportPage } from '../src/report/page.ts';
+import { readRun, type ProbeMeta, type RunData } from '../src/report/readRun.ts';
+import { buildReport } from '../src/report/report.ts';
+import { fabricateRun } from './fixtures/reportRuns.ts';
+
+// Fixture data written out by hand: every number below is checked against the spec built from it.
+const meta: ProbeMeta = { step: 300, seconds: 1, problems: 10, decoded: 10 };
+
+function config(pos: string, extra: Record<string, unknown> = {}) {
+  return {
+    name: `addition-${pos}`,
+    seed: 0,
+    task: { op: 'add', train_digits: [1, 2], test_digits: [1, 3] },
+    model: { layers: 1, heads: 2, pos },
+    train: { steps: 300, eval_every: 100, eval_size: 50, log_every: 100, loss_on: 'answer' },
+    ...extra,
+  };
+}
+
+const metrics: MetricsRecord[] = [
+  { step: 100, loss: 1.5, lr: 0.001, tokens_per_s: 1000, elapsed_s: 1, accuracy: { '1': 0.5, '2': 0.1, '3': 0 }, accuracy_in_range: 0.3, accuracy_beyond: 0 },
+  { step: 200, loss: 0.5, lr: 0.0005, tokens_per_s: 1000, elapsed_s: 2 },
+  { step: 300, loss: 0.1234567, lr: 0.0001, tokens_per_s: 1000, elapsed_s: 3, accuracy: { '1': 1, '2': 0.9, '3': 0.25 }, accuracy_in_range: 0.95, accuracy_beyond: 0.25 },
+];
+
+const info = (status: RunInfo['status'], extra: Partial<RunInfo> = {}): RunInfo => ({
+  status,
+  name: 'addition-nope',
+  backend: 'wasm',
+  started_at: '2026-01-01T00:00:00Z',
+  updated_at: '2026-01-01T00:05:00Z',
+  versions: {},
+  git_commit: null,
+  step: 300,
+  ...extra,
+});
+
+const length: LengthResult & ProbeMeta = {
+  ...meta,
+  probe: 'length',
+  description: '',
+  op: 'add',
+  format: 'reversed',
+  pos: 'nope',
+  seed: 0,
+  samples: 10,
+  trainDigits: [1, 2],
+  testDigits: [1, 3],
+  maxDigits: 3,
+  requestedMaxDigits: 4,
+  maxDigitsLimit: 'max_len 17',
+  cells: [],
+  accuracy: [
+    [1, 0.9, 0.2],
+    [0.8, 0.7, 0.1],
+    [0.3, 0.1, null],
+  ],
+  diagonal: [1, 2, 3].map((n) => ({ digitsA: n, digitsB: n, inTrainingRange: n <= 2, source: 'held-out', seenInTraining: 'no', count: 10, correct: 10 - 3 * n, accuracy: (10 - 3 * n) / 10 })),
+  summary: { diagonalInRange: 0.55, diagonalBeyond: 0.1, gridInRange: 0.85, gridBeyond: 0.14 },
+};
+
+const tally = (correct: number, count: number) => ({ count, correct, accuracy: count ? correct / count : null });
+
+const digits: DigitsResult & ProbeMeta = {
+  ...meta,
+  probe: 'digits',
+  description: '',
+  answerOrder: 'lsb-first',
+  samples: 10,
+  lengths: [1, 2, 3].map((n) => ({
+    digits: n,
+    inTrainingRange: n <= 2,
+    problems: 10,
+    unparsed: 0,
+    positions: Array.from({ length: n + 1 }, (_, position) => ({ position, ...tally(10 - position, 10), carryIn: null, noCarryIn: null })),
+  })),
+};
+
+const carries: CarriesResult & ProbeMeta = {
+  ...meta,
+  probe: 'carries',
+  description: '',
+  op: 'add',
+  sampling: 'stratified',
+  samples: 10,
+  bucketings: [
+    { name: 'carries', description: 'number of columns that produce a carry', lengths: [], inRange: [{ value: 0, ...tally(9, 10) }, { value: 1, ...tally(5, 10) }], beyond: [{ value: 0, ...tally(2, 10) }] },
+    // No longer lengths probed: that group has no problems and gets no bars.
+    { name: 'longest-chain', description: 'longest run', lengths: [], inRange: [{ value: 0, ...tally(9, 10) }], beyond: [{ value: 0, ...tally(0, 0) }] },
+  ],
+};
+
+function attentionPrompt(layers: number, heads: number): AttentionPrompt {
+  const tokens = ['<bos>', '$', '1', '+', '2', '=', '3', '$'];
+  const pattern = tokens.map((_, q) => tokens.map((__, k) => (k <= q ? 1 / (q + 1) : 0)));
+  return {
+    problem: '1+2',
+    digits: 1,
+    inTrainingRange: true,
+    output: '3$',
+    correct: true,
+    tokens,
+    roles: ['bos', null, 'a0', null, 'b0', null, 'answer0', null],
+    promptLength: 6,
+    layers: Array.from({ length: layers }, (_, layer) => ({ layer, heads: Array.from({ length: heads }, (__, head) => ({ head, pattern, answerDigits: [] })) })),
+  };
+}
+
+function runData(pos: string, extra: Partial<RunData> = {}): RunData {
+  const result = { accuracy: metrics[2].accuracy!, accuracy_in_range: 0.95, accuracy_beyond: 0.25 };
+  return { dir: `runs/addition-${pos}-x`, name: `addition-${pos}-x`, config: config(pos), info: info('finished', { result }), metrics, probes: {}, lengthByStep: [], notes: [], ...extra };
+}
+
+const ids = (page: ReportPage) => pageFigures(page).map((f) => f.id);
+const notes = (page: ReportPage) => [...page.sections, ...page.aside].flatMap((s) => s.blocks.flatMap((b) => (b.kind === 'note' ? [b.text] : [])));
+
+describe('figure specs of one run', () => {
+  it('loss and learning rate share the step axis, the learning rate on a second y axis', () => {
+    const figure = lossFigure(runData('nope'))!;
+    expect(figure.data).toHaveLength(2);
+    expect(figure.data[0]).toMatchObject({ name: 'training loss', x: [100, 200, 300], y: [1.5, 0.5, 0.1235] });
+    expect(figure.data[1]).toMatchObject({ name: 'learning rate', x: [100, 200, 300], y: [0.001, 0.0005, 0.0001], yaxis: 'y2' });
+    expect(figure.layout.yaxis).toMatchObject({ type: 'log', title: { text: expect.stringMatching(/loss/) } });
+    expect(figure.layout.xaxis).toMatchObject({ title: { text: 'training step' } });
+    expect(lossFigure(runData('nope', { metrics: [] }))).toBeNull();
+  });
+
+  it('held-out accuracy by step: one line per test length, in percent, evaluation steps only', () => {
+    const figure = accuracyByStepFigure(runData('nope'))!;
+    expect(figure.data.map((t) => t.name)).toEqual(['1 digit (trained)', '2 digits (trained)', '3 digits (beyond)']);
+    expect(figure.data.map((t) => t.x)).toEqual([[100, 300], [100, 300], [100, 300]]);
+    expect(figure.data.map((t) => t.y)).toEqual([[50, 100], [10, 90], [0, 25]]);
+    expect(figure.data.map((t) => (t.line as { dash: string }).dash)).toEqual(['solid', 'solid', 'dash']);
+    expect(figure.layout.yaxis).toMatchObject({ title: { text: 'exact match (%)' } });
+    expect(accuracyByStepFigure(runData('nope', { metrics: [metrics[1]] }))).toBeNull();
+  });
+
+  it('the length grid is a heatmap in percent with the trained lengths outlined', () => {
+    const figure = lengthGridFigure(length);
+    expect(figure.data).toHaveLength(1);
+    expect(figure.data[0]).toMatchObject({ type: 'heatmap', x: [1, 2, 3], y: [1, 2, 3], zmin: 0, zmax: 100 });
+    expect(figure.data[0].z).toEqual([[100, 90, 20], [80, 70, 10], [30, 10, null]]);
+    expect(figure.layout.shapes).toEqual([expect.objectContaining({ type: 'rect', x0: 0.5, x1: 2.5, y0: 0.5, y1: 2.5 })]);
+    expect(JSON.stringify(figure.layout.title)).toMatch(/capped at 3 digits/);
+  });
+
+  it('per-digit bars: one bar group per position, one trace per operand length', () => {
+    const figure = digitsFigure(digits, [1, 2]);
+    expect(figure.data.map((t) => t.name)).toEqual(['1 digit (trained)', '2 digits (trained)', '3 digits (beyond)']);
+    expect(figure.data[2]).toMatchObject({ type: 'bar', x: [0, 1, 2, 3], y: [100, 90, 80, 70] });
+    expect(figure.layout.barmode).toBe('group');
+  });
+
+  it('carry buckets: trained and longer lengths as two bar traces, empty groups left out', () => {
+    const [byCount, byChain] = carriesFigures(carries);
+    expect(byCount.id).toBe('carries-carries');
+    expect(byCount.data.map((t) => t.y)).toEqual([[90, 50], [20]]);
+    expect(byChain.data).toHaveLength(1);
+  });
+
+  it('attention: a layers x heads grid of heatmaps, each on its own axes, tokens as tick labels', () => {
+    const figure = attentionFigure(attentionPrompt(2, 3), 0, meta);
+    expect(figure.data).toHaveLength(6);
+    const axes = figure.data.map((t) => `${t.xaxis}/${t.yaxis}`);
+    expect(new Set(axes).size).toBe(6);
+    expect(axes[0]).toBe('x/y');
+    expect(figure.layout.grid).toMatchObject({ rows: 2, columns: 3 });
+    expect((figure.layout.xaxis4 as { ticktext: string[] }).ticktext).toEqual(['BOS', '$', '1', '+', '2', '=', '3', '$']);
+    // Only the bottom row carries key labels, only the left column query labels.
+    expect((figure.layout.xaxis as { showticklabels: boolean }).showticklabels).toBe(false);
+    expect((figure.layout.xaxis4 as { showticklabels: boolean }).showticklabels).toBe(true);
+    expect((figure.layout.yaxis2 as { showticklabels: boolean }).showticklabels).toBe(false);
+    expect((figure.layout.annotations as { text: string }[]).map((a) => a.text)).toContain('layer 1 · head 2');
+    expect(tokenLabel(' ')).toBe('␣');
+    expect(tokenLabel('<pad>')).toBe('‹pad›');
+  });
+
+  it('long logs are thinned, keeping the last record', () => {
+    const records = Array.from({ length: 10_001 }, (_, i) => i);
+    const kept = thin(records, 2000);
+    expect(kept.length).toBeLessThanOrEqual(2001);
+    expect(kept.at(-1)).toBe(10_000);
+  });
+});
+
+describe('the page of one run', () => {
+  it('a run without probes says so and draws the training curves', () => {
+    const page = runPage(runData('nope'));
+    expect(ids(page)).toEqual(['loss', 'accuracy-by-step']);
+    expect(notes(page).join('\n')).toMatch(/no probes yet.*arith-lab probe runs\/addition-nope-x/);
+  });
+
+  it('a run just started (no metrics) says what is missing instead of failing', () => {
+    const page = runPage(runData('nope', { metrics: [], info: info('running', { step: 0 }) }));
+    expect(ids(page)).toEqual([]);
+    expect(notes(page).join('\n')).toMatch(/No metrics yet/);
+    expect(notes(page).join('\n')).toMatch(/No evaluation yet \(the first comes at step 100\)/);
+    expect(page.subtitle).toMatch(/^running/);
+  });
+
+  it('a probed run gets every probe figure; a missing probe gets a note naming the command', () => {
+    const probes = { length, digits, carries, attention: { ...meta, probe: 'attention' as const, description: '', convention: '', prompts: [attentionPrompt(1, 2), attentionPrompt(1, 2)], summary: [] } };
+    const page = runPage(runData('nope', { probes }));
+    expect(ids(page)).toEqual(['loss', 'accuracy-by-step', 'length-grid', 'digits', 'carries-carries', 'carries-longest-chain', 'attention-0', 'attention-1']);
+    expect(notes(page).join('\n')).toMatch(/No probes\/errors.json yet: `arith-lab probe runs\/addition-nope-x --probe errors`/);
+    expect(notes(page)).toContain('The grid stops at 3 digits (4 asked): max_len 17.');
+  });
+
+  it('figure ids are unique element ids', () => {
+    const run = readRun(fabricateRun(fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-')), { steps: 400, probeEvery: 200, samples: 10, maxDigits: 6 }));
+    const page = runPage(run);
+    const figureIds = ids(page);
+    expect(new Set(figureIds).size).toBe(figureIds.length);
+    // Attention prompts at 3, 5 and 7 digits; the grid stops at 6, so two.
+    expect(figureIds).toEqual(['loss', 'accuracy-by-step', 'length-grid', 'length-by-step', 'digits', 'carries-carries', 'carries-longest-chain', 'attention-0', 'attention-1']);
+    expect(pageFigures(page).find((f) => f.id === 'length-by-step')!.data).toHaveLength(6);
+  });
+});
+
+describe('comparing runs', () => {
+  it('labels runs by the config fields that differ, not by their names', () => {
+    const runs = [runData('nope'), runData('rope')];
+    expect(differingFields(runs)).toEqual(['model.pos']);
+    expect(runLabels(runs)).toEqual(['model.pos=nope', 'model.pos=rope']);
+    const lr = [runData('nope'), runData('nope', { config: config('nope', { seed: 1 }) })];
+    expect(runLabels(lr)).toEqual(['seed=0', 'seed=1']);
+    // Identical configs: the directory names tell them apart.
+    const same = [runData('nope'), runData('nope', { name: 'other' })];
+    expect(differingFields(same)).toEqual([]);
+    expect(runLabels(same)).toEqual(['addition-nope-x', 'other']);
+  });
+
+  it('final accuracy: run.json for a finished run, the latest evaluation for one in progress', () => {
+    const finished = runData('nope', { info: info('finished', { result: { accuracy: {}, accuracy_in_range: 0.97, accuracy_beyond: 0.3 } }) });
+    expect(summarize(finished)).toMatchObject({ source: 'final', inRange: 0.97, beyond: 0.3, status: 'finished' });
+    const running = runData('nope', { info: info('running'), metrics: metrics.slice(0, 2) });
+    expect(summarize(running)).toMatchObject({ source: 'latest evaluation', step: 100, inRange: 0.3, beyond: 0 });
+    expect(finalByLength(running)).toEqual({ lengths: [1, 2, 3], accuracy: [0.5, 0.1, 0], source: 'evaluation' });
+    expect(finalByLength(runData('nope', { probes: { length } }))).toMatchObject({ lengths: [1, 2, 3], source: 'length probe' });
+  });
+
+  it('overlays one trace per run with data, named by its label', () => {
+    const runs = [runData('nope', { probes: { length } }), runData('rope'), runData('alibi', { metrics: [], info: info('running', { step: 0 }) })];
+    const figures = compareFigures(runs);
+    expect(figures.map((f) => [f.id, f.data.length])).toEqual([
+      ['compare-by-length', 2],
+      ['compare-grids', 1],
+      ['compare-in-range', 2],
+      ['compare-beyond', 2],
+      ['compare-loss', 2],
+    ]);
+    expect(figures[0].data.map((t) => t.name)).toEqual(['model.pos=nope', 'model.pos=rope']);
+    const page = comparePage(runs);
+    const table = page.sections[0].blocks[0];
+    expect(table.kind).toBe('table');
+    if (table.kind !== 'table') return;
+    expect(table.table.columns.slice(0, 6)).toEqual(['run', 'model.pos', 'status', 'step', 'in range', 'beyond']);
+    expect(table.table.rows[1].slice(0, 6)).toEqual(['addition-rope-x', 'rope', 'finished', '300 of 300', '95.0%', '25.0%']);
+    expect(table.table.rows[2].slice(0, 6)).toEqual(['addition-alibi-x', 'alibi', 'running', '–', '–', '–']);
+  });
+});
+
+describe('the HTML page', () => {
+  it('inlines plotly and the figure specs; nothing in the data can close the script element', () => {
+    const run = runData('nope', { config: config('nope', { note: '</script><script>alert(1)</script>' }) });
+    const html = renderHtml(runPage(run));
+    expect(html).not.toMatch(/<script[^>]*\ssrc=/);
+    expect(html).toMatch(/Plotly/);
+    expect(html.match(/<\/script>/g)).toHaveLength(3);
+    const json = /<script type="application\/json" id="report-figures">(.*?)<\/script>/s.exec(html)![1];
+    expect(JSON.parse(json).map((f: { id: string }) => f.id)).toEqual(['loss', 'accuracy-by-step']);
+    expect(/&lt;\/(<wbr>)?script&gt;/.test(html)).toBe(true);
+    expect(html).toMatch(/data-figure="loss" data-traces="2"/);
+  });
+});
+
+describe('reading runs', () => {
+  it('tolerates a half-written metrics line and an unreadable probe, and says so', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-'));
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), `${JSON.stringify(metrics[0])}\n${JSON.stringify(metrics[1])}\n{"step": 3`);
+    fs.mkdirSync(path.join(dir, 'probes'));
+    fs.writeFileSync(path.join(dir, 'probes', 'length.json'), '{');
+    const run = readRun(dir);
+    expect(run.metrics.map((r) => r.step)).toEqual([100, 200]);
+    expect(run.probes).toEqual({});
+    expect(run.notes).toEqual([
+      'no config.yaml',
+      'no run.json',
+      'metrics.jsonl: skipped 1 unreadable line(s) (a line being written?)',
+      expect.stringMatching(/^probes\/length.json: unreadable/),
+    ]);
+    // The page still builds.
+    expect(ids(runPage(run))).toEqual(['loss', 'accuracy-by-step']);
+  });
+
+  it('refuses a directory that is not a run, with a one-line user error', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-'));
+    expect(() => readRun(dir)).toThrow(UserError);
+    expect(() => expandRuns([dir])).toThrow(/not a run directory/);
+  });
+
+  it('expands patterns itself, keeping only run directories', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-'));
+    for (const name of ['addition-ape-1', 'addition-nope-1', 'mul-1', '.addition-hidden']) {
+      fs.mkdirSync(path.join(root, name));
+      fs.writeFileSync(path.join(root, name, 'metrics.jsonl'), '');
+    }
+    fs.writeFileSync(path.join(root, 'addition-compare.html'), '');
+    expect(expandGlob(path.join(root, 'addition-*')).map((p) => path.basename(p))).toEqual(['addition-ape-1', 'addition-compare.html', 'addition-nope-1']);
+    expect(expandRuns([path.join(root, 'addition-*')]).map((p) => path.basename(p))).toEqual(['addition-ape-1', 'addition-nope-1']);
+    expect(expandRuns([path.join(root, '*-1'), path.join(root, 'mul-1')]).map((p) => path.basename(p))).toEqual(['addition-ape-1', 'addition-nope-1', 'mul-1']);
+    expect(() => expandRuns([path.join(root, 'sub*')])).toThrow(/matches no run directory/);
+    expect(segmentPattern('a[!b]?.*').test('ac1.x')).toBe(true);
+    expect(segmentPattern('a[!b]?.*').test('ab1.x')).toBe(false);
+    expect(segmentPattern('a.b').test('axb')).toBe(false);
+  });
+});
+
+describe('building report files', () => {
+  it('one run: <run>/report.html; several: runs/compare-<time>.html; the CLI prints the path', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-'));
+    const small = { steps: 300, samples: 5, maxDigits: 6 };
+    const nope = fabricateRun(path.join(root, 'runs', 'addition-nope-1'), { ...small, pos: 'nope' });
+    const rope = fabricateRun(path.join(root, 'runs', 'addition-rope-1'), { ...small, pos: 'rope', probes: false });
+    const single = buildReport([nope]);
+    expect(single.file).toBe(path.join(nope, 'report.html'));
+    expect(fs.readFileSync(single.file, 'utf8')).toMatch(/^<!doctype html>/);
+    const several = buildReport([nope, rope], { runsRoot: path.join(root, 'runs'), now: new Date(2026, 0, 2, 3, 4, 5) });
+    expect(several.file).toBe(path.join(root, 'runs', 'compare-20260102-030405.html'));
+    expect(several.figures.map((f) => f.id)).toEqual(['compare-by-length', 'compare-grids', 'compare-in-range', 'compare-beyond', 'compare-loss']);
+
+    const cli = path.resolve('bin/arith-lab.js');
+    const out = path.join(root, 'pe.html');
+    const result = spawnSync(process.execPath, [cli, 'report', '--compare', 'runs/addition-*', '--out', out], { cwd: root, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe(out);
+    expect(fs.readFileSync(out, 'utf8')).toMatch(/model.pos=rope/);
+    const missing = spawnSync(process.execPath, [cli, 'report', '--compare', 'runs/nothing-*'], { cwd: root, encoding: 'utf8' });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toBe('arith-lab: error: runs/nothing-*: matches no run directory');
+  });
+});
