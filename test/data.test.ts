@@ -15,6 +15,7 @@ const task: TaskSpec = {
   testSize: 300,
   trainSize: null,
   sampling: 'uniform',
+  operandLengths: 'independent',
 };
 
 describe('tokenizer', () => {
@@ -66,6 +67,20 @@ describe('held-out test sets', () => {
     const heldOut = heldOutKeys(buildTestSets(tiny, 3));
     const seen = new Set(new TrainStream(tiny, 3, heldOut).next(5000).map(problemKey));
     expect(seen.size).toBe(90); // every one-digit pair except the 10 held out
+  });
+});
+
+describe('operand lengths', () => {
+  it('independent lengths mix lengths within a problem; equal lengths never do', () => {
+    const lengths = (operandLengths: 'independent' | 'equal') => {
+      const spec: TaskSpec = { ...task, trainDigits: [1, 4], operandLengths };
+      return new TrainStream(spec, 9, new Set()).next(2000).map((p) => [p.a.toString().length, p.b.toString().length]);
+    };
+    const independent = lengths('independent');
+    expect(independent.filter(([x, y]) => x !== y).length).toBeGreaterThan(1200); // 3/4 expected
+    const equal = lengths('equal');
+    expect(equal.every(([x, y]) => x === y)).toBe(true);
+    for (const n of [1, 2, 3, 4]) expect(equal.filter(([x]) => x === n).length).toBeGreaterThan(400);
   });
 });
 

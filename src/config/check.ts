@@ -4,12 +4,18 @@ import { getPositionalEncoding } from '../models/positional/index.ts';
 import { longestSequence, prepareExperiment } from '../experiments/setup.ts';
 import type { Config } from './schema.ts';
 
-/** Number of distinct training problems: operand lengths drawn independently from the range. */
+/** Number of distinct training problems the sampler can produce. */
 function trainingSpaceSize(config: Config): bigint {
   const [lo, hi] = config.task.train_digits;
+  const operandsOf = (n: number) => (n === 1 ? 10n : 9n * 10n ** BigInt(n - 1));
+  let total = 0n;
   let operands = 0n;
-  for (let n = lo; n <= hi; n++) operands += n === 1 ? 10n : 9n * 10n ** BigInt(n - 1);
-  return operands * operands;
+  for (let n = lo; n <= hi; n++) {
+    operands += operandsOf(n);
+    total += operandsOf(n) * operandsOf(n);
+  }
+  const equalLengths = config.task.operand_lengths === 'equal' || config.task.sampling === 'balanced';
+  return equalLengths ? total : operands * operands;
 }
 
 /** Rules that span fields, which the schema alone cannot state. Each failure names the field to fix. */

@@ -16,6 +16,10 @@ export const taskSchema = z
     train_size: z
       .number().int().positive().nullable().default(null)
       .describe('fixed training set of this many problems, or null for fresh problems every batch'),
+    operand_lengths: z
+      .enum(['independent', 'equal'])
+      .default('independent')
+      .describe('uniform sampling: each operand draws its own length, or both share one (as the test sets do)'),
     sampling: z
       .enum(['uniform', 'balanced'])
       .default('uniform')

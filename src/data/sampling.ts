@@ -18,12 +18,16 @@ export interface SamplerSpec {
   op: Op;
   trainDigits: [number, number];
   sampling: 'uniform' | 'balanced';
+  /** `independent`: each operand draws its own length; `equal`: both operands share one drawn length. */
+  operandLengths: 'independent' | 'equal';
 }
 
-/** Uniform: each operand draws its length uniformly from the range, then its digits uniformly. */
+/** Uniform: operand lengths drawn uniformly from the range (per operand, or once for both), then digits. */
 function sampleUniform(random: Random, spec: SamplerSpec): Problem {
   const [lo, hi] = spec.trainDigits;
-  return { op: spec.op, a: sampleOperand(random, random.int(lo, hi)), b: sampleOperand(random, random.int(lo, hi)) };
+  const lengthOfA = random.int(lo, hi);
+  const lengthOfB = spec.operandLengths === 'equal' ? lengthOfA : random.int(lo, hi);
+  return { op: spec.op, a: sampleOperand(random, lengthOfA), b: sampleOperand(random, lengthOfB) };
 }
 
 /**

@@ -26,6 +26,7 @@ export function taskSpec(config: Config): TaskSpec {
     testSize: t.test_size,
     trainSize: t.train_size,
     sampling: t.sampling,
+    operandLengths: t.operand_lengths,
   };
 }
 
