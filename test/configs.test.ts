@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.ts';
+import { readMetrics } from '../src/experiments/metrics.ts';
+import { train } from '../src/experiments/train.ts';
+
+const configs = fs.readdirSync('configs').filter((f) => f.endsWith('.yaml')).sort();
+
+/** Every shipped config loads, and trains and evaluates end to end (a few steps, a few problems). */
+describe('shipped configs', () => {
+  it('include the ones the README promises', () => {
+    for (const name of ['nope', 'ape', 'sinusoidal', 'rope', 'alibi', 'plain', 'scratchpad-simple', 'scratchpad-detailed']) {
+      expect(configs).toContain(`addition-${name}.yaml`);
+    }
+    expect(configs).toContain('multiplication-reversed.yaml');
+  });
+
+  for (const file of configs) {
+    it(`${file} runs`, async () => {
+      const config = loadConfig(path.join('configs', file), [
+        'backend=wasm',
+        'train.steps=3',
+        'train.eval_every=3',
+        'task.test_size=2',
+        'train.batch=4',
+        'task.train_size=null',
+      ]);
+      const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `arith-config-${file}-`));
+      const result = await train(config, runDir, {});
+      const metrics = readMetrics(path.join(runDir, 'metrics.jsonl'));
+      expect(metrics[metrics.length - 1].step).toBe(3);
+      expect(Object.keys(metrics[metrics.length - 1].accuracy!).length).toBe(config.task.test_digits[1] - config.task.test_digits[0] + 1);
+      expect(Number.isFinite(metrics[metrics.length - 1].loss)).toBe(true);
+      result.model.dispose();
+    });
+  }
+});
