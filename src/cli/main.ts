@@ -39,7 +39,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-main(hideBin(process.argv)).catch((error: unknown) => {
+main(hideBin(process.argv))
+  // Dawn (the webgpu backend) keeps Node's event loop alive while its device exists; end explicitly.
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
   if (error instanceof UserError) {
     process.stderr.write(`arith-lab: error: ${error.toString()}\n`);
     process.exit(2);

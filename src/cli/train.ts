@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { BackendName } from '../backends/select.ts';
+import { selectBackend, type BackendName } from '../backends/select.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
@@ -65,6 +65,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       }
       const overrides = args.backend ? [...args.set, `backend=${args.backend}`] : args.set;
       config = loadConfig(args.config, overrides);
+      // A backend that cannot start (a missing optional package, no GPU adapter) is bad input too: find out now.
+      await selectBackend(config.backend, log);
       runDir = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
     }
     log(`run: ${runDir}`);
