@@ -40,8 +40,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 main(hideBin(process.argv))
-  // Dawn (the webgpu backend) keeps Node's event loop alive while its device exists; end explicitly.
-  .then(() => process.exit(0))
+  // Dawn (the webgpu backend) keeps Node's event loop alive while its device exists; end explicitly, keeping a
+  // status a command set without throwing (predict answers every line, then exits 2 if any line was bad).
+  .then(() => process.exit())
   .catch((error: unknown) => {
   if (error instanceof UserError) {
     process.stderr.write(`arith-lab: error: ${error.toString()}\n`);
