@@ -8,8 +8,11 @@ const LAB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 /** Versions that decide a run's numbers: the lab, tfjs and Node. */
 export function versions(): Record<string, string> {
-  const lab = JSON.parse(fs.readFileSync(path.join(LAB_ROOT, 'package.json'), 'utf8')) as { version: string };
-  return { 'arith-lab': lab.version, tfjs: tf.version.tfjs, node: process.version };
+  let lab = 'unknown'; // e.g. inside an esbuild bundle carried to a machine without the source tree
+  try {
+    lab = (JSON.parse(fs.readFileSync(path.join(LAB_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {}
+  return { 'arith-lab': lab, tfjs: tf.version.tfjs, node: process.version };
 }
 
 /** The lab's git commit, with `-dirty` when the tree has changes; null outside a checkout. */
