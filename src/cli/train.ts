@@ -7,6 +7,7 @@ import { prepareResume, type Checkpoint } from '../experiments/checkpoint.ts';
 import { createRunDir } from '../experiments/runDir.ts';
 import { train } from '../experiments/train.ts';
 import { buildReport } from '../report/report.ts';
+import { describeConfigFields } from '../config/describe.ts';
 import { ProgressBar, formatDuration } from './progress.ts';
 import { withBackendOption, withConfigOptions } from './options.ts';
 
@@ -36,7 +37,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('report', { type: 'boolean', default: false, describe: 'rewrite <run>/report.html at every evaluation and at the end (reload it to follow the run)' })
       .example('$0 train --config configs/addition-nope.yaml', 'train reversed addition without positional encoding')
       .example('$0 train -c configs/addition-rope.yaml --set train.steps=500 --backend cpu', 'override fields')
-      .example('$0 train --resume runs/addition-rope-20261126-101500', 'continue an interrupted run exactly') as never,
+      .example('$0 train --resume runs/addition-rope-20261126-101500', 'continue an interrupted run exactly')
+      .epilog(`Config fields (YAML sections, or --set section.field=value):\n${describeConfigFields()}`) as never,
   handler: async (args) => {
     const bar = new ProgressBar();
     const log = (line: string) => bar.log(line);

@@ -39,34 +39,34 @@ export const formatSchema = z
 
 export const modelSchema = z
   .object({
-    layers: z.number().int().positive().default(2),
-    heads: z.number().int().positive().default(4),
-    d_model: z.number().int().positive().default(128),
+    layers: z.number().int().positive().default(2).describe('transformer blocks'),
+    heads: z.number().int().positive().default(4).describe('attention heads per block; must divide d_model'),
+    d_model: z.number().int().positive().default(128).describe('width of the residual stream'),
     d_ff: z.number().int().positive().nullable().default(null).describe('MLP width; default 4 * d_model'),
-    dropout: z.number().min(0).max(0.9).default(0),
+    dropout: z.number().min(0).max(0.9).default(0).describe('dropout on embeddings, attention weights and block outputs'),
     max_len: z.number().int().positive().default(64).describe('longest sequence in tokens (size of a learned APE table)'),
     pos: z.enum(POSITIONAL_NAMES).default('nope').describe('positional encoding'),
     rope_fraction: z.number().gt(0).max(1).default(1).describe('fraction of each head RoPE rotates (Kazemnejad: 0.25)'),
-    rope_base: z.number().positive().default(10000),
+    rope_base: z.number().positive().default(10000).describe('RoPE frequency base'),
     tie_embeddings: z.boolean().default(true).describe('output projection shares the token embedding (nanoGPT)'),
   })
   .strict();
 
 export const trainSchema = z
   .object({
-    steps: z.number().int().positive(),
-    batch: z.number().int().positive().default(64),
-    lr: z.number().positive().default(1e-3),
-    min_lr: z.number().min(0).default(1e-4),
-    warmup: z.number().int().min(0).default(100),
-    beta1: z.number().min(0).lt(1).default(0.9),
-    beta2: z.number().min(0).lt(1).default(0.99),
-    weight_decay: z.number().min(0).default(0.1),
+    steps: z.number().int().positive().describe('optimizer steps'),
+    batch: z.number().int().positive().default(64).describe('problems per step'),
+    lr: z.number().positive().default(1e-3).describe('AdamW peak learning rate, after linear warmup'),
+    min_lr: z.number().min(0).default(1e-4).describe('cosine decay ends here at the last step'),
+    warmup: z.number().int().min(0).default(100).describe('linear warmup steps'),
+    beta1: z.number().min(0).lt(1).default(0.9).describe('AdamW first-moment decay'),
+    beta2: z.number().min(0).lt(1).default(0.99).describe('AdamW second-moment decay'),
+    weight_decay: z.number().min(0).default(0.1).describe('decoupled weight decay on matrices and embeddings'),
     grad_clip: z.number().min(0).default(1).describe('max global gradient norm; 0 disables'),
     loss_on: z.enum(['answer', 'all']).default('answer').describe('tokens that carry loss: the target only, or every token'),
-    eval_every: z.number().int().positive().default(250),
+    eval_every: z.number().int().positive().default(250).describe('greedy-decoding evaluation every this many steps (and at the end, on every held-out problem)'),
     eval_size: z.number().int().positive().default(100).describe('problems per test length at periodic evaluations'),
-    log_every: z.number().int().positive().default(10),
+    log_every: z.number().int().positive().default(10).describe('a metrics.jsonl line every this many steps'),
     checkpoint_every: z
       .number().int().positive().default(500)
       .describe('write a checkpoint every this many steps (and always at the end and on Ctrl-C)'),
@@ -80,9 +80,13 @@ export const trainSchema = z
 
 export const configSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
-    seed: z.number().int().min(0).default(0),
-    backend: z.enum(BACKEND_NAMES).default('auto'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
+      .optional()
+      .describe('run name, the prefix of runs/<name>-<time>; default: the config file name'),
+    seed: z.number().int().min(0).default(0).describe('seeds data, held-out sets, initial weights and dropout'),
+    backend: z.enum(BACKEND_NAMES).default('auto').describe('tensor engine; auto: wasm on a CPU machine'),
     task: taskSchema,
     format: formatSchema,
     model: modelSchema.prefault({}),
