@@ -47,7 +47,7 @@ async function benchOne(backend: string, modelName: string, steps: number) {
   const warmup = 2;
   for (let step = 0; step < warmup + steps; step++) {
     const started = performance.now();
-    trainStep(model, optimizer, batch, 1e-3, 1, step);
+    await trainStep(model, optimizer, batch, 1e-3, 1, step);
     if (step >= warmup) times.push(performance.now() - started);
   }
   model.dispose();

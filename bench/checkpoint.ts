@@ -38,7 +38,7 @@ for (const name of argument('models', 'small,large').split(',')) {
   let dir = '';
   for (let i = 1; i <= repeats; i++) {
     const started = performance.now();
-    dir = writeCheckpoint(runDir, { step: i, model: modelTensors(model), optimizer: optimizerTensors(optimizer), state }, 2);
+    dir = writeCheckpoint(runDir, { step: i, model: await modelTensors(model), optimizer: await optimizerTensors(optimizer), state }, 2);
     writes.push(performance.now() - started);
     const readStarted = performance.now();
     restoreModel(model, readCheckpoint(dir).model);

@@ -17,9 +17,10 @@ const encodings = ['nope', 'ape', 'sinusoidal', 'rope', 'alibi'];
 const generalization: Record<string, number> = { nope: 0.7, ape: 0.05, sinusoidal: 0.2, rope: 0.4, alibi: 0.6 };
 
 let started = performance.now();
-const runs = encodings.map((pos) =>
-  fabricateRun(path.join(root, `addition-${pos}-bench`), { pos, steps: 5000, generalization: generalization[pos], probeEvery: 500, samples: 100, maxDigits: 10 }),
-);
+const runs: string[] = [];
+for (const pos of encodings) {
+  runs.push(await fabricateRun(path.join(root, `addition-${pos}-bench`), { pos, steps: 5000, generalization: generalization[pos], probeEvery: 500, samples: 100, maxDigits: 10 }));
+}
 console.log(`fabricated ${runs.length} runs in ${((performance.now() - started) / 1000).toFixed(1)} s under ${root}`);
 for (const run of runs) {
   const lines = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').length;

@@ -113,7 +113,7 @@ describe('checkpoints of an uninterrupted run', () => {
         expect(Array.from(loaded.model.params[name].dataSync()), name).toEqual(Array.from(variable.dataSync()));
       }
       const testSets = buildTestSets(loaded.experiment.task, loaded.config.seed);
-      expect(accuracyByLength(loaded.model, loaded.experiment, testSets)).toEqual(reference.final.accuracy);
+      expect(await accuracyByLength(loaded.model, loaded.experiment, testSets)).toEqual(reference.final.accuracy);
     } finally {
       loaded.model.dispose();
     }

@@ -38,12 +38,12 @@ describe('key/value cache', () => {
     });
   }
 
-  it('greedy decoding equals argmax of full forward passes, token by token', () => {
+  it('greedy decoding equals argmax of full forward passes, token by token', async () => {
     const model = new Gpt(config('rope'), 9);
     const prompts = [[1, 5, 6], [1, 7, 3], [1, 3]];
     const maxNew = [6, 4, 5];
     const before = tf.memory().numTensors;
-    const generated = greedyDecode(model, prompts, maxNew);
+    const generated = await greedyDecode(model, prompts, maxNew);
     expect(tf.memory().numTensors).toBe(before);
     prompts.forEach((prompt, i) => {
       const sequence = [...prompt];

@@ -46,7 +46,7 @@ function config(pos: string): GptConfig {
 
 describe('trainStep on wasm', () => {
   for (const pos of ['ape', 'alibi', 'rope']) {
-    it(`pos=${pos}: no tensor leaks from step 3 to step 15, and the loss falls`, () => {
+    it(`pos=${pos}: no tensor leaks from step 3 to step 15, and the loss falls`, async () => {
       const model = new Gpt(config(pos), 17);
       const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 });
       try {
@@ -55,7 +55,7 @@ describe('trainStep on wasm', () => {
         const losses: number[] = [];
         const counts: number[] = [];
         for (let step = 1; step <= 15; step++) {
-          const { loss, gradNorm } = trainStep(model, optimizer, batch, 1e-2, 1.0, 1000 + step);
+          const { loss, gradNorm } = await trainStep(model, optimizer, batch, 1e-2, 1.0, 1000 + step);
           expect(Number.isFinite(loss)).toBe(true);
           expect(gradNorm).toBeGreaterThan(0);
           losses.push(loss);
@@ -76,12 +76,12 @@ describe('trainStep on wasm', () => {
     }, 30_000);
   }
 
-  it('one step moves every parameter (gradients reach the optimizer under the right names)', () => {
+  it('one step moves every parameter (gradients reach the optimizer under the right names)', async () => {
     const model = new Gpt(config('ape'), 4);
     const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0 });
     try {
       const before = Object.fromEntries(Object.entries(model.params).map(([n, v]) => [n, Array.from(v.dataSync())]));
-      trainStep(model, optimizer, syntheticBatch(4, 10), 1e-3, 1.0, 1);
+      await trainStep(model, optimizer, syntheticBatch(4, 10), 1e-3, 1.0, 1);
       for (const [name, v] of Object.entries(model.params)) {
         expect(Array.from(v.dataSync()), name).not.toEqual(before[name]);
       }

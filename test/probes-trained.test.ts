@@ -35,13 +35,13 @@ let runs: ProbeRun[];
 beforeAll(async () => {
   trained = await train(parseConfig(structuredClone(CONFIG), 'test'), runDir);
   const context = probeContext(trained.experiment, { samples: 100 });
-  runs = runProbes(Object.values(PROBES), { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) }, context);
+  runs = await runProbes(Object.values(PROBES), { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) }, context);
 }, 180_000);
 
 const resultOf = <T>(name: string) => runs.find((r) => r.name === name)!.result as T;
 
 describe('probes on a really trained model', () => {
-  it('the length diagonal over the held-out sets equals the training evaluation', () => {
+  it('the length diagonal over the held-out sets equals the training evaluation', async () => {
     const length = resultOf<LengthResult>('length');
     expect(length.maxDigits).toBe(3);
     expect(length.maxDigitsLimit).toMatch(/max_len 17/);
@@ -49,7 +49,7 @@ describe('probes on a really trained model', () => {
     // The model learned something, so the comparison is not 0 = 0 everywhere.
     expect(Math.max(...Object.values(final))).toBeGreaterThan(0);
     const testSets = buildTestSets(trained.experiment.task, CONFIG.seed);
-    const recomputed = accuracyByLength(trained.model, trained.experiment, testSets, 100);
+    const recomputed = await accuracyByLength(trained.model, trained.experiment, testSets, 100);
     for (const cell of length.diagonal) {
       expect(cell.source).toBe('held-out');
       expect(cell.accuracy).toBe(final[cell.digitsA]);
@@ -58,10 +58,10 @@ describe('probes on a really trained model', () => {
     expect(length.diagonal.map((c) => c.inTrainingRange)).toEqual([true, true, false]);
   });
 
-  it('leaves no tensors behind', () => {
+  it('leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;
     const context = probeContext(trained.experiment, { samples: 5 });
-    runProbes(Object.values(PROBES), { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) }, context);
+    await runProbes(Object.values(PROBES), { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) }, context);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -96,7 +96,7 @@ describe('probes on a really trained model', () => {
     }
   });
 
-  it('the CLI loads the checkpoint, writes probes/<name>.json and answers questions', () => {
+  it('the CLI loads the checkpoint, writes probes/<name>.json and answers questions', async () => {
     const cli = path.resolve('bin/arith-lab.js');
     const probe = spawnSync(process.execPath, [cli, 'probe', runDir, '--probe', 'length', '--backend', 'wasm'], { encoding: 'utf8' });
     expect(probe.status, probe.stderr).toBe(0);
@@ -115,7 +115,7 @@ describe('probes on a really trained model', () => {
     expect(answers).toHaveLength(problems.length + 1);
     expect(answers[problems.length]).toMatchObject({ line: problems.length + 1, error: expect.any(String) });
     // Same greedy decoding as evaluation, with a budget that does not peek at the answer.
-    const evaluated = predictInProcess(trained.model, trained.experiment, problems);
+    const evaluated = await predictInProcess(trained.model, trained.experiment, problems);
     answers.slice(0, problems.length).forEach((answer, i) => {
       expect(answer.expected).toBe((problems[i].a + problems[i].b).toString());
       expect(answer.ok).toBe(evaluated[i].correct);

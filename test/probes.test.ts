@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.ts';
 import { tokenizeExample } from '../src/data/batches.ts';
 import { FORMAT_NAMES, getFormat } from '../src/data/formats/index.ts';
@@ -16,7 +16,7 @@ import { PROBES } from '../src/probes/index.ts';
 import { sequenceLayout } from '../src/probes/layout.ts';
 import type { LengthResult } from '../src/probes/length.ts';
 import type { Predictor } from '../src/probes/probe.ts';
-import { probeContext, probeJson, runProbes } from '../src/probes/run.ts';
+import { probeContext, probeJson, runProbes, type ProbeRun } from '../src/probes/run.ts';
 import { selectBackend } from '../src/backends/select.ts';
 
 function experimentFor(format: string, op: Op = 'add', extra: { pos?: string; maxLen?: number; trainDigits?: [number, number]; testDigits?: [number, number] } = {}): Experiment {
@@ -45,7 +45,7 @@ const carryCount = (p: Problem) => {
 const K = 1;
 function carryStub(experiment: Experiment): { predictor: Predictor; seen: Problem[] } {
   const seen: Problem[] = [];
-  const predictor: Predictor = (problems) =>
+  const predictor: Predictor = async (problems) =>
     problems.map((problem): Prediction => {
       seen.push(problem);
       const expected = answerOf(problem);
@@ -64,7 +64,10 @@ describe('probes attribute known errors to the right buckets (stub predictor: wr
   const experiment = experimentFor('reversed');
   const context = probeContext(experiment, { samples: 60, maxDigits: 6 });
   const stub = carryStub(experiment);
-  const runs = runProbes([PROBES.length, PROBES.digits, PROBES.carries, PROBES.errors], { predictor: stub.predictor }, context);
+  let runs: ProbeRun[] = [];
+  beforeAll(async () => {
+    runs = await runProbes([PROBES.length, PROBES.digits, PROBES.carries, PROBES.errors], { predictor: stub.predictor }, context);
+  });
   const result = <T>(name: string) => runs.find((r) => r.name === name)!.result as T;
 
   it('length: each cell is right exactly on its problems without a carry into digit 1', () => {
@@ -142,24 +145,24 @@ describe('probes attribute known errors to the right buckets (stub predictor: wr
     expect(runs.map((r) => r.decoded)).toEqual([runs[0].problems, 0, runs[2].decoded, 0]);
   });
 
-  it('is deterministic for a seed and changes with it', () => {
-    const again = runProbes([PROBES.length], { predictor: carryStub(experiment).predictor }, probeContext(experiment, { samples: 60, maxDigits: 6 }));
+  it('is deterministic for a seed and changes with it', async () => {
+    const again = await runProbes([PROBES.length], { predictor: carryStub(experiment).predictor }, probeContext(experiment, { samples: 60, maxDigits: 6 }));
     expect(probeJson(again[0].result)).toBe(probeJson(runs[0].result));
-    const other = runProbes([PROBES.length], { predictor: carryStub(experiment).predictor }, probeContext(experiment, { samples: 60, maxDigits: 6, seed: 9 }));
+    const other = await runProbes([PROBES.length], { predictor: carryStub(experiment).predictor }, probeContext(experiment, { samples: 60, maxDigits: 6, seed: 9 }));
     expect(probeJson(other[0].result)).not.toBe(probeJson(runs[0].result));
   });
 });
 
 describe('multiplication buckets by nonzero partial products', () => {
-  it('builds multipliers with exactly k nonzero digits, k = 1..n', () => {
+  it('builds multipliers with exactly k nonzero digits, k = 1..n', async () => {
     const experiment = experimentFor('reversed', 'mul');
     const seen: Problem[] = [];
-    const predictor: Predictor = (problems) =>
+    const predictor: Predictor = async (problems) =>
       problems.map((problem) => {
         seen.push(problem);
         return { problem, prompt: '', output: '', answer: answerOf(problem), correct: true };
       });
-    const [run] = runProbes([PROBES.carries], { predictor }, probeContext(experiment, { samples: 20, maxDigits: 4 }));
+    const [run] = await runProbes([PROBES.carries], { predictor }, probeContext(experiment, { samples: 20, maxDigits: 4 }));
     const result = run.result as CarriesResult;
     expect(result.bucketings.map((b) => b.name)).toEqual(['nonzero-partial-products']);
     const four = result.bucketings[0].lengths[3];
@@ -227,7 +230,7 @@ function truthDecoder(experiment: Experiment, problems: Problem[]): Decoder {
     const { ids, promptLength } = tokenizeExample(experiment.format.encode(problem, experiment.formatOptions), experiment.tokenizer);
     targets.set(ids.slice(0, promptLength).join(','), ids.slice(promptLength));
   }
-  return (prompts, maxNew) =>
+  return async (prompts, maxNew) =>
     prompts.map((prompt, i) => {
       const target = targets.get(prompt.join(','))!;
       const end = target.indexOf(EOS_ID);
@@ -238,11 +241,11 @@ function truthDecoder(experiment: Experiment, problems: Problem[]): Decoder {
 describe('predict round-trips every format', () => {
   for (const name of FORMAT_NAMES) {
     for (const op of getFormat(name).ops) {
-      it(`${name} (${op})`, () => {
+      it(`${name} (${op})`, async () => {
         const experiment = experimentFor(name, op);
         const problems = PROBLEMS.map((p) => ({ ...p, op }));
         const lines = problems.map((p) => `${p.a}${op === 'add' ? '+' : '*'}${p.b}`);
-        const results = ask(truthDecoder(experiment, problems), experiment, lines);
+        const results = await ask(truthDecoder(experiment, problems), experiment, lines);
         expect(results.map((r) => (r as Answered).answer)).toEqual(problems.map((p) => answerOf(p).toString()));
         expect(results.every((r) => !isRejected(r) && r.ok)).toBe(true);
         const out: string[] = [];
@@ -253,10 +256,10 @@ describe('predict round-trips every format', () => {
     }
   }
 
-  it('bad lines get their own error and do not stop the rest', () => {
+  it('bad lines get their own error and do not stop the rest', async () => {
     const experiment = experimentFor('reversed');
     const problems = [PROBLEMS[0], PROBLEMS[1]];
-    const results = ask(truthDecoder(experiment, problems), experiment, ['128+367', '', 'twelve', '12*34', ' 999 + 1 ']);
+    const results = await ask(truthDecoder(experiment, problems), experiment, ['128+367', '', 'twelve', '12*34', ' 999 + 1 ']);
     expect(results.map((r) => r.line)).toEqual([1, 3, 4, 5]);
     expect(results.map((r) => (isRejected(r) ? r.error : r.answer))).toEqual([
       '495',
@@ -273,12 +276,12 @@ describe('predict round-trips every format', () => {
     expect(objects[1]).toMatchObject({ line: 3, input: 'twelve', error: expect.stringMatching(/expected a problem/) });
   });
 
-  it('rejects operands the format cannot write and prompts beyond a learned position table', () => {
+  it('rejects operands the format cannot write and prompts beyond a learned position table', async () => {
     const hints = experimentFor('index-hints');
-    const [tooLong] = ask(truthDecoder(hints, []), hints, ['12345+1']);
+    const [tooLong] = await ask(truthDecoder(hints, []), hints, ['12345+1']);
     expect(isRejected(tooLong) && tooLong.error).toMatch(/index-hints/);
     const ape = experimentFor('reversed', 'add', { pos: 'ape', maxLen: 17, trainDigits: [1, 2], testDigits: [1, 3] });
-    const [beyond] = ask(truthDecoder(ape, []), ape, ['123456789+123456789']);
+    const [beyond] = await ask(truthDecoder(ape, []), ape, ['123456789+123456789']);
     expect(isRejected(beyond) && beyond.error).toMatch(/max_len 17/);
   });
 
@@ -290,9 +293,9 @@ describe('predict round-trips every format', () => {
     // its budget is the target of 99+99 (`891$\n<eos>`, 6 tokens) plus one.
     const lines = ['1234567+123456', '12+34'];
     let budgets: number[] = [];
-    ask((prompts, maxNew) => ((budgets = maxNew), prompts.map(() => [])), experiment, lines);
+    await ask(async (prompts, maxNew) => ((budgets = maxNew), prompts.map(() => [])), experiment, lines);
     expect(budgets).toEqual([1, 7]);
-    const real = ask(modelDecoder(model), experiment, lines);
+    const real = await ask(modelDecoder(model), experiment, lines);
     expect(real.every((r) => !isRejected(r))).toBe(true);
     model.dispose();
   });

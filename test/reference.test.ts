@@ -38,7 +38,7 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-reference-'));
 
   for (const pos of POSITIONAL_NAMES) {
-    it(`${pos}: losses over 8 steps agree to 1e-5`, () => {
+    it(`${pos}: losses over 8 steps agree to 1e-5`, async () => {
       const config = loadConfig('configs/addition-nope.yaml', [`model.pos=${pos}`, 'model.layers=2', 'model.d_model=32', 'model.heads=4', 'model.rope_fraction=0.5']);
       const experiment = prepareExperiment(config);
       const model = new Gpt(experiment.model, 3);
@@ -53,7 +53,7 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
         const lr = learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 2, steps: 8 });
         batches.push({ B: batch.batch, T: batch.seqLen, inputs: Array.from(batch.inputs), targets: Array.from(batch.targets), mask: Array.from(batch.lossMask) });
         lrs.push(lr);
-        losses.push(trainStep(model, optimizer, batch, lr, 1.0, step).loss);
+        losses.push((await trainStep(model, optimizer, batch, lr, 1.0, step)).loss);
       }
       model.dispose();
       optimizer.dispose();

@@ -44,7 +44,7 @@ beforeAll(async () => {
   unprobedPage = buildReport([ape], { out: path.join(root, 'unprobed.html') }).file;
   const context = probeContext(trained.experiment, { samples: 20 });
   const target = { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) };
-  for (const run of runProbes(Object.values(PROBES), target, context)) writeProbeRun(ape, run, { step: CONFIG.train.steps, checkpoint: false });
+  for (const run of await runProbes(Object.values(PROBES), target, context)) writeProbeRun(ape, run, { step: CONFIG.train.steps, checkpoint: false });
   trained.model.dispose();
   probedPage = buildReport([ape]).file;
 

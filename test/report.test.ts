@@ -231,8 +231,8 @@ describe('the page of one run', () => {
     expect(notes(page)).toContain('The grid stops at 3 digits (4 asked): max_len 17.');
   });
 
-  it('figure ids are unique element ids', () => {
-    const run = readRun(fabricateRun(fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-')), { steps: 400, probeEvery: 200, samples: 10, maxDigits: 6 }));
+  it('figure ids are unique element ids', async () => {
+    const run = readRun(await fabricateRun(fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-')), { steps: 400, probeEvery: 200, samples: 10, maxDigits: 6 }));
     const page = runPage(run);
     const figureIds = ids(page);
     expect(new Set(figureIds).size).toBe(figureIds.length);
@@ -342,11 +342,11 @@ describe('reading runs', () => {
 });
 
 describe('building report files', () => {
-  it('one run: <run>/report.html; several: runs/compare-<time>.html; the CLI prints the path', () => {
+  it('one run: <run>/report.html; several: runs/compare-<time>.html; the CLI prints the path', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-'));
     const small = { steps: 300, samples: 5, maxDigits: 6 };
-    const nope = fabricateRun(path.join(root, 'runs', 'addition-nope-1'), { ...small, pos: 'nope' });
-    const rope = fabricateRun(path.join(root, 'runs', 'addition-rope-1'), { ...small, pos: 'rope', probes: false });
+    const nope = await fabricateRun(path.join(root, 'runs', 'addition-nope-1'), { ...small, pos: 'nope' });
+    const rope = await fabricateRun(path.join(root, 'runs', 'addition-rope-1'), { ...small, pos: 'rope', probes: false });
     const single = buildReport([nope]);
     expect(single.file).toBe(path.join(nope, 'report.html'));
     expect(fs.readFileSync(single.file, 'utf8')).toMatch(/^<!doctype html>/);

@@ -55,7 +55,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
     let bad = 0;
     try {
       if (args.problems.length > 0) {
-        bad = printAnswers(ask(decode, loaded.experiment, args.problems.map(String)), args.json);
+        bad = printAnswers(await ask(decode, loaded.experiment, args.problems.map(String)), args.json);
       } else {
         // A terminal gets each answer as its line is typed; a pipe is read whole and decoded in one batch.
         const lines = readline.createInterface({ input: process.stdin, terminal: false });
@@ -63,10 +63,10 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
         let lineNumber = 0;
         for await (const line of lines) {
           lineNumber += 1;
-          if (process.stdin.isTTY) bad += printAnswers(ask(decode, loaded.experiment, [line], lineNumber), args.json);
+          if (process.stdin.isTTY) bad += printAnswers(await ask(decode, loaded.experiment, [line], lineNumber), args.json);
           else batch.push(line);
         }
-        if (batch.length > 0) bad += printAnswers(ask(decode, loaded.experiment, batch), args.json);
+        if (batch.length > 0) bad += printAnswers(await ask(decode, loaded.experiment, batch), args.json);
       }
     } finally {
       loaded.model.dispose();

@@ -52,7 +52,7 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
       log(`run ${runDir}, checkpoint step ${loaded.step}, backend ${loaded.backend}; operands up to ${context.maxDigits} digits, ${context.samples} samples`);
       if (context.maxDigitsLimit) log(`capped at ${context.maxDigits} digits: ${context.maxDigitsLimit}`);
       const target = { predictor: modelPredictor(loaded.model, loaded.experiment), capture: modelCapture(loaded.model) };
-      runProbes(probes, target, context, (run) => {
+      await runProbes(probes, target, context, (run) => {
         const file = writeProbeRun(runDir, run, { step: loaded.step, checkpoint: args.checkpoint !== undefined });
         console.log(`\n${getProbe(run.name).table(run.result)}`);
         console.log(`(${run.name}: ${run.seconds.toFixed(1)} s, ${run.decoded} problems decoded; wrote ${file})`);

@@ -53,10 +53,19 @@ export class AdamW {
   }
 }
 
-/** Scales gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
+/**
+ * Scales gradients so their global L2 norm is at most maxNorm; returns the norm before clipping.
+ * The norm is read asynchronously: on tfjs-webgpu in Node a synchronous read throws (no OffscreenCanvas).
+ */
+export async function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
   // Pairwise adds, not tf.addN: WebGPU binds every addN input as a storage buffer, and Dawn allows 8 per shader.
-  const norm = tf.tidy(() => tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)))).dataSync()[0];
+  const normTensor = tf.tidy(() => tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))));
+  let norm: number;
+  try {
+    norm = (await normTensor.data())[0];
+  } finally {
+    normTensor.dispose();
+  }
   if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { grads, norm };
   const scale = maxNorm / (norm + 1e-6);
   const clipped: Record<string, tf.Tensor> = {};

@@ -7,7 +7,7 @@ import { greedyDecode } from './decode.ts';
 import { longestProblem, type Experiment } from './setup.ts';
 
 /** Prompts (token ids from `<bos>`) and per-prompt token budgets in, generated ids out: greedyDecode's shape. */
-export type Decoder = (prompts: number[][], maxNew: number[]) => number[][];
+export type Decoder = (prompts: number[][], maxNew: number[]) => Promise<number[][]>;
 
 export function modelDecoder(model: Gpt): Decoder {
   return (prompts, maxNew) => greedyDecode(model, prompts, maxNew);
@@ -99,13 +99,13 @@ function prepare(experiment: Experiment, line: number, input: string): Prepared 
  * and parsed back. Lines that are not problems, use another operation, or do not fit the model are returned as
  * Rejected, with their line numbers; blank lines are skipped. `firstLine` numbers the first input.
  */
-export function ask(decode: Decoder, experiment: Experiment, inputs: readonly string[], firstLine = 1): AskResult[] {
+export async function ask(decode: Decoder, experiment: Experiment, inputs: readonly string[], firstLine = 1): Promise<AskResult[]> {
   const results: (AskResult | Prepared)[] = [];
   inputs.forEach((input, i) => {
     if (input.trim() !== '') results.push(prepare(experiment, firstLine + i, input.trim()));
   });
   const pending = results.filter((r): r is Prepared => 'ids' in r);
-  const generated = decode(
+  const generated = await decode(
     pending.map((p) => p.ids),
     pending.map((p) => p.maxNew),
   );

@@ -79,16 +79,22 @@ export function listCheckpoints(runDir: string): { step: number; dir: string }[]
     .sort((a, b) => b.step - a.step);
 }
 
-/** The parameters as plain arrays (copied off the backend). */
-export function modelTensors(model: Gpt): Record<string, NamedTensor> {
-  return Object.fromEntries(Object.entries(model.params).map(([name, v]) => [name, { shape: v.shape, data: v.dataSync() as Float32Array }]));
+/** Copies variables off the backend with async reads (a synchronous read throws on tfjs-webgpu in Node). */
+async function readTensors(entries: [string, tf.Variable][]): Promise<Record<string, NamedTensor>> {
+  const data = await Promise.all(entries.map(([, v]) => v.data() as Promise<Float32Array>));
+  return Object.fromEntries(entries.map(([name, v], i) => [name, { shape: v.shape, data: data[i] }]));
 }
 
-export function optimizerTensors(optimizer: AdamW): Record<string, NamedTensor> {
-  const tensors: Record<string, NamedTensor> = {};
-  for (const [name, m] of Object.entries(optimizer.firstMoments)) tensors[`adam.m.${name}`] = { shape: m.shape, data: m.dataSync() as Float32Array };
-  for (const [name, v] of Object.entries(optimizer.secondMoments)) tensors[`adam.v.${name}`] = { shape: v.shape, data: v.dataSync() as Float32Array };
-  return tensors;
+/** The parameters as plain arrays (copied off the backend). */
+export function modelTensors(model: Gpt): Promise<Record<string, NamedTensor>> {
+  return readTensors(Object.entries(model.params));
+}
+
+export function optimizerTensors(optimizer: AdamW): Promise<Record<string, NamedTensor>> {
+  return readTensors([
+    ...Object.entries(optimizer.firstMoments).map(([name, m]): [string, tf.Variable] => [`adam.m.${name}`, m]),
+    ...Object.entries(optimizer.secondMoments).map(([name, v]): [string, tf.Variable] => [`adam.v.${name}`, v]),
+  ]);
 }
 
 /** Writes and flushes to disk, so a checkpoint survives a power cut, not only a killed process. */

@@ -9,22 +9,23 @@ const DECODE_BATCH = 512;
  * Greedy decoding. `prompts` are token ids starting with `<bos>`; each generates until `<eos>` or its own
  * `maxNew` tokens. Prompts of equal length are decoded together, so no padding ever shifts a position; the
  * prompt runs once and each new token then costs one position thanks to the key/value cache.
- * Returns the generated ids, without the `<eos>`.
+ * Returns the generated ids, without the `<eos>`. Asynchronous: each step's ids are read with `await data()`,
+ * since a synchronous read throws on tfjs-webgpu in Node (it needs OffscreenCanvas).
  */
-export function greedyDecode(model: Gpt, prompts: number[][], maxNew: number[]): number[][] {
+export async function greedyDecode(model: Gpt, prompts: number[][], maxNew: number[]): Promise<number[][]> {
   const outputs: number[][] = prompts.map(() => []);
   const groups = new Map<number, number[]>();
   prompts.forEach((p, i) => groups.set(p.length, [...(groups.get(p.length) ?? []), i]));
   for (const members of groups.values()) {
     for (let start = 0; start < members.length; start += DECODE_BATCH) {
-      decodeGroup(model, prompts, maxNew, members.slice(start, start + DECODE_BATCH), outputs);
+      await decodeGroup(model, prompts, maxNew, members.slice(start, start + DECODE_BATCH), outputs);
     }
   }
   return outputs;
 }
 
 /** Argmax of the last position's logits for a [B, T] block of tokens, extending the cache. */
-function nextTokens(model: Gpt, tokens: number[], batch: number, cache: KvCache): Int32Array {
+async function nextTokens(model: Gpt, tokens: number[], batch: number, cache: KvCache): Promise<Int32Array> {
   const next = tf.tidy(() => {
     const seqLen = tokens.length / batch;
     const logits = model.forward(tf.tensor2d(tokens, [batch, seqLen], 'int32'), { training: false, cache });
@@ -32,19 +33,21 @@ function nextTokens(model: Gpt, tokens: number[], batch: number, cache: KvCache)
     const last = tf.slice(logits, [0, seqLen - 1, 0], [batch, 1, vocab]).reshape([batch, vocab]);
     return tf.argMax(last, 1);
   });
-  const ids = next.dataSync() as Int32Array;
-  next.dispose();
-  return ids;
+  try {
+    return (await next.data()) as Int32Array;
+  } finally {
+    next.dispose();
+  }
 }
 
-function decodeGroup(model: Gpt, prompts: number[][], maxNew: number[], rows: number[], outputs: number[][]): void {
+async function decodeGroup(model: Gpt, prompts: number[][], maxNew: number[], rows: number[], outputs: number[][]): Promise<void> {
   const batch = rows.length;
   const done = rows.map((i) => maxNew[i] <= 0);
   const limit = Math.max(...rows.map((i) => maxNew[i]));
   if (limit <= 0) return;
   const cache: KvCache = { length: 0, keys: [], values: [] };
   try {
-    let ids = nextTokens(model, rows.flatMap((i) => prompts[i]), batch, cache);
+    let ids = await nextTokens(model, rows.flatMap((i) => prompts[i]), batch, cache);
     for (let step = 0; ; step++) {
       rows.forEach((row, r) => {
         if (done[r]) return;
@@ -56,7 +59,7 @@ function decodeGroup(model: Gpt, prompts: number[][], maxNew: number[], rows: nu
       });
       if (step + 1 >= limit || done.every(Boolean)) break;
       // Finished rows keep decoding (their tokens are ignored); a causal model is unaffected row by row.
-      ids = nextTokens(model, Array.from(ids), batch, cache);
+      ids = await nextTokens(model, Array.from(ids), batch, cache);
     }
   } finally {
     disposeKvCache(cache);

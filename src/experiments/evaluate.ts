@@ -18,13 +18,13 @@ export interface Prediction {
  * Greedy-decodes each problem's prompt exactly as training shows it (`<bos>` + prompt) and checks the parsed
  * answer. Generation stops one token past the true target's length: anything longer is wrong anyway.
  */
-export function predict(model: Gpt, experiment: Experiment, problems: Problem[]): Prediction[] {
+export async function predict(model: Gpt, experiment: Experiment, problems: Problem[]): Promise<Prediction[]> {
   const { format, formatOptions, tokenizer } = experiment;
   const examples = problems.map((p) => format.encode(p, formatOptions));
   const prompts = examples.map((e) => tokenizeExample(e, tokenizer));
   const promptIds = prompts.map((t) => t.ids.slice(0, t.promptLength));
   const maxNew = prompts.map((t) => t.ids.length - t.promptLength + 1);
-  const generated = greedyDecode(model, promptIds, maxNew);
+  const generated = await greedyDecode(model, promptIds, maxNew);
   return problems.map((problem, i) => {
     const output = tokenizer.decode(generated[i]);
     const parsed = format.parse(output, formatOptions);
@@ -34,15 +34,15 @@ export function predict(model: Gpt, experiment: Experiment, problems: Problem[])
 }
 
 /** Exact-match accuracy per test length, on the first `limit` problems of each held-out set. */
-export function accuracyByLength(
+export async function accuracyByLength(
   model: Gpt,
   experiment: Experiment,
   testSets: Map<number, Problem[]>,
   limit = Infinity,
-): Record<string, number> {
+): Promise<Record<string, number>> {
   const lengths = [...testSets.keys()];
   const problems = lengths.flatMap((n) => testSets.get(n)!.slice(0, limit));
-  const predictions = predict(model, experiment, problems);
+  const predictions = await predict(model, experiment, problems);
   const accuracy: Record<string, number> = {};
   let offset = 0;
   for (const n of lengths) {

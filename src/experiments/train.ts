@@ -66,9 +66,10 @@ function batchTensors(batch: TokenBatch) {
 
 /**
  * One optimizer step: forward, masked loss, gradients, global-norm clipping, AdamW. Every intermediate tensor
- * is released here, so tf.memory().numTensors is the same after each step.
+ * is released here, so tf.memory().numTensors is the same after each step. Reads (gradient norm, loss) are
+ * asynchronous: a synchronous read throws on tfjs-webgpu in Node.
  */
-export function trainStep(model: Gpt, optimizer: AdamW, batch: TokenBatch, lr: number, gradClip: number, dropoutSeed: number) {
+export async function trainStep(model: Gpt, optimizer: AdamW, batch: TokenBatch, lr: number, gradClip: number, dropoutSeed: number) {
   const tensors = batchTensors(batch);
   const { value, grads: byVariableName } = tf.variableGrads(
     () => maskedCrossEntropy(model.forward(tensors.inputs, { training: true, dropoutSeed }), tensors.targets, tensors.mask),
@@ -76,11 +77,15 @@ export function trainStep(model: Gpt, optimizer: AdamW, batch: TokenBatch, lr: n
   );
   // tfjs keys gradients by its internal variable names; the optimizer addresses parameters by checkpoint name.
   const grads = Object.fromEntries(Object.entries(model.params).map(([name, v]) => [name, byVariableName[v.name]]));
-  const clipped = clipByGlobalNorm(grads, gradClip);
-  optimizer.apply(clipped.grads, lr);
-  const loss = value.dataSync()[0];
-  tf.dispose([value, ...Object.values(clipped.grads), tensors.inputs, tensors.targets, tensors.mask]);
-  return { loss, gradNorm: clipped.norm };
+  let clipped: { grads: Record<string, tf.Tensor>; norm: number } = { grads, norm: NaN };
+  try {
+    clipped = await clipByGlobalNorm(grads, gradClip);
+    optimizer.apply(clipped.grads, lr);
+    const loss = (await value.data())[0];
+    return { loss, gradNorm: clipped.norm };
+  } finally {
+    tf.dispose([value, ...Object.values(clipped.grads), tensors.inputs, tensors.targets, tensors.mask]);
+  }
 }
 
 /** The loss or the gradient became NaN or infinite; the run is marked failed and its checkpoints kept. */
@@ -103,10 +108,10 @@ export class InterruptedError extends RunStoppedError {
   }
 }
 
-/** Lets signal handlers run between steps; the step itself is synchronous. */
+/** Lets signal handlers run between steps (a step awaits only its GPU reads, which may not yield to them). */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function allFinite(tensors: ReturnType<typeof modelTensors>): boolean {
+function allFinite(tensors: Awaited<ReturnType<typeof modelTensors>>): boolean {
   for (const { data } of Object.values(tensors)) {
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
   }
@@ -185,14 +190,14 @@ export async function train(config: Config, runDir: string, options: TrainOption
   const metrics = new MetricsLog(metricsFile);
 
   const schedule = { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps };
-  const evaluate = (record: MetricsRecord, limit: number) => {
-    const accuracy = accuracyByLength(model, experiment, testSets, limit);
+  const evaluate = async (record: MetricsRecord, limit: number) => {
+    const accuracy = await accuracyByLength(model, experiment, testSets, limit);
     const summary = summarizeAccuracy(accuracy, experiment.task.trainDigits);
     Object.assign(record, { accuracy, accuracy_in_range: summary.inRange, accuracy_beyond: summary.beyond });
     options.onEval?.(record);
   };
-  const saveCheckpoint = (step: number) => {
-    const weights = modelTensors(model);
+  const saveCheckpoint = async (step: number) => {
+    const weights = await modelTensors(model);
     // Weights can overflow while the loss still looks finite; such a state is never saved as "good".
     if (!allFinite(weights)) throw new DivergenceError(`run diverged: weights became NaN or infinite at step ${step}; ${describeCheckpoint()}`);
     const dir = writeCheckpoint(
@@ -200,7 +205,7 @@ export async function train(config: Config, runDir: string, options: TrainOption
       {
         step,
         model: weights,
-        optimizer: optimizerTensors(optimizer),
+        optimizer: await optimizerTensors(optimizer),
         state: {
           stream: stream.state(),
           optimizer_step: optimizer.step,
@@ -232,7 +237,7 @@ export async function train(config: Config, runDir: string, options: TrainOption
         experiment.tokenizer,
         t.loss_on,
       );
-      const { loss, gradNorm } = trainStep(model, optimizer, batch, lr, t.grad_clip, config.seed * 1_000_003 + step);
+      const { loss, gradNorm } = await trainStep(model, optimizer, batch, lr, t.grad_clip, config.seed * 1_000_003 + step);
       const seconds = (performance.now() - started) / 1000;
       trainSeconds += seconds;
       windowSeconds += seconds;
@@ -253,7 +258,7 @@ export async function train(config: Config, runDir: string, options: TrainOption
           grad_norm: gradNorm,
           elapsed_s: Number(trainSeconds.toFixed(3)),
         };
-        if (isEval) evaluate(record, step === t.steps ? Infinity : t.eval_size);
+        if (isEval) await evaluate(record, step === t.steps ? Infinity : t.eval_size);
         metrics.append(record);
         last = record;
         windowTokens = 0;
@@ -261,12 +266,12 @@ export async function train(config: Config, runDir: string, options: TrainOption
       }
       // train.probe_every (src/probes): the length grid over training, outside the timed step.
       if (t.probe_every !== null && (step % t.probe_every === 0 || step === t.steps)) {
-        probeLengthDuringTraining(runDir, step, model, experiment, t.probe_samples);
+        await probeLengthDuringTraining(runDir, step, model, experiment, t.probe_samples);
       }
       await yieldToEventLoop();
       const interrupted = options.signal?.aborted === true && step < t.steps;
       if (step % t.checkpoint_every === 0 || step === t.steps || interrupted) {
-        saveCheckpoint(step);
+        await saveCheckpoint(step);
         writeRunInfo(runDir, { ...info, step, train_seconds: Number(trainSeconds.toFixed(1)) });
       }
       if (interrupted) {

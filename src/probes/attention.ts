@@ -85,14 +85,17 @@ export const attentionProbe: Probe<AttentionResult> = {
   description: 'attention patterns per layer and head on a few prompts, and which tokens each answer digit reads',
   problems: (context) => attentionProblems(context).map((p) => p.problem),
   activations: (layers) => Array.from({ length: layers }, (_, i) => `blocks.${i}.attn.pattern`),
-  run(context, { predictions, capture }) {
+  async run(context, { predictions, capture }) {
     if (!capture) throw new Error('the attention probe needs a model to capture activations from');
     const layers = context.experiment.model.layers;
     const names = attentionProbe.activations!(layers);
     const chosen = attentionProblems(context);
+    const layouts = chosen.map(({ problem }) => sequenceLayout(context.experiment, problem));
+    // One forward pass per sequence either way; the capture reads the activations asynchronously.
+    const capturedAll = await capture(layouts.map((layout) => layout.ids), names);
     const prompts = chosen.map(({ problem, digits, inTrainingRange }, i): AttentionPrompt => {
-      const layout = sequenceLayout(context.experiment, problem);
-      const captured = capture([layout.ids], names)[0];
+      const layout = layouts[i];
+      const captured = capturedAll[i];
       return {
         problem: `${problem.a}${OP_SYMBOL[problem.op]}${problem.b}`,
         digits,

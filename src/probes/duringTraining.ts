@@ -16,9 +16,9 @@ export type LengthAtStep = { step: number; seconds: number } & Omit<LengthResult
  * line to `probes/length-by-step.jsonl`. Lines at or past `step` are dropped first: after a resume they came
  * from the interrupted attempt and are recomputed.
  */
-export function probeLengthDuringTraining(runDir: string, step: number, model: Gpt, experiment: Experiment, samples: number): LengthAtStep {
+export async function probeLengthDuringTraining(runDir: string, step: number, model: Gpt, experiment: Experiment, samples: number): Promise<LengthAtStep> {
   const context = probeContext(experiment, { samples });
-  const [run] = runProbes([lengthProbe], { predictor: modelPredictor(model, experiment) }, context);
+  const [run] = await runProbes([lengthProbe], { predictor: modelPredictor(model, experiment) }, context);
   const { cells: _cells, ...result } = run.result as LengthResult;
   const line: LengthAtStep = { step, seconds: Number(run.seconds.toFixed(3)), ...result };
   const dir = path.join(runDir, PROBES_DIR);

@@ -6,7 +6,7 @@ import type { Experiment } from '../experiments/setup.ts';
  * Problems in, decoded predictions out (same order). Probes see a model only through this, so a test can
  * stand in a predictor whose mistakes are known and check that each probe files them in the right bucket.
  */
-export type Predictor = (problems: Problem[]) => Prediction[];
+export type Predictor = (problems: Problem[]) => Promise<Prediction[]>;
 
 /** One named activation of one sequence, batch dimension dropped: `blocks.0.attn.pattern` is [H, T, T]. */
 export interface CapturedActivation {
@@ -14,8 +14,11 @@ export interface CapturedActivation {
   values: Float32Array;
 }
 
-/** Runs the model on token sequences (starting with `<bos>`), returning the named activations per sequence. */
-export type ActivationCapture = (sequences: number[][], names: string[]) => Map<string, CapturedActivation>[];
+/**
+ * Runs the model on token sequences (starting with `<bos>`), returning the named activations per sequence.
+ * Asynchronous, like Predictor: reads off the GPU must be (a synchronous read throws on tfjs-webgpu in Node).
+ */
+export type ActivationCapture = (sequences: number[][], names: string[]) => Promise<Map<string, CapturedActivation>[]>;
 
 /** What every probe may read: the run's derived setup and the shared probing options. */
 export interface ProbeContext {
@@ -51,7 +54,8 @@ export interface Probe<Result extends object = object> {
   problems?(context: ProbeContext): Problem[];
   /** Activation names to capture (e.g. `blocks.0.attn.pattern`), for a model with this many layers. */
   activations?(layers: number): string[];
-  run(context: ProbeContext, inputs: ProbeInputs): Result;
+  /** Synchronous unless it reads activations (the capture is asynchronous); the runner awaits either. */
+  run(context: ProbeContext, inputs: ProbeInputs): Result | Promise<Result>;
   /** A readable terminal rendering of the result. */
   table(result: Result): string;
 }

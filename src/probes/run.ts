@@ -39,22 +39,37 @@ export function modelPredictor(model: Gpt, experiment: Experiment): Predictor {
   return (problems) => predict(model, experiment, problems);
 }
 
-/** One forward pass per sequence with the model's activation hook; copies out only the names asked for. */
+/**
+ * One forward pass per sequence with the model's activation hook; copies out only the names asked for.
+ * The hook keeps the wanted activations out of the tidy, and they are read with `await data()` after it
+ * (tidy cannot wrap async code; a synchronous read throws on tfjs-webgpu in Node), then disposed.
+ */
 export function modelCapture(model: Gpt): ActivationCapture {
-  return (sequences, names) =>
-    sequences.map((ids) => {
-      const wanted = new Set(names);
-      const captured = new Map<string, CapturedActivation>();
+  return async (sequences, names) => {
+    const wanted = new Set(names);
+    const results: Map<string, CapturedActivation>[] = [];
+    for (const ids of sequences) {
+      const kept = new Map<string, tf.Tensor>();
       tf.tidy(() => {
         model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), {
           training: false,
           hook: (name, activation) => {
-            if (wanted.has(name)) captured.set(name, { shape: activation.shape.slice(1), values: Float32Array.from(activation.dataSync()) });
+            if (wanted.has(name) && !kept.has(name)) kept.set(name, tf.keep(activation.clone()));
           },
         });
       });
-      return captured;
-    });
+      try {
+        const captured = new Map<string, CapturedActivation>();
+        for (const [name, activation] of kept) {
+          captured.set(name, { shape: activation.shape.slice(1), values: Float32Array.from(await activation.data()) });
+        }
+        results.push(captured);
+      } finally {
+        tf.dispose([...kept.values()]);
+      }
+    }
+    return results;
+  };
 }
 
 /** What probes run against: a predictor, and the model itself for probes that read activations. */
@@ -75,11 +90,18 @@ export interface ProbeRun {
 
 /**
  * Runs probes in order. Each distinct problem is decoded once: a probe decodes only what earlier probes have
- * not (digits and errors reuse the length grid), so a probe's seconds are what it added.
+ * not (digits and errors reuse the length grid), so a probe's seconds are what it added. Probes run one after
+ * another (never concurrently), as decoding and capture read the GPU asynchronously.
  */
-export function runProbes(probes: readonly Probe[], target: ProbeTarget, context: ProbeContext, onDone?: (run: ProbeRun) => void): ProbeRun[] {
+export async function runProbes(
+  probes: readonly Probe[],
+  target: ProbeTarget,
+  context: ProbeContext,
+  onDone?: (run: ProbeRun) => void,
+): Promise<ProbeRun[]> {
   const decoded = new Map<string, Prediction>();
-  return probes.map((probe) => {
+  const runs: ProbeRun[] = [];
+  for (const probe of probes) {
     const started = performance.now();
     const problems: Problem[] = probe.problems?.(context) ?? [];
     const missing = new Map<string, Problem>();
@@ -87,17 +109,18 @@ export function runProbes(probes: readonly Probe[], target: ProbeTarget, context
       const key = problemKey(problem);
       if (!decoded.has(key)) missing.set(key, problem);
     }
-    const fresh = target.predictor([...missing.values()]);
+    const fresh = await target.predictor([...missing.values()]);
     fresh.forEach((prediction) => decoded.set(problemKey(prediction.problem), prediction));
     if (probe.activations && !target.capture) throw new Error(`probe '${probe.name}' reads activations and needs a model`);
-    const result = probe.run(context, {
+    const result = await probe.run(context, {
       predictions: problems.map((problem) => decoded.get(problemKey(problem))!),
       capture: probe.activations ? target.capture! : null,
     });
     const run = { name: probe.name, result, seconds: (performance.now() - started) / 1000, problems: problems.length, decoded: missing.size };
     onDone?.(run);
-    return run;
-  });
+    runs.push(run);
+  }
+  return runs;
 }
 
 /** Writes `<runDir>/probes[/step-<S>]/<name>.json`; returns the file written. */
