@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { maskedCrossEntropy } from '../src/models/loss.ts';
-import { embed, layerNorm, linear, matmul, transposeLast2 } from '../src/models/ops.ts';
+import { embed, gelu, layerNorm, linear, matmul, transposeLast2 } from '../src/models/ops.ts';
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -161,5 +161,22 @@ describe('maskedCrossEntropy', () => {
       expect(maskedCrossEntropy(logits, t, m).dataSync()[0]).toBeCloseTo(Math.log(4), 6);
       expect(Math.abs(maskedCrossEntropy(logits, t, tf.zeros([2, 2]) as tf.Tensor2D).dataSync()[0])).toBe(0);
     });
+  });
+});
+
+describe('gelu', () => {
+  it('matches the tanh formula and its gradient matches autodiff of the composed formula', () => {
+    const x = tf.tensor1d([-4, -1.5, -0.3, 0, 0.2, 1, 2.5, 6]);
+    const composed = (t: tf.Tensor) =>
+      tf.mul(tf.mul(0.5, t), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(t, tf.mul(0.044715, tf.pow(t, 3)))))));
+    const ours = Array.from(gelu(x).dataSync());
+    const reference = Array.from(composed(x).dataSync());
+    ours.forEach((v, i) => expect(v).toBeCloseTo(reference[i], 6));
+    const weights = tf.tensor1d([1, -2, 0.5, 3, 1, -1, 2, 0.25]); // a non-uniform upstream gradient
+    const [ourGrad] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), weights)))([x]);
+    const [referenceGrad] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(composed(t), weights)))([x]);
+    const a = Array.from(ourGrad.dataSync());
+    const b = Array.from(referenceGrad.dataSync());
+    a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-5));
   });
 });
