@@ -63,6 +63,8 @@ let announced = false;
  */
 export async function selectBackend(name: BackendName, log: (line: string) => void = () => {}): Promise<string> {
   const resolved = name === 'auto' ? 'wasm' : name;
+  // Already active: set nothing up twice (a second Dawn instance would pull the device from under tfjs).
+  if (tf.getBackend() === resolved) return resolved;
   if (resolved === 'wasm') await setUpWasm();
   if (resolved === 'tensorflow') await setUpTensorflow();
   if (resolved === 'webgpu') await setUpWebgpu();
