@@ -114,21 +114,28 @@ export function accuracyByStepFigure(run: RunData): FigureSpec | null {
   const evalSize = configValue(run.config, 'train.eval_size');
   return {
     id: 'accuracy-by-step',
-    data: lengths.map((n) => ({
-      type: 'scatter',
-      mode: 'lines+markers',
-      name: lengthName(n, range),
-      x: evals.map((r) => r.step),
-      y: evals.map((r) => percent(r.accuracy![String(n)])),
-      line: { color: lengthColor(n, range, longest), width: 2, dash: isTrained(n, range) || !range ? 'solid' : 'dash' },
-      marker: { size: 5 },
-      hovertemplate: `${n} digit${n === 1 ? '' : 's'}, step %{x}<br>exact match %{y:.1f}%<extra></extra>`,
-    })),
+    data: lengths.map((n) =>
+      accuracyByStepTrace(n, range, longest, evals.map((r) => r.step), evals.map((r) => percent(r.accuracy![String(n)]))),
+    ),
     layout: baseLayout(
       'Held-out exact match by training step, per operand length',
       `both operands n digits; ${evalSize ?? '?'} problems per length at each evaluation, the full held-out set at the end`,
       { xaxis: axis('training step'), yaxis: axis('exact match (%)', { range: [-2, 102] }), legend: { ...LEGEND_RIGHT, title: { text: 'operand length' } }, height: 400 },
     ),
+  };
+}
+
+/** One operand length's accuracy against training step: solid inside the trained range, dashed beyond. */
+function accuracyByStepTrace(n: number, range: ReturnType<typeof trainingRange>, longest: number, steps: number[], accuracy: (number | null)[]) {
+  return {
+    type: 'scatter',
+    mode: 'lines+markers',
+    name: lengthName(n, range),
+    x: steps,
+    y: accuracy,
+    line: { color: lengthColor(n, range, longest), width: 2, dash: isTrained(n, range) || !range ? 'solid' : 'dash' },
+    marker: { size: 5 },
+    hovertemplate: `${n} digit${n === 1 ? '' : 's'}, step %{x}<br>exact match %{y:.1f}%<extra></extra>`,
   };
 }
 
@@ -141,16 +148,9 @@ export function lengthByStepFigure(run: RunData): FigureSpec | null {
   const longest = Math.max(...lengths);
   return {
     id: 'length-by-step',
-    data: lengths.map((n) => ({
-      type: 'scatter',
-      mode: 'lines+markers',
-      name: lengthName(n, range),
-      x: lines.map((l) => l.step),
-      y: lines.map((l) => percent(l.diagonal.find((c) => c.digitsA === n)?.accuracy)),
-      line: { color: lengthColor(n, range, longest), width: 2, dash: isTrained(n, range) || !range ? 'solid' : 'dash' },
-      marker: { size: 5 },
-      hovertemplate: `${n} digit${n === 1 ? '' : 's'}, step %{x}<br>exact match %{y:.1f}%<extra></extra>`,
-    })),
+    data: lengths.map((n) =>
+      accuracyByStepTrace(n, range, longest, lines.map((l) => l.step), lines.map((l) => percent(l.diagonal.find((c) => c.digitsA === n)?.accuracy))),
+    ),
     layout: baseLayout('Length probe during training: exact match by operand length', `probes/length-by-step.jsonl: ${lines.at(-1)!.samples} problems per length, every ${configValue(run.config, 'train.probe_every') ?? '?'} steps`, {
       xaxis: axis('training step'),
       yaxis: axis('exact match (%)', { range: [-2, 102] }),
