@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.ts';
+import { loadConfig, parseConfig } from '../src/config/load.ts';
+import { createRandom } from '../src/random.ts';
+import { keepOneNonzeroDigit, sampleProblem } from '../src/data/sampling.ts';
 import { encodeBatch } from '../src/data/batches.ts';
 import { carryProfile } from '../src/data/carries.ts';
 import { buildTestSets, heldOutKeys, TrainStream, type TaskSpec } from '../src/data/dataset.ts';
@@ -162,5 +164,41 @@ describe('batches', () => {
       expect(experiment.tokenizer.size).toBeGreaterThan(12);
     }
     expect(prepareExperiment(loadConfig('configs/multiplication-reversed.yaml')).config.task.op).toBe('mul');
+  });
+});
+
+describe("Qiu'24 multiplication sampling", () => {
+  it('keeps exactly one nonzero digit, in place', () => {
+    const random = createRandom(3, 'qiu-test');
+    for (let i = 0; i < 200; i++) {
+      const kept = keepOneNonzeroDigit(random, 6078n);
+      expect(['6000', '70', '8']).toContain(kept.toString());
+    }
+    expect(keepOneNonzeroDigit(random, 0n)).toBe(0n);
+    expect(keepOneNonzeroDigit(random, 500n)).toBe(500n);
+  });
+
+  it('sparsifies the second operand of about 45% of problems and leaves the first alone', () => {
+    const spec = { op: 'mul' as const, trainDigits: [3, 3] as [number, number], sampling: 'qiu' as const, operandLengths: 'independent' as const };
+    const random = createRandom(0, 'qiu-share');
+    const n = 4000;
+    let sparse = 0;
+    let sparseFirst = 0;
+    const nonzeroDigits = (x: bigint) => [...x.toString()].filter((d) => d !== '0').length;
+    for (let i = 0; i < n; i++) {
+      const p = sampleProblem(random, spec);
+      if (nonzeroDigits(p.b) <= 1) sparse++;
+      if (nonzeroDigits(p.a) <= 1) sparseFirst++;
+    }
+    // A uniform 3-digit operand has one nonzero digit with probability 9/900; Qiu adds 45% on top.
+    expect(sparse / n).toBeGreaterThan(0.42);
+    expect(sparse / n).toBeLessThan(0.5);
+    expect(sparseFirst / n).toBeLessThan(0.03);
+  });
+
+  it('is refused for addition, naming the field', () => {
+    expect(() =>
+      parseConfig({ task: { op: 'add', train_digits: [1, 3], test_digits: [1, 3], sampling: 'qiu' }, format: { name: 'reversed' }, train: { steps: 1 } }, 'x.yaml'),
+    ).toThrow(expect.objectContaining({ details: expect.objectContaining({ field: 'task.sampling' }) }));
   });
 });

@@ -34,6 +34,9 @@ export function checkConfig(config: Config, file: string): void {
   if (task.sampling === 'balanced' && task.op !== 'add') {
     fail('task.sampling', 'balanced sampling balances carries and is defined for addition only');
   }
+  if (task.sampling === 'qiu' && task.op !== 'mul') {
+    fail('task.sampling', "qiu sampling sparsifies the multiplier and is defined for multiplication only");
+  }
   if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);
   const trainTokens = longestSequence(experiment, task.train_digits[1]);
   if (trainTokens > model.max_len) {

@@ -21,9 +21,12 @@ export const taskSchema = z
       .default('independent')
       .describe('uniform sampling: each operand draws its own length, or both share one (as the test sets do)'),
     sampling: z
-      .enum(['uniform', 'balanced'])
+      .enum(['uniform', 'balanced', 'qiu'])
       .default('uniform')
-      .describe("uniform lengths, or Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced"),
+      .describe(
+        "uniform lengths; Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced; " +
+          "qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand",
+      ),
     test_size: z.number().int().positive().default(200).describe('held-out problems per test length'),
   })
   .strict();

@@ -17,7 +17,7 @@ export function problemSpaceSize(digits: number): bigint {
 export interface SamplerSpec {
   op: Op;
   trainDigits: [number, number];
-  sampling: 'uniform' | 'balanced';
+  sampling: 'uniform' | 'balanced' | 'qiu';
   /** `independent`: each operand draws its own length; `equal`: both operands share one drawn length. */
   operandLengths: 'independent' | 'equal';
 }
@@ -53,8 +53,33 @@ function sampleBalanced(random: Random, spec: SamplerSpec): Problem {
   }
 }
 
+/** Share of Qiu'24 training problems whose second operand keeps a single nonzero digit. */
+export const QIU_SINGLE_DIGIT_SHARE = 0.45;
+
+/**
+ * Qiu'24 multiplication data: uniform problems, but in 45 % of them every digit of the second operand except
+ * one (chosen uniformly among its nonzero digits) is set to zero, e.g. 678 -> 070. Such a product is a single
+ * shifted partial product a * d * 10^k, the building block the model must learn before it can add them up.
+ */
+function sampleQiu(random: Random, spec: SamplerSpec): Problem {
+  const problem = sampleUniform(random, spec);
+  if (random.next() >= QIU_SINGLE_DIGIT_SHARE) return problem;
+  return { ...problem, b: keepOneNonzeroDigit(random, problem.b) };
+}
+
+/** Zeroes every decimal digit of `n` except one nonzero digit drawn uniformly (0 stays 0). */
+export function keepOneNonzeroDigit(random: Random, n: bigint): bigint {
+  const digits = n.toString();
+  const nonzero = [...digits].flatMap((d, i) => (d === '0' ? [] : [i]));
+  if (nonzero.length === 0) return n;
+  const keep = nonzero[random.int(0, nonzero.length - 1)];
+  return BigInt(digits[keep]) * 10n ** BigInt(digits.length - 1 - keep);
+}
+
 export function sampleProblem(random: Random, spec: SamplerSpec): Problem {
-  return spec.sampling === 'balanced' ? sampleBalanced(random, spec) : sampleUniform(random, spec);
+  if (spec.sampling === 'balanced') return sampleBalanced(random, spec);
+  if (spec.sampling === 'qiu') return sampleQiu(random, spec);
+  return sampleUniform(random, spec);
 }
 
 /** All 100 one-digit addition pairs, which Lee'23's balanced training sets always contain. */
