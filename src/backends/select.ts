@@ -2,9 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { registerTorchBackend, torchBackend, torchUnavailableReason } from './torch/index.ts';
 
-export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
+function torchDevice(): string | null {
+  return torchBackend()?.native.info().device ?? null;
+}
+
+function torchInfo(): string {
+  const info = torchBackend()!.native.info();
+  return `${info.torch}, ${info.device}, ${info.threads} threads${info.device === 'cpu' ? `, OpenBLAS ${info.openblas === 'none' ? 'not found' : 'found'}` : ''}`;
+}
+
+export const BACKEND_NAMES = ['auto', 'torch', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
+export const DEVICE_NAMES = ['cpu', 'cuda'] as const;
+export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 const require = createRequire(import.meta.url);
 
@@ -55,16 +67,36 @@ async function setUpWebgpu(): Promise<void> {
   });
 }
 
+/** libtorch through native/torch (npm run build:torch); device cuda needs a CUDA libtorch and a GPU. */
+async function setUpTorch(device: DeviceName): Promise<void> {
+  const reason = torchUnavailableReason();
+  if (reason) throw new UserError(`backend "torch": ${reason}`, { field: 'backend' });
+  try {
+    registerTorchBackend({ device });
+  } catch (error) {
+    throw new UserError(`backend "torch" cannot use device "${device}": ${(error as Error).message}`, { field: 'device' });
+  }
+}
+
 let announced = false;
 
 /**
  * Makes `name` the active tfjs backend and returns the name actually in use.
- * `auto` picks the fastest available engine on this machine: wasm on a CPU-only box.
+ * `auto` picks the fastest available engine on this machine: torch when its addon is built, else wasm (and
+ * says once why not torch). `device` places torch's tensors; the other backends ignore it.
  */
-export async function selectBackend(name: BackendName, log: (line: string) => void = () => {}): Promise<string> {
-  const resolved = name === 'auto' ? 'wasm' : name;
+export async function selectBackend(name: BackendName, log: (line: string) => void = () => {}, device: DeviceName = 'cpu'): Promise<string> {
+  let resolved = name === 'auto' ? 'torch' : name;
+  if (name === 'auto') {
+    const reason = torchUnavailableReason();
+    if (reason) {
+      resolved = 'wasm';
+      if (!announced) log(`${reason}; using wasm`);
+    }
+  }
   // Already active: set nothing up twice (a second Dawn instance would pull the device from under tfjs).
-  if (tf.getBackend() === resolved) return resolved;
+  if (tf.getBackend() === resolved && (resolved !== 'torch' || torchDevice() === device)) return resolved;
+  if (resolved === 'torch') await setUpTorch(device);
   if (resolved === 'wasm') await setUpWasm();
   if (resolved === 'tensorflow') await setUpTensorflow();
   if (resolved === 'webgpu') await setUpWebgpu();
@@ -73,7 +105,8 @@ export async function selectBackend(name: BackendName, log: (line: string) => vo
   if (!ok) throw new UserError(`backend "${resolved}" failed to initialise`, { field: 'backend' });
   await tf.ready();
   if (!announced) {
-    log(`backend: ${tf.getBackend()}${name === 'auto' ? ' (auto)' : ''}`);
+    const detail = tf.getBackend() === 'torch' ? ` (libtorch ${torchInfo()})` : '';
+    log(`backend: ${tf.getBackend()}${name === 'auto' ? ' (auto)' : ''}${detail}`);
     announced = true;
   }
   return tf.getBackend();

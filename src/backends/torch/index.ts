@@ -1,0 +1,45 @@
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { loadAddon, type TorchAddon } from './addon.ts';
+import { TorchBackend } from './backend.ts';
+import { BACKEND_NAME, registerTorchKernels } from './register.ts';
+
+export type TorchDevice = 'cpu' | 'cuda';
+
+export interface TorchOptions {
+  device?: TorchDevice;
+  /** Intra-op threads (ATen and OpenBLAS); default: the cores this process may use. */
+  threads?: number;
+}
+
+/** Why the torch backend cannot run here (one line), or null when it can. */
+export function torchUnavailableReason(): string | null {
+  const loaded = loadAddon();
+  return 'error' in loaded ? loaded.error : null;
+}
+
+let backend: TorchBackend | null = null;
+
+/**
+ * Loads the addon, registers the 'torch' backend and its kernels (once per process) and sets threads and
+ * device. Does not make it the active backend: tf.setBackend('torch') does.
+ */
+export function registerTorchBackend(options: TorchOptions = {}): TorchBackend {
+  const loaded = loadAddon();
+  if ('error' in loaded) throw new Error(loaded.error);
+  const native: TorchAddon = loaded.addon;
+  native.setNumThreads(options.threads ?? os.availableParallelism());
+  native.setDevice(options.device ?? 'cpu');
+  if (!backend) {
+    const created = new TorchBackend(native);
+    backend = created;
+    registerTorchKernels();
+    tf.registerBackend(BACKEND_NAME, () => created);
+  }
+  return backend;
+}
+
+/** The registered backend instance (for transfer statistics and the native handle), if any. */
+export function torchBackend(): TorchBackend | null {
+  return backend;
+}
