@@ -5,6 +5,7 @@ import { dataCommand } from './data.ts';
 import { predictCommand } from './predict.ts';
 import { probeCommand } from './probe.ts';
 import { reportCommand } from './report.ts';
+import { reproduceCommand } from './reproduce.ts';
 import { trainCommand } from './train.ts';
 
 /**
@@ -20,7 +21,8 @@ async function main(argv: string[]): Promise<void> {
     .command(probeCommand)
     .command(predictCommand)
     .command(reportCommand)
-    .demandCommand(1, 'name a command: train, data, probe, predict or report')
+    .command(reproduceCommand)
+    .demandCommand(1, 'name a command: train, data, probe, predict, report or reproduce')
     .strict()
     .recommendCommands()
     .help()

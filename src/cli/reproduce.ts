@@ -1,0 +1,84 @@
+import type { CommandModule } from 'yargs';
+import type { BackendName } from '../backends/select.ts';
+import { UserError } from '../errors.ts';
+import { reproduce } from '../experiments/reproduce.ts';
+import { getReproduction, REPRODUCTIONS } from '../experiments/reproductions/index.ts';
+import { cellsOf, PROFILE_NAMES, type ProfileName } from '../experiments/reproductions/reproduction.ts';
+import { withBackendOption } from './options.ts';
+
+interface ReproduceArgs {
+  name?: string;
+  profile: string;
+  seeds?: number;
+  jobs: number;
+  runs: string;
+  backend?: string;
+  report: boolean;
+  'dry-run': boolean;
+}
+
+function listing(): string {
+  return Object.values(REPRODUCTIONS)
+    .map((r) => `  ${r.name.padEnd(28)} ${cellsOf(r).length} cells: ${r.title}`)
+    .join('\n');
+}
+
+export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
+  command: 'reproduce [name]',
+  describe: "train every cell of a paper's table (resumable), then print ours beside the paper's numbers",
+  builder: (args) =>
+    withBackendOption(args)
+      .positional('name', { type: 'string', describe: 'experiment; without it, the list' })
+      .option('profile', { type: 'string', choices: PROFILE_NAMES, default: 'quick', describe: 'quick: sized for a 2-core CPU; paper: the paper\'s settings (GPU)' })
+      .option('seeds', { type: 'number', describe: "seeds 0..N-1 per cell; default the profile's (quick 1, paper 3)" })
+      .option('jobs', { type: 'number', default: 1, describe: 'runs trained at once, each in its own process (about one per core on wasm)' })
+      .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds reproduce/<name>/<profile>/' })
+      .option('report', { type: 'boolean', default: true, describe: 'write report.html beside table.md (--no-report to skip)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'say what would train, resume or be skipped, and print the table so far; train nothing' })
+      .example('$0 reproduce', 'list the experiments')
+      .example('$0 reproduce lee2023-sample-efficiency --jobs 2', 'the quick profile, two runs at a time')
+      .example('$0 reproduce kazemnejad2023-pe --profile paper --seeds 3 --backend webgpu', "the paper's settings on a GPU")
+      .epilog(`Experiments:\n${listing()}\n\nRunning the same command again continues: finished runs are kept, interrupted ones resume.`) as never,
+  handler: async (args) => {
+    if (args.name === undefined) {
+      console.log(`experiments (arith-lab reproduce <name>):\n${listing()}`);
+      return;
+    }
+    const reproduction = getReproduction(args.name);
+    if (args.seeds !== undefined && (!Number.isInteger(args.seeds) || args.seeds < 1)) {
+      throw new UserError(`expected a whole number of at least 1, got ${args.seeds}`, { field: '--seeds' });
+    }
+    if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UserError(`expected a whole number of at least 1, got ${args.jobs}`, { field: '--jobs' });
+    const log = (line: string) => process.stderr.write(line + '\n');
+    // First Ctrl-C or SIGTERM: no new run starts, running ones checkpoint and stop. A second one quits at once.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
+      log(`${signal}: stopping the running trainings after their current step (again to quit at once)`);
+      stop.abort(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await reproduce(reproduction, {
+        profile: args.profile as ProfileName,
+        seeds: args.seeds,
+        jobs: args.jobs,
+        runsRoot: args.runs,
+        backend: args.backend as BackendName | undefined,
+        command: [process.execPath, process.argv[1]],
+        report: args.report,
+        dryRun: args['dry-run'],
+        log,
+        signal: stop.signal,
+      });
+      console.log(`\n${result.markdown}`);
+      if (!args['dry-run']) {
+        console.log(`table: ${result.tableFile}\nresults: ${result.resultsFile}${result.reportFile ? `\nreport: ${result.reportFile}` : ''}`);
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { unitsOf } from '../src/experiments/reproduce.ts';
+import { REPRODUCTIONS } from '../src/experiments/reproductions/index.ts';
+import {
+  cellsOf,
+  mergePatch,
+  paperKey,
+  paperPoint,
+  PROFILE_NAMES,
+  type FinishedRun,
+} from '../src/experiments/reproductions/reproduction.ts';
+import { longestSequence, prepareExperiment } from '../src/experiments/setup.ts';
+import type { RunInfo } from '../src/experiments/runDir.ts';
+
+/** Every registered experiment is well-formed data: valid configs, unique cells, the paper's numbers. */
+describe('reproduction definitions', () => {
+  it('include the two tables of issue 7, each defined in its own file', () => {
+    expect(Object.keys(REPRODUCTIONS).sort()).toEqual(['kazemnejad2023-pe', 'lee2023-sample-efficiency']);
+    for (const name of Object.keys(REPRODUCTIONS)) {
+      expect(fs.existsSync(`src/experiments/reproductions/${name}.ts`)).toBe(true);
+      expect(REPRODUCTIONS[name].name).toBe(name);
+    }
+  });
+
+  for (const reproduction of Object.values(REPRODUCTIONS)) {
+    describe(reproduction.name, () => {
+      const cells = cellsOf(reproduction);
+
+      it('has unique cell ids that are safe in file names, and unique row and column ids', () => {
+        expect(new Set(cells.map((c) => c.id)).size).toBe(cells.length);
+        for (const cell of cells) expect(cell.id).toMatch(/^[a-z0-9-]+$/);
+        for (const axis of [reproduction.rows, reproduction.columns]) {
+          expect(new Set(axis.entries.map((e) => e.id)).size).toBe(axis.entries.length);
+        }
+      });
+
+      it("has the paper's number (or an explicit n/a with its reason) for every cell and metric", () => {
+        for (const cell of cells) {
+          for (const metric of reproduction.metrics) {
+            const paper = reproduction.paper[paperKey(cell.row.id, cell.column.id, metric.id)];
+            expect(paper, `${cell.id} ${metric.id}`).toBeDefined();
+            expect(paper.text.length).toBeGreaterThan(0);
+            expect(paper.source.length).toBeGreaterThan(0);
+            if (paper.text !== 'n/a') expect(paperPoint(paper)).not.toBeNull();
+          }
+        }
+        const keys = new Set(cells.flatMap((c) => reproduction.metrics.map((m) => paperKey(c.row.id, c.column.id, m.id))));
+        for (const key of Object.keys(reproduction.paper)) expect(keys.has(key), key).toBe(true);
+      });
+
+      for (const profile of PROFILE_NAMES) {
+        it(`builds a valid config for every cell in the ${profile} profile, with the cell's and the profile's overrides`, () => {
+          const units = unitsOf(reproduction, profile, 2, '/tmp/nowhere');
+          expect(units.length).toBe(2 * cells.length);
+          const chosen = reproduction.profiles[profile];
+          expect(chosen.description.length).toBeGreaterThan(40);
+          for (const unit of units) {
+            expect(unit.config.name).toBe(`${unit.cell.id}-seed${unit.seed}`);
+            expect(unit.runDir).toBe(`/tmp/nowhere/${unit.cell.id}-seed${unit.seed}`);
+            // The profile has the last word, then its per-column and per-row patches.
+            const expected = mergePatch(mergePatch(mergePatch(mergePatch({}, unit.cell.column.overrides), unit.cell.row.overrides), chosen.overrides), chosen.byColumn?.[unit.cell.column.id]);
+            mergePatch(expected, chosen.byRow?.[unit.cell.row.id]);
+            for (const [section, fields] of Object.entries(expected)) {
+              for (const [field, value] of Object.entries(fields as object)) {
+                expect((unit.config as any)[section][field], `${unit.id} ${section}.${field}`).toEqual(value);
+              }
+            }
+          }
+          expect(new Set(units.map((u) => u.seed))).toEqual(new Set([0, 1]));
+        });
+      }
+
+      it('reads its metrics from a finished run as percentages', () => {
+        const info = {
+          status: 'finished',
+          result: { accuracy: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [String(i + 1), 0.5])), accuracy_in_range: 0.25, accuracy_beyond: 0.125 },
+        } as unknown as RunInfo;
+        const run: FinishedRun = { info, probes: {} };
+        for (const metric of reproduction.metrics) {
+          const value = metric.read(run);
+          expect(value).not.toBeNull();
+          expect([50, 25, 12.5]).toContain(value);
+        }
+      });
+    });
+  }
+
+  it('Lee: rows are fixed training sets of 1k-20k balanced problems, tested on 3 digits; Lee\'s model in the paper profile', () => {
+    const lee = REPRODUCTIONS['lee2023-sample-efficiency'];
+    const paper = unitsOf(lee, 'paper', 1, 'x');
+    expect([...new Set(paper.map((u) => u.config.task.train_size))]).toEqual([1000, 2000, 3000, 4000, 5000, 10000, 20000]);
+    expect([...new Set(paper.map((u) => u.config.format.name))]).toEqual(['plain', 'reversed', 'scratchpad-simple', 'scratchpad-detailed']);
+    for (const unit of paper) {
+      expect(unit.config.task.sampling).toBe('balanced');
+      expect(unit.config.task.test_digits).toEqual([3, 3]);
+      expect(unit.config.task.test_size).toBe(10000);
+      expect(unit.config.model).toMatchObject({ layers: 6, heads: 6, d_model: 384, dropout: 0.2 });
+      expect(unit.config.train.steps).toBe(unit.config.format.name.startsWith('scratchpad') ? 20000 : 5000);
+    }
+    const quick = unitsOf(lee, 'quick', 1, 'x');
+    for (const unit of quick) expect(unit.config.model.d_model).toBe(64);
+    expect(quick.find((u) => u.id === 'n1k-scratchpad-detailed-seed0')!.config.train).toMatchObject({ steps: 250, batch: 8 });
+  });
+
+  it('Kazemnejad: trains on 1-8 digits padded to 8, tests 1-16 as longer sequences the model (and a learned table) can hold', () => {
+    const kazemnejad = REPRODUCTIONS['kazemnejad2023-pe'];
+    for (const profile of PROFILE_NAMES) {
+      const units = unitsOf(kazemnejad, profile, 1, 'x');
+      expect(units.map((u) => u.config.model.pos)).toEqual(['nope', 'ape', 'sinusoidal', 'rope', 'alibi']);
+      for (const unit of units) {
+        expect(unit.config.task.train_digits).toEqual([1, 8]);
+        expect(unit.config.task.test_digits).toEqual([1, 16]);
+        expect(unit.config.format).toEqual({ name: 'reversed-padded', pad_width: 8 });
+        const experiment = prepareExperiment(unit.config);
+        // Longer tests are longer sequences: padding does not hide the length.
+        expect(longestSequence(experiment, 16)).toBeGreaterThan(longestSequence(experiment, 8));
+        expect(longestSequence(experiment, 16)).toBeLessThanOrEqual(unit.config.model.max_len);
+        expect(longestSequence(experiment, 3)).toBe(longestSequence(experiment, 8));
+      }
+    }
+  });
+
+  it('merges patches section by section, arrays replaced', () => {
+    const target = { task: { train_digits: [1, 3], op: 'add' }, train: { steps: 5 } };
+    mergePatch(target, { task: { train_digits: [2, 4] }, train: { batch: 8 } });
+    expect(target).toEqual({ task: { train_digits: [2, 4], op: 'add' }, train: { steps: 5, batch: 8 } });
+  });
+});
