@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { BACKEND_NAMES } from '../backends/select.ts';
+import { BACKEND_NAMES, DEVICE_NAMES } from '../backends/select.ts';
 
 /** --config and --set, shared by every command that reads a config. */
 export function withConfigOptions<T>(args: Argv<T>, { required = true } = {}) {
@@ -14,9 +14,15 @@ export function withConfigOptions<T>(args: Argv<T>, { required = true } = {}) {
 }
 
 export function withBackendOption<T>(args: Argv<T>) {
-  return args.option('backend', {
-    type: 'string',
-    choices: BACKEND_NAMES,
-    describe: 'tensor engine (overrides the config): auto picks the fastest available; on a CPU box that is wasm',
-  });
+  return args
+    .option('backend', {
+      type: 'string',
+      choices: BACKEND_NAMES,
+      describe: 'tensor engine (overrides the config): auto picks torch when its addon is built, else wasm',
+    })
+    .option('device', {
+      type: 'string',
+      choices: DEVICE_NAMES,
+      describe: 'where the torch backend keeps tensors (overrides the config): cpu or cuda',
+    });
 }

@@ -1,6 +1,6 @@
 import readline from 'node:readline';
 import type { CommandModule } from 'yargs';
-import type { BackendName } from '../backends/select.ts';
+import type { BackendName, DeviceName } from '../backends/select.ts';
 import { ask, isRejected, modelDecoder, type AskResult } from '../experiments/ask.ts';
 import { loadRun } from '../experiments/checkpoint.ts';
 import { withBackendOption } from './options.ts';
@@ -12,6 +12,7 @@ interface PredictArgs {
   json: boolean;
   checkpoint?: number;
   backend?: string;
+  device?: string;
 }
 
 /** One stdout line per answered question (the answer, or `?`); reasons go to stderr so stdout stays clean. */
@@ -50,7 +51,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       .example("printf '128+367\\n99999+1\\n' | $0 predict addition-nope-20261126-101500 --json", 'from stdin, as JSON') as never,
   handler: async (args) => {
     const log = (line: string) => process.stderr.write(line + '\n');
-    const loaded = await loadRun(resolveRunDir(args.run), { step: args.checkpoint, backend: args.backend as BackendName | undefined, log });
+    const loaded = await loadRun(resolveRunDir(args.run), { step: args.checkpoint, backend: args.backend as BackendName | undefined, device: args.device as DeviceName | undefined, log });
     const decode = modelDecoder(loaded.model);
     let bad = 0;
     try {

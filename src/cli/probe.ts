@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { UserError } from '../errors.ts';
-import type { BackendName } from '../backends/select.ts';
+import type { BackendName, DeviceName } from '../backends/select.ts';
 import { loadRun } from '../experiments/checkpoint.ts';
 import { getProbe, PROBE_NAMES, PROBES } from '../probes/index.ts';
 import { modelCapture, modelPredictor, probeContext, runProbes, writeProbeRun, DEFAULT_SAMPLES } from '../probes/run.ts';
@@ -15,6 +15,7 @@ interface ProbeArgs {
   'max-digits'?: number;
   seed?: number;
   backend?: string;
+  device?: string;
 }
 
 function positiveInteger(value: number | undefined, flag: string, max = Infinity): void {
@@ -45,7 +46,7 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
     }
     const runDir = resolveRunDir(args.run);
     const log = (line: string) => process.stderr.write(line + '\n');
-    const loaded = await loadRun(runDir, { step: args.checkpoint, backend: args.backend as BackendName | undefined, log });
+    const loaded = await loadRun(runDir, { step: args.checkpoint, backend: args.backend as BackendName | undefined, device: args.device as DeviceName | undefined, log });
     try {
       const probes = args.probe?.length ? [...new Set(args.probe)].map(getProbe) : Object.values(PROBES);
       const context = probeContext(loaded.experiment, { samples: args.samples, maxDigits: args['max-digits'], seed: args.seed });

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { selectBackend, type BackendName } from '../backends/select.ts';
+import { selectBackend, type BackendName, type DeviceName } from '../backends/select.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
@@ -16,6 +16,7 @@ interface TrainArgs {
   resume?: string;
   set: string[];
   backend?: string;
+  device?: string;
   'run-dir'?: string;
   runs: string;
   overwrite: boolean;
@@ -58,17 +59,21 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       if (args.backend && args.backend !== trainedOn) {
         log(`warning: the run trained on ${trainedOn}; on ${args.backend} its numbers will not match an uninterrupted run exactly`);
       }
-      config = { ...resume.config, backend: (args.backend ?? trainedOn ?? resume.config.backend) as BackendName };
+      config = {
+        ...resume.config,
+        backend: (args.backend ?? trainedOn ?? resume.config.backend) as BackendName,
+        device: (args.device ?? resume.config.device) as DeviceName,
+      };
       runDir = args.resume;
       resumeFrom = resume.checkpoint;
     } else {
       if (args.config === undefined) {
         throw new UserError('name a config with --config FILE, or a run to continue with --resume DIR', { field: '--config' });
       }
-      const overrides = args.backend ? [...args.set, `backend=${args.backend}`] : args.set;
+      const overrides = [...args.set, ...(args.backend ? [`backend=${args.backend}`] : []), ...(args.device ? [`device=${args.device}`] : [])];
       config = loadConfig(args.config, overrides);
       // A backend that cannot start (a missing optional package, no GPU adapter) is bad input too: find out now.
-      await selectBackend(config.backend, log);
+      await selectBackend(config.backend, log, config.device);
       runDir = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
     }
     log(`run: ${runDir}`);

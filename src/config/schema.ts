@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKEND_NAMES } from '../backends/select.ts';
+import { BACKEND_NAMES, DEVICE_NAMES } from '../backends/select.ts';
 import { FORMAT_NAMES } from '../data/formats/index.ts';
 import { POSITIONAL_NAMES } from '../models/positional/index.ts';
 
@@ -89,7 +89,8 @@ export const configSchema = z
       .optional()
       .describe('run name, the prefix of runs/<name>-<time>; default: the config file name'),
     seed: z.number().int().min(0).default(0).describe('seeds data, held-out sets, initial weights and dropout'),
-    backend: z.enum(BACKEND_NAMES).default('auto').describe('tensor engine; auto: wasm on a CPU machine'),
+    backend: z.enum(BACKEND_NAMES).default('auto').describe('tensor engine; auto: torch when its addon is built (npm run build:torch), else wasm'),
+    device: z.enum(DEVICE_NAMES).default('cpu').describe('where the torch backend keeps tensors: cuda needs a CUDA libtorch and a GPU; other backends ignore it'),
     task: taskSchema,
     format: formatSchema,
     model: modelSchema.prefault({}),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from '../backends/select.ts';
+import { selectBackend, type BackendName, type DeviceName } from '../backends/select.ts';
 import { parseConfig, readConfigFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { TrainStreamState } from '../data/dataset.ts';
@@ -331,6 +331,8 @@ export interface LoadRunOptions {
   step?: number;
   /** The tfjs backend to load onto; default the one the run trained on. */
   backend?: BackendName;
+  /** Where the torch backend keeps tensors; default the run's config. */
+  device?: DeviceName;
   /** Receives warning lines (a skipped unusable checkpoint). */
   log?: (line: string) => void;
 }
@@ -362,7 +364,7 @@ export async function loadRun(runDir: string, options: LoadRunOptions = {}): Pro
     if (!checkpoint) throw new UserError('the run has no checkpoint yet', { file: runDir });
   }
   const backendName = options.backend ?? ((run.info.backend || run.config.backend) as BackendName);
-  const backend = await selectBackend(backendName, options.log);
+  const backend = await selectBackend(backendName, options.log, options.device ?? run.config.device ?? 'cpu');
   const model = new Gpt(experiment.model, run.config.seed);
   restoreModel(model, checkpoint.model);
   return { runDir, config: run.config, experiment, model, step: checkpoint.step, backend, info: run.info };

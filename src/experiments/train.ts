@@ -132,7 +132,7 @@ export async function train(config: Config, runDir: string, options: TrainOption
   const log = options.log ?? (() => {});
   const resuming = options.resumeFrom !== undefined;
   const checkpoint = options.resumeFrom ?? null;
-  const backend = await selectBackend(config.backend, log);
+  const backend = await selectBackend(config.backend, log, config.device);
   const experiment = prepareExperiment(config);
   const testSets = buildTestSets(experiment.task, config.seed);
   const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(testSets));

@@ -20,10 +20,10 @@ const UNARY: [string, UnaryName, 'same' | TorchDtype][] = [
   ['LogicalNot', 'logicalNot', 'bool'], ['IsNan', 'isNaN', 'bool'], ['IsInf', 'isInf', 'bool'], ['IsFinite', 'isFinite', 'bool'],
 ];
 
-/** Binary kernels: arithmetic ones give upcastType(a, b) as tfjs does, comparisons and logic give bool. */
-const BINARY: [string, BinaryName, 'upcast' | 'bool'][] = [
+/** Binary kernels: arithmetic ones give upcastType(a, b) as tfjs does, comparisons and logic bool, FloorDiv int32. */
+const BINARY: [string, BinaryName, 'upcast' | 'bool' | 'int32'][] = [
   ['Add', 'add', 'upcast'], ['Sub', 'sub', 'upcast'], ['Multiply', 'mul', 'upcast'], ['RealDiv', 'div', 'upcast'],
-  ['FloorDiv', 'floorDiv', 'upcast'], ['Mod', 'mod', 'upcast'], ['Pow', 'pow', 'upcast'], ['Maximum', 'maximum', 'upcast'],
+  ['FloorDiv', 'floorDiv', 'int32'], ['Mod', 'mod', 'upcast'], ['Pow', 'pow', 'upcast'], ['Maximum', 'maximum', 'upcast'],
   ['Minimum', 'minimum', 'upcast'], ['SquaredDifference', 'squaredDifference', 'upcast'], ['Atan2', 'atan2', 'upcast'],
   ['Equal', 'equal', 'bool'], ['NotEqual', 'notEqual', 'bool'], ['Less', 'less', 'bool'], ['LessEqual', 'lessEqual', 'bool'],
   ['Greater', 'greater', 'bool'], ['GreaterEqual', 'greaterEqual', 'bool'], ['LogicalAnd', 'logicalAnd', 'bool'],
@@ -36,7 +36,7 @@ const unaryKernels = UNARY.map(([name, fn, dtype]) =>
 
 const binaryKernels = BINARY.map(([name, fn, dtype]) =>
   kernel(name, ({ inputs: { a, b }, backend }) =>
-    backend.result((backend.native[fn] as TorchAddon['add'])(backend.slot(a), backend.slot(b)), dtype === 'bool' ? 'bool' : tf.upcastType(a.dtype, b.dtype)),
+    backend.result((backend.native[fn] as TorchAddon['add'])(backend.slot(a), backend.slot(b)), dtype === 'upcast' ? tf.upcastType(a.dtype, b.dtype) : dtype),
   ),
 );
 
