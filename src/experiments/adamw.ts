@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamW, useFused } from '../models/fused.ts';
 
 export interface AdamWOptions {
   beta1: number;
@@ -31,6 +32,14 @@ export class AdamW {
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     const correction1 = 1 - Math.pow(beta1, this.step);
     const correction2 = 1 - Math.pow(beta2, this.step);
+    if (useFused('adamw')) {
+      // One kernel for every parameter, updating weights and moments in place.
+      const names = Object.keys(this.params).filter((name) => grads[name]);
+      const params = names.map((name) => this.params[name]);
+      const step = { lr: learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2 };
+      fusedAdamW(params, names.map((name) => grads[name]), names.map((name) => this.firstMoments[name]), names.map((name) => this.secondMoments[name]), params.map((p) => p.rank >= 2), step);
+      return;
+    }
     tf.tidy(() => {
       for (const [name, param] of Object.entries(this.params)) {
         const grad = grads[name];

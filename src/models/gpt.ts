@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
-import { dropout, embed, gelu, layerNorm, linear, matmul, transposeLast2 } from './ops.ts';
+import { attention, dropout, embed, gelu, layerNorm, linear } from './ops.ts';
 import { getPositionalEncoding } from './positional/index.ts';
 import type { ModelShape, ParameterSpec, PositionalEncoding, PositionalOptions } from './positional/positional.ts';
 
@@ -155,10 +155,14 @@ export class Gpt {
         tf.dispose([cache.keys[i], cache.values[i]].filter(Boolean));
         [cache.keys[i], cache.values[i]] = [tf.keep(k), tf.keep(v)];
       }
-      const logits = tf.add(tf.mul(matmul(q, transposeLast2(k)), 1 / Math.sqrt(dHead)), attentionBias);
-      const pattern = tf.softmax(logits);
-      hook(`${p}.attn.pattern`, pattern);
-      const attended = matmul(drop(pattern, 10 * i + 1), v).transpose([0, 2, 1, 3]).reshape([batch, seqLen, config.dModel]);
+      // softmax(q kᵀ / sqrt(dHead) + bias) v: one fused kernel on backends that have it, unless the pattern is
+      // hooked or dropped out.
+      const attended = attention(q, k, v, attentionBias, {
+        onPattern: options.hook && ((pattern) => hook(`${p}.attn.pattern`, pattern)),
+        dropPattern: options.training && config.dropout > 0 ? (pattern) => drop(pattern, 10 * i + 1) : undefined,
+      })
+        .transpose([0, 2, 1, 3])
+        .reshape([batch, seqLen, config.dModel]);
       const attnOut = drop(linear(attended, params[`${p}.attn.c_proj.weight`], params[`${p}.attn.c_proj.bias`]), 10 * i + 2);
       hook(`${p}.attn.out`, attnOut);
       x = tf.add(x, attnOut);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAttention, fusedGelu, fusedLayerNorm, useFused } from './fused.ts';
 
 /** Swaps the last two axes with an explicit permutation (works for rank 2, 3 and 4). */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {
@@ -51,6 +52,7 @@ export function embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor {
 }
 
 export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon = 1e-5): tf.Tensor {
+  if (useFused('layernorm')) return fusedLayerNorm(x, gain, bias, epsilon);
   const axis = x.rank - 1;
   const { mean, variance } = tf.moments(x, axis, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gain), bias);
@@ -64,7 +66,7 @@ const GELU_A = 0.044715;
  * autodiff tape kept ~8 intermediates of the MLP's width per layer; the 6-layer d_model 384 model then ran
  * out of wasm memory (4 GiB) in one step. This keeps only x.
  */
-export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const composedGelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
   const value = tf.tidy(() => {
     const inner = tf.mul(GELU_C, tf.add(x, tf.mul(GELU_A, tf.mul(tf.mul(x, x), x))));
@@ -83,6 +85,30 @@ export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+
+/** The backend's fused GELU kernel where it has one (fused.ts), else the composition above. */
+export const gelu = (x: tf.Tensor): tf.Tensor => (useFused('gelu') ? fusedGelu(x) : composedGelu(x));
+
+export interface AttentionOptions {
+  /** Sees the attention pattern [B, H, T, S] (activation hooks). */
+  onPattern?: (pattern: tf.Tensor) => void;
+  /** Dropout on the pattern (training with dropout > 0). */
+  dropPattern?: (pattern: tf.Tensor) => tf.Tensor;
+}
+
+/**
+ * softmax(q kᵀ / sqrt(dHead) + bias) v for per-head queries [B, H, T, dHead] and keys, values [B, H, S, dHead];
+ * the bias (causal mask, ALiBi) broadcasts to [B, H, T, S]. A hook on the pattern or dropout on it takes the
+ * composed path, where the pattern exists as a tensor.
+ */
+export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, options: AttentionOptions = {}): tf.Tensor {
+  const scale = 1 / Math.sqrt(q.shape[q.rank - 1] as number);
+  if (!options.onPattern && !options.dropPattern && useFused('attention')) return fusedAttention(q, k, v, bias, scale);
+  const logits = tf.add(tf.mul(matmul(q, transposeLast2(k)), scale), bias);
+  const pattern = tf.softmax(logits);
+  options.onPattern?.(pattern);
+  return matmul(options.dropPattern ? options.dropPattern(pattern) : pattern, v);
+}
 
 /** Inverted dropout with an explicit seed, so a run's loss curve is reproducible. */
 export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {

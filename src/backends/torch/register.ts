@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { creationKernels } from './kernels/creation.ts';
 import { elementwiseKernels } from './kernels/elementwise.ts';
+import { fusedKernels } from './fused/index.ts';
 import type { TorchKernel } from './kernels/kernel.ts';
 import { matmulKernels } from './kernels/matmul.ts';
 import { reduceKernels } from './kernels/reduce.ts';
@@ -24,7 +25,7 @@ import { shapeKernels } from './kernels/shape.ts';
 
 export const BACKEND_NAME = 'torch';
 
-export const KERNEL_LISTS: TorchKernel[][] = [elementwiseKernels, reduceKernels, matmulKernels, shapeKernels, creationKernels];
+export const KERNEL_LISTS: TorchKernel[][] = [elementwiseKernels, reduceKernels, matmulKernels, shapeKernels, creationKernels, fusedKernels];
 
 /** Kernels added by other modules (fused kernels) before the backend registers. */
 const extraKernels: TorchKernel[] = [];

@@ -1,0 +1,24 @@
+import type { Slot } from '../addon.ts';
+import type { TorchBackend } from '../backend.ts';
+
+/** The addon's fused functions (native/torch/src/fused_*.cc); several results come back as a list of slots. */
+export interface FusedNative {
+  fusedLayerNorm(x: Slot, gain: Slot, bias: Slot, epsilon: number): Slot[];
+  fusedLayerNormGrad(dy: Slot, x: Slot, mean: Slot, rstd: Slot, gain: Slot, bias: Slot): Slot[];
+  fusedGelu(x: Slot): Slot;
+  fusedGeluGrad(dy: Slot, x: Slot): Slot;
+  fusedAttention(q: Slot, k: Slot, v: Slot, bias: Slot, scale: number): Slot[];
+  fusedAttentionGrad(dy: Slot, q: Slot, k: Slot, v: Slot, pattern: Slot, scale: number): Slot[];
+  fusedMaskedCrossEntropy(logits: Slot, targets: Slot, mask: Slot): Slot[];
+  fusedMaskedCrossEntropyGrad(dy: Slot, logProbabilities: Slot, targets: Slot, mask: Slot): Slot;
+  fusedAdamW(
+    params: Slot[], grads: Slot[], m: Slot[], v: Slot[], decay: number[],
+    lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, correction1: number, correction2: number,
+  ): void;
+}
+
+export function fusedNative(backend: TorchBackend): FusedNative {
+  // An addon built before these functions existed: say how to fix it rather than "not a function".
+  if (typeof backend.native.fusedAdamW !== 'function') throw new Error('the torch addon has no fused kernels (built from older sources): npm run build:torch');
+  return backend.native as unknown as FusedNative;
+}

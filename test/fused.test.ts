@@ -1,0 +1,277 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../src/backends/select.ts';
+import { registerTorchBackend, torchUnavailableReason } from '../src/backends/torch/index.ts';
+import { AdamW } from '../src/experiments/adamw.ts';
+import { trainStep } from '../src/experiments/train.ts';
+import { FUSIONS, setFusions, useFused } from '../src/models/fused.ts';
+import { Gpt, type GptConfig } from '../src/models/gpt.ts';
+import { maskedCrossEntropy } from '../src/models/loss.ts';
+import { attention, gelu, layerNorm, matmul, transposeLast2 } from '../src/models/ops.ts';
+import { alibiSlopes } from '../src/models/positional/alibi.ts';
+import { createRandom } from '../src/random.ts';
+
+/**
+ * Fused kernels (src/models/fused.ts, native/torch/src/fused_*.cc) against the composed tfjs ops on the cpu
+ * backend, forward and gradients, on random inputs; and the fallback: where a backend lacks the kernels, the op
+ * functions are the composed ops, to the bit.
+ */
+
+const torchMissing = torchUnavailableReason();
+if (torchMissing && process.env.ARITH_REQUIRE_TORCH === '1') throw new Error(`ARITH_REQUIRE_TORCH=1 but ${torchMissing}`);
+
+type Host = { shape: number[]; values: Float32Array | Int32Array };
+
+function randomArray(shape: number[], seed: string, scale = 1, shift = 0): Host {
+  const random = createRandom(7, seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { shape, values: Float32Array.from({ length: size }, () => random.normal() * scale + shift) };
+}
+
+const tensor = (h: Host) => tf.tensor(h.values, h.shape, h.values instanceof Int32Array ? 'int32' : 'float32');
+
+/** Runs `fn` on a backend with the given fusions and copies its results out. */
+async function compute(backend: 'cpu' | 'torch' | 'wasm', fusions: 'all' | 'none', fn: () => tf.Tensor[]): Promise<Host[]> {
+  await selectBackend(backend as 'cpu');
+  setFusions(fusions);
+  try {
+    const outputs = tf.tidy(fn);
+    const values = await Promise.all(outputs.map(async (t) => ({ shape: t.shape, values: (await t.data()) as Float32Array })));
+    tf.dispose(outputs);
+    return values;
+  } finally {
+    setFusions('all');
+  }
+}
+
+/** Elementwise |got - want| <= rtol * (|want| + 0.1 * max|want|): relative, with a floor for values near zero. */
+function expectClose(got: Host[], want: Host[], rtol = 1e-4) {
+  expect(got.length).toBe(want.length);
+  got.forEach((g, n) => {
+    const w = want[n];
+    expect(g.shape, `output ${n}`).toEqual(w.shape);
+    let scale = 0;
+    for (const x of w.values) scale = Math.max(scale, Math.abs(x));
+    let worst = 0;
+    for (let i = 0; i < w.values.length; i++) {
+      worst = Math.max(worst, Math.abs(g.values[i] - w.values[i]) / (Math.abs(w.values[i]) + 0.1 * scale + 1e-30));
+    }
+    expect(worst, `output ${n}: worst relative difference`).toBeLessThan(rtol);
+  });
+}
+
+function expectBitwise(got: Host[], want: Host[]) {
+  expect(got.length).toBe(want.length);
+  got.forEach((g, n) => {
+    expect(g.shape).toEqual(want[n].shape);
+    expect(Buffer.from(g.values.buffer).equals(Buffer.from(want[n].values.buffer)), `output ${n} differs`).toBe(true);
+  });
+}
+
+/** Value of `op` and the gradients of sum(op(...) * weights) with respect to every input. */
+function valueAndGrads(op: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Host[], weights: Host): () => tf.Tensor[] {
+  return () => {
+    const xs = inputs.map(tensor);
+    const value = op(...xs);
+    const grads = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(op(...args), tensor(weights))))(xs);
+    return [value, ...grads];
+  };
+}
+
+/** The attention bias the model builds: causal with `offset` cached keys (-1e9 on future keys), plus ALiBi. */
+function attentionBias(heads: number, queries: number, offset: number, withAlibi: boolean): Host {
+  const keys = offset + queries;
+  const slopes = alibiSlopes(heads);
+  const values = new Float32Array((withAlibi ? heads : 1) * queries * keys);
+  for (let h = 0; h < (withAlibi ? heads : 1); h++) {
+    for (let i = 0; i < queries; i++) {
+      for (let j = 0; j < keys; j++) {
+        const distance = offset + i - j;
+        values[(h * queries + i) * keys + j] = (distance < 0 ? -1e9 : 0) + (withAlibi ? -slopes[h] * Math.max(distance, 0) : 0);
+      }
+    }
+  }
+  return { shape: withAlibi ? [1, heads, queries, keys] : [queries, keys], values };
+}
+
+/** [B, T, H, d] data as [B, H, T, d] through a transpose, as the model's splitHeads hands q, k and v over. */
+const heads = (h: Host) => () => tensor(h).transpose([0, 2, 1, 3]);
+
+describe.skipIf(torchMissing !== null)(`fused kernels on torch match the composed ops on cpu${torchMissing ? ` (skipped: ${torchMissing})` : ''}`, () => {
+  beforeAll(() => {
+    registerTorchBackend({ threads: 1 });
+  });
+  afterEach(() => setFusions('all'));
+
+  it('torch registers every fused kernel; cpu none', async () => {
+    await selectBackend('torch' as 'cpu');
+    for (const fusion of FUSIONS) expect(useFused(fusion), fusion).toBe(true);
+    await selectBackend('cpu');
+    for (const fusion of FUSIONS) expect(useFused(fusion), fusion).toBe(false);
+  });
+
+  it('layer norm: value and gradients of x, gain, bias', async () => {
+    const inputs = [randomArray([3, 7, 48], 'x', 2, 0.5), randomArray([48], 'gain', 0.5, 1), randomArray([48], 'bias')];
+    const run = valueAndGrads((x, g, b) => layerNorm(x, g, b), inputs, randomArray([3, 7, 48], 'w'));
+    expectClose(await compute('torch', 'all', run), await compute('cpu', 'none', run));
+  });
+
+  it('GELU (tanh): value and gradient', async () => {
+    const run = valueAndGrads((x) => gelu(x), [randomArray([5, 64], 'x', 3)], randomArray([5, 64], 'w'));
+    expectClose(await compute('torch', 'all', run), await compute('cpu', 'none', run));
+  });
+
+  const attentionCases: [string, number, number, boolean][] = [
+    ['causal', 6, 0, false],
+    ['causal + ALiBi', 6, 0, true],
+    ['decoding with 4 cached keys, causal', 2, 4, false],
+    ['decoding with 4 cached keys, ALiBi', 2, 4, true],
+    ['one new token after 7 cached, ALiBi', 1, 7, true],
+  ];
+  for (const [label, queries, offset, withAlibi] of attentionCases) {
+    it(`attention, ${label}: value and gradients of q, k, v`, async () => {
+      const [B, H, d] = [2, 4, 8];
+      const q = randomArray([B, queries, H, d], 'q');
+      const k = randomArray([B, offset + queries, H, d], 'k');
+      const v = randomArray([B, offset + queries, H, d], 'v');
+      const bias = attentionBias(H, queries, offset, withAlibi);
+      const weights = randomArray([B, H, queries, d], 'w');
+      const run = () => {
+        const [tq, tk, tv] = [heads(q)(), heads(k)(), heads(v)()];
+        const op = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => attention(a, b, c, tensor(bias));
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(op(a, b, c), tensor(weights))))([tq, tk, tv]);
+        return [op(tq, tk, tv), ...grads];
+      };
+      expectClose(await compute('torch', 'all', run), await compute('cpu', 'none', run));
+    });
+  }
+
+  const crossEntropyCases: [string, (i: number) => number][] = [
+    ['answer-token mask', (i) => (i % 3 === 0 ? 0 : 1)],
+    ['empty mask (loss 0, gradient 0)', () => 0],
+  ];
+  for (const [label, maskAt] of crossEntropyCases) {
+    it(`masked cross-entropy, ${label}: value and gradient of the logits`, async () => {
+      const [B, T, V] = [3, 5, 11];
+      const random = createRandom(3, 'targets');
+      const targets: Host = { shape: [B, T], values: Int32Array.from({ length: B * T }, () => random.int(0, V - 1)) };
+      const mask: Host = { shape: [B, T], values: Float32Array.from({ length: B * T }, (_, i) => maskAt(i)) };
+      const logits = randomArray([B, T, V], 'logits', 3);
+      const run = () => {
+        const loss = (x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor3D, tensor(targets) as tf.Tensor2D, tensor(mask) as tf.Tensor2D);
+        const x = tensor(logits);
+        return [loss(x), tf.grad(loss)(x, tf.scalar(1.7))];
+      };
+      const want = await compute('cpu', 'none', run);
+      expectClose(await compute('torch', 'all', run), want);
+    });
+  }
+
+  it('AdamW: three steps of weights and moments, in place (same data ids, no new tensors)', async () => {
+    const shapes: Record<string, number[]> = { 'a.weight': [6, 5], 'a.bias': [5], 'table': [4, 3, 2] };
+    const run = (backend: 'cpu' | 'torch') => {
+      const params = Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, tf.variable(tensor(randomArray(shape, name)))]));
+      const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
+      const ids = Object.values(params).map((p) => p.dataId);
+      for (let step = 1; step <= 3; step++) {
+        const grads = Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, tensor(randomArray(shape, `${name}:grad:${step}`, step))]));
+        const before = tf.memory().numTensors;
+        optimizer.apply(grads, 0.01 * step);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose(Object.values(grads));
+      }
+      if (backend === 'torch') expect(Object.values(params).map((p) => p.dataId)).toEqual(ids);
+      return { params, optimizer };
+    };
+    const results: Host[][] = [];
+    for (const backend of ['torch', 'cpu'] as const) {
+      await selectBackend(backend as 'cpu');
+      setFusions(backend === 'torch' ? 'all' : 'none');
+      const { params, optimizer } = run(backend);
+      const all = [...Object.values(params), ...Object.values(optimizer.firstMoments), ...Object.values(optimizer.secondMoments)];
+      results.push(await Promise.all(all.map(async (t) => ({ shape: t.shape, values: (await t.data()) as Float32Array }))));
+      optimizer.dispose();
+      tf.dispose(Object.values(params));
+    }
+    expectClose(results[0], results[1], 1e-5);
+  });
+
+  const config = (pos: string): GptConfig => ({ layers: 2, heads: 4, dModel: 32, dFf: 64, dropout: 0, maxLen: 32, pos, ropeFraction: 0.5, ropeBase: 10000, tieEmbeddings: true, vocabSize: 13 });
+  const batch = (() => {
+    const random = createRandom(5, 'batch');
+    const [B, T] = [8, 12];
+    const ids = () => Int32Array.from({ length: B * T }, () => random.int(0, 12));
+    return { batch: B, seqLen: T, inputs: ids(), targets: ids(), lossMask: Float32Array.from({ length: B * T }, (_, i) => (i % T > 5 ? 1 : 0)), answerMask: new Float32Array(B * T) };
+  })();
+
+  for (const pos of ['nope', 'alibi', 'rope', 'ape']) {
+    it(`${pos}: 4 training steps, fused on torch vs composed on cpu, losses to 1e-4`, async () => {
+      const losses: number[][] = [];
+      for (const backend of ['torch', 'cpu'] as const) {
+        await selectBackend(backend as 'cpu');
+        setFusions(backend === 'torch' ? 'all' : 'none');
+        const model = new Gpt(config(pos), 1);
+        const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
+        const run: number[] = [];
+        for (let step = 1; step <= 4; step++) run.push((await trainStep(model, optimizer, batch, 3e-3, 1, step)).loss);
+        losses.push(run);
+        model.dispose();
+        optimizer.dispose();
+      }
+      for (let i = 0; i < 4; i++) expect(Math.abs(losses[0][i] - losses[1][i]) / losses[1][i]).toBeLessThan(1e-4);
+      expect(losses[0][3]).toBeLessThan(losses[0][0]);
+    });
+  }
+
+  it('a hook on the attention pattern takes the composed path and sees blocks.{i}.attn.pattern; logits agree', async () => {
+    await selectBackend('torch' as 'cpu');
+    const model = new Gpt(config('alibi'), 2);
+    const tokens = tf.tensor2d(batch.inputs, [batch.batch, batch.seqLen], 'int32');
+    const seen: Record<string, number[]> = {};
+    const hooked = model.forward(tokens, { training: false, hook: (name, activation) => (seen[name] = activation.shape) });
+    const fused = model.forward(tokens, { training: false });
+    expect(seen['blocks.1.attn.pattern']).toEqual([8, 4, 12, 12]);
+    expectClose([{ shape: fused.shape, values: (await fused.data()) as Float32Array }], [{ shape: hooked.shape, values: (await hooked.data()) as Float32Array }], 1e-5);
+    tf.dispose([tokens, hooked, fused]);
+    model.dispose();
+  });
+});
+
+describe('without fused kernels (cpu, wasm) the op functions are the composed ops, to the bit', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: no fusion is used, and "all" gives the same bits as "none"`, async () => {
+      const x = randomArray([2, 5, 16], 'x', 2);
+      const q = randomArray([2, 5, 4, 4], 'q');
+      const k = randomArray([2, 5, 4, 4], 'k');
+      const v = randomArray([2, 5, 4, 4], 'v');
+      const bias = attentionBias(4, 5, 0, true);
+      const targets: Host = { shape: [2, 5], values: Int32Array.from({ length: 10 }, (_, i) => i % 7) };
+      const mask: Host = { shape: [2, 5], values: Float32Array.from({ length: 10 }, (_, i) => i % 2) };
+      const run = () => {
+        for (const fusion of FUSIONS) expect(useFused(fusion)).toBe(false);
+        const xs = tensor(x);
+        const [tq, tk, tv] = [heads(q)(), heads(k)(), heads(v)()];
+        const params = { w: tf.variable(tensor(randomArray([16, 3], 'w'))), b: tf.variable(tensor(randomArray([3], 'b'))) };
+        const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
+        optimizer.apply({ w: tensor(randomArray([16, 3], 'gw')), b: tensor(randomArray([3], 'gb')) }, 0.01);
+        const out = [
+          layerNorm(xs, tf.onesLike(xs.slice([0, 0, 0], [1, 1, 16]).reshape([16])), tf.zerosLike(xs.slice([0, 0, 0], [1, 1, 16]).reshape([16]))),
+          gelu(xs),
+          attention(tq, tk, tv, tensor(bias)),
+          // The composition attention() replaced in gpt.ts, verbatim.
+          matmul(tf.softmax(tf.add(tf.mul(matmul(tq, transposeLast2(tk)), 1 / Math.sqrt(4)), tensor(bias))), tv),
+          maskedCrossEntropy(tensor(randomArray([2, 5, 7], 'logits')) as tf.Tensor3D, tensor(targets) as tf.Tensor2D, tensor(mask) as tf.Tensor2D),
+          ...tf.grads((a: tf.Tensor) => tf.sum(tf.mul(gelu(layerNorm(a, tf.ones([16]), tf.zeros([16]))), 1.5)))([xs]),
+          params.w.clone(),
+          params.b.clone(),
+        ];
+        optimizer.dispose();
+        tf.dispose(Object.values(params));
+        return out;
+      };
+      const all = await compute(backend, 'all', run);
+      expectBitwise(all, await compute(backend, 'none', run));
+      expectBitwise([all[2]], [all[3]]);
+    });
+  }
+});
