@@ -1,17 +1,28 @@
 /**
  * Training throughput of the lab's GPT on every backend available here.
- *   npm run bench -- [--backends wasm,cpu] [--steps 10] [--models small,large] [--out bench/results]
+ *   npm run bench -- [--backends torch,wasm,cpu] [--models small,large] [--steps 5] [--warmup 2] [--rounds 1]
+ *                    [--threads N] [--device cpu|cuda] [--fusions all,none,layernorm,...] [--vs-pytorch]
+ *                    [--python /usr/bin/python3] [--out bench/results]
  * Prints a table and writes JSON. Medians over timed steps after warm-up; tokens/s = batch * seq / step time.
+ *
+ * --vs-pytorch also trains the same model in PyTorch (bench/pytorch_bench.py: same shapes, float32, eager, the
+ * same thread count and device) in this invocation and prints tokens/s(ours) / tokens/s(PyTorch) per model.
+ * --fusions times each listed fusion setting (src/models/fused.ts; `a+b` combines) on backends that have fused
+ * kernels, to measure what each buys. --rounds repeats everything and reports the median of the rounds, which
+ * interleaves the engines in time on a machine whose load changes.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from '../src/backends/select.ts';
+import { selectBackend, type BackendName, type DeviceName } from '../src/backends/select.ts';
+import { torchBackend } from '../src/backends/torch/index.ts';
 import { UserError } from '../src/errors.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import type { TokenBatch } from '../src/data/batches.ts';
+import { availableFusions, enabledFusions, parseFusions, setFusions, type Fusion } from '../src/models/fused.ts';
 import { Gpt, type GptConfig } from '../src/models/gpt.ts';
 import { createRandom } from '../src/random.ts';
 
@@ -37,14 +48,23 @@ function syntheticBatch(): TokenBatch {
   return { batch: BATCH, seqLen: SEQ, inputs, targets, lossMask: ones, answerMask: ones };
 }
 
+/** The upper median, as pytorch_bench.py takes it. */
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const tokensPerSecond = (ms: number) => Math.round((BATCH * SEQ) / (ms / 1000));
 
-async function benchOne(backend: string, modelName: string, steps: number) {
+interface Timing {
+  backend: string;
+  model: string;
+  fusions: string;
+  parameters: number;
+  ms: number[];
+}
+
+async function benchOne(modelName: string, steps: number, warmup: number): Promise<{ parameters: number; ms: number }> {
   const model = new Gpt({ ...MODELS[modelName], vocabSize: VOCAB }, 0);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
   const batch = syntheticBatch();
   const times: number[] = [];
-  const warmup = 2;
   for (let step = 0; step < warmup + steps; step++) {
     const started = performance.now();
     await trainStep(model, optimizer, batch, 1e-3, 1, step);
@@ -52,38 +72,117 @@ async function benchOne(backend: string, modelName: string, steps: number) {
   }
   model.dispose();
   optimizer.dispose();
-  const ms = median(times);
-  return { backend, model: modelName, parameters: model.parameterCount, batch: BATCH, seq: SEQ, steps, median_ms_per_step: Number(ms.toFixed(1)), tokens_per_s: Math.round((BATCH * SEQ) / (ms / 1000)) };
+  return { parameters: model.parameterCount, ms: median(times) };
 }
 
-const backends = argument('backends', 'wasm,cpu,tensorflow,webgpu').split(',') as BackendName[];
+/** bench/pytorch_bench.py for one model: PyTorch eager, float32, the given threads and device. */
+function benchPytorch(python: string, modelName: string, steps: number, warmup: number, threads: number, device: string) {
+  const m = MODELS[modelName];
+  const args = ['bench/pytorch_bench.py', '--layers', m.layers, '--heads', m.heads, '--d-model', m.dModel, '--d-ff', m.dFf, '--vocab', VOCAB, '--batch', BATCH, '--seq', SEQ, '--steps', steps, '--warmup', warmup, '--threads', threads, '--device', device].map(String);
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  const run = spawnSync(python, args, { env, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${python} bench/pytorch_bench.py failed: ${(run.stderr || String(run.error)).trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { torch: string; device: string; threads: number; parameters: number; median_ms_per_step: number };
+}
+
+const backends = argument('backends', 'torch,wasm,cpu,tensorflow,webgpu').split(',') as BackendName[];
 const models = argument('models', 'small,large').split(',');
 const steps = Number(argument('steps', '5'));
-const results: object[] = [];
-for (const backend of backends) {
-  try {
-    await selectBackend(backend);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    console.log(`${backend}: skipped (${error.message})`);
-    results.push({ backend, skipped: error.message });
-    continue;
-  }
-  for (const modelName of models) {
-    // The plain-JS cpu backend takes minutes per step on the large model; time it on the small one only.
-    const modelSteps = backend === 'cpu' ? Math.min(steps, 2) : steps;
-    if (backend === 'cpu' && modelName === 'large' && !process.argv.includes('--cpu-large')) {
-      console.log('cpu/large: skipped (minutes per step; pass --cpu-large to time it)');
+const warmup = Number(argument('warmup', '2'));
+const rounds = Number(argument('rounds', '1'));
+const threads = Number(argument('threads', String(os.cpus().length)));
+const device = argument('device', 'cpu');
+const vsPytorch = process.argv.includes('--vs-pytorch');
+const python = argument('python', fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const fusionSettings = argument('fusions', '').split(',').filter(Boolean);
+for (const setting of fusionSettings) parseFusions(setting); // fail before timing anything
+const defaultFusions = enabledFusions();
+const label = (fusions: Fusion[], available: Fusion[]) => {
+  const used = fusions.filter((f) => available.includes(f));
+  return available.length === 0 ? 'composed' : used.length === 0 ? 'none' : used.length === available.length ? 'all' : used.join('+');
+};
+
+const timings = new Map<string, Timing>();
+const pytorchTimings = new Map<string, { ms: number[]; info: object }>();
+const skipped: { backend: string; skipped: string }[] = [];
+const loadAtStart = os.loadavg();
+for (let round = 0; round < rounds; round++) {
+  for (const backend of backends) {
+    if (skipped.some((s) => s.backend === backend)) continue;
+    try {
+      await selectBackend(backend, () => {}, device as DeviceName);
+      // The same intra-op (ATen, OpenBLAS) thread count PyTorch gets.
+      if (backend === 'torch') torchBackend()!.native.setNumThreads(threads);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      console.log(`${backend}: skipped (${error.message})`);
+      skipped.push({ backend, skipped: error.message });
       continue;
     }
-    const result = await benchOne(backend, modelName, modelSteps);
-    console.log(`${backend.padEnd(10)} ${modelName.padEnd(6)} ${String(result.parameters).padStart(10)} params  ${String(result.median_ms_per_step).padStart(8)} ms/step  ${String(result.tokens_per_s).padStart(7)} tok/s`);
-    results.push(result);
+    const available = availableFusions();
+    const settings = available.length > 0 && fusionSettings.length > 0 ? fusionSettings : [null];
+    for (const modelName of models) {
+      // The plain-JS cpu backend takes minutes per step on the large model; time it on the small one only.
+      if (backend === 'cpu' && modelName === 'large' && !process.argv.includes('--cpu-large')) {
+        if (round === 0) console.log('cpu/large: skipped (minutes per step; pass --cpu-large to time it)');
+        continue;
+      }
+      for (const setting of settings) {
+        setFusions(setting === null ? defaultFusions : parseFusions(setting));
+        const fusions = label(enabledFusions(), available);
+        const result = await benchOne(modelName, backend === 'cpu' ? Math.min(steps, 2) : steps, warmup);
+        const key = `${backend}/${modelName}/${fusions}`;
+        const timing = timings.get(key) ?? { backend, model: modelName, fusions, parameters: result.parameters, ms: [] };
+        timing.ms.push(result.ms);
+        timings.set(key, timing);
+        console.log(`round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(12)} ${result.ms.toFixed(1).padStart(8)} ms/step`);
+      }
+    }
+    setFusions(defaultFusions);
+    tf.disposeVariables();
   }
-  tf.disposeVariables();
+  if (vsPytorch) {
+    for (const modelName of models) {
+      const result = benchPytorch(python, modelName, steps, warmup, threads, device);
+      const entry = pytorchTimings.get(modelName) ?? { ms: [], info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters } };
+      entry.ms.push(result.median_ms_per_step);
+      pytorchTimings.set(modelName, entry);
+      console.log(`round ${round + 1}: ${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(12)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step`);
+    }
+  }
+}
+
+const results: object[] = [...skipped];
+console.log(`\n${rounds > 1 ? `median of ${rounds} rounds, ` : ''}${steps} timed steps after ${warmup} warm-up, batch ${BATCH}, seq ${SEQ}, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(12)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)}${vsPytorch ? '  vs PyTorch' : ''}`);
+for (const timing of timings.values()) {
+  const ms = median(timing.ms);
+  const pytorch = pytorchTimings.get(timing.model);
+  const ratio = pytorch ? median(pytorch.ms) / ms : undefined;
+  console.log(`${timing.backend.padEnd(10)} ${timing.model.padEnd(6)} ${timing.fusions.padEnd(12)} ${String(timing.parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)}${ratio ? `  ${ratio.toFixed(2)}x` : ''}`);
+  results.push({
+    backend: timing.backend,
+    model: timing.model,
+    fusions: timing.fusions,
+    parameters: timing.parameters,
+    batch: BATCH,
+    seq: SEQ,
+    steps,
+    median_ms_per_step: Number(ms.toFixed(1)),
+    tokens_per_s: tokensPerSecond(ms),
+    rounds_ms_per_step: timing.ms.map((x) => Number(x.toFixed(1))),
+    ...(ratio ? { vs_pytorch: Number(ratio.toFixed(3)) } : {}),
+  });
+}
+const pytorch: object[] = [];
+for (const [modelName, entry] of pytorchTimings) {
+  const ms = median(entry.ms);
+  console.log(`${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(12)} ${String((entry.info as { parameters: number }).parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)}  1.00x`);
+  pytorch.push({ model: modelName, ...entry.info, median_ms_per_step: ms, tokens_per_s: tokensPerSecond(ms), rounds_ms_per_step: entry.ms });
 }
 const out = argument('out', 'bench/results');
 fs.mkdirSync(out, { recursive: true });
 const file = path.join(out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, results }, null, 2) + '\n');
+const meta = { date: new Date().toISOString(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, threads, device, load_at_start: loadAtStart, load_at_end: os.loadavg(), steps, warmup, rounds };
+fs.writeFileSync(file, JSON.stringify({ ...meta, results, ...(vsPytorch ? { pytorch } : {}) }, null, 2) + '\n');
 console.log(`wrote ${file}`);
