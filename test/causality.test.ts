@@ -3,9 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { createRandom } from '../src/random.ts';
 import { Gpt, type GptConfig } from '../src/models/gpt.ts';
+import { testBackend } from './fixtures/backend.ts';
 
 beforeAll(async () => {
-  await selectBackend('cpu');
+  await selectBackend(testBackend('cpu'));
 });
 
 const VOCAB = 12;

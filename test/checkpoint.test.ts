@@ -13,6 +13,7 @@ import { accuracyByLength } from '../src/experiments/evaluate.ts';
 import { readMetrics, type MetricsRecord } from '../src/experiments/metrics.ts';
 import { readRunInfo } from '../src/experiments/runDir.ts';
 import { train, type TrainResult } from '../src/experiments/train.ts';
+import { testBackend } from './fixtures/backend.ts';
 
 // A model small enough that 200 steps take ~2 s on wasm, slow enough that a kill lands mid-run.
 const TINY_CONFIG = `
@@ -83,7 +84,7 @@ const referenceDir = path.join(dir, 'reference');
 const tensorCounts: number[] = [];
 
 beforeAll(async () => {
-  await selectBackend('wasm');
+  await selectBackend(testBackend('wasm'));
   fs.mkdirSync(referenceDir);
   reference = await train(loadConfig(configFile), referenceDir, { onStep: () => tensorCounts.push(tf.memory().numTensors) });
 }, 120_000);

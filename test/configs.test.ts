@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { readMetrics } from '../src/experiments/metrics.ts';
 import { train } from '../src/experiments/train.ts';
+import { testBackend } from './fixtures/backend.ts';
 
 const configs = fs.readdirSync('configs').filter((f) => f.endsWith('.yaml')).sort();
 
@@ -20,7 +21,7 @@ describe('shipped configs', () => {
   for (const file of configs) {
     it(`${file} runs`, async () => {
       const config = loadConfig(path.join('configs', file), [
-        'backend=wasm',
+        `backend=${testBackend('wasm')}`,
         'train.steps=3',
         'train.eval_every=3',
         'task.test_size=2',

@@ -4,13 +4,14 @@ import { selectBackend } from '../src/backends/select.ts';
 import { greedyDecode } from '../src/experiments/decode.ts';
 import { disposeKvCache, Gpt, type KvCache } from '../src/models/gpt.ts';
 import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
+import { testBackend } from './fixtures/backend.ts';
 
 const config = (pos: string) => ({
   layers: 2, heads: 2, dModel: 16, dFf: 32, dropout: 0, maxLen: 32, pos, vocabSize: 12, ropeFraction: 0.5, ropeBase: 10000, tieEmbeddings: false,
 });
 
 beforeAll(async () => {
-  await selectBackend('cpu');
+  await selectBackend(testBackend('cpu'));
 });
 
 describe('key/value cache', () => {

@@ -6,9 +6,10 @@ import { AdamW } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import { Gpt, type GptConfig } from '../src/models/gpt.ts';
 import { createRandom } from '../src/random.ts';
+import { testBackend } from './fixtures/backend.ts';
 
 beforeAll(async () => {
-  expect(await selectBackend('wasm')).toBe('wasm');
+  expect(await selectBackend(testBackend('wasm'))).toBe(testBackend('wasm'));
 }, 30_000);
 
 const VOCAB = 12;

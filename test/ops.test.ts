@@ -3,9 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { maskedCrossEntropy } from '../src/models/loss.ts';
 import { embed, gelu, layerNorm, linear, matmul, transposeLast2 } from '../src/models/ops.ts';
+import { testBackend } from './fixtures/backend.ts';
 
 beforeAll(async () => {
-  await selectBackend('cpu');
+  await selectBackend(testBackend('cpu'));
 });
 
 function expectClose(got: tf.Tensor, want: tf.Tensor, tolerance = 1e-5) {

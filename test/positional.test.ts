@@ -8,9 +8,10 @@ import { nope } from '../src/models/positional/nope.ts';
 import type { PositionalContext } from '../src/models/positional/positional.ts';
 import { applyRotary, rotaryDims } from '../src/models/positional/rope.ts';
 import { sinusoidal, sinusoidalTable } from '../src/models/positional/sinusoidal.ts';
+import { testBackend } from './fixtures/backend.ts';
 
 beforeAll(async () => {
-  await selectBackend('cpu');
+  await selectBackend(testBackend('cpu'));
 });
 
 function config(pos: string, overrides: Partial<GptConfig> = {}): GptConfig {

@@ -1,6 +1,8 @@
 // Kernels that move values without computing new ones: reshape, transpose, slicing, joining, splitting,
 // padding, tiling, broadcasting, gathering, reversing, one-hot. Most return views of their input: tfjs never
 // writes into a tensor, so a view can share storage safely. Axes arrive normalised (non-negative) from JS.
+#include <ATen/TensorIndexing.h>
+
 #include "tensor_handle.h"
 
 namespace arith {
@@ -91,6 +93,21 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   return Put(info.Env(), picked.reshape(shape));
 }
 
+// unsortedSegmentSum(x, segmentIds, numSegments): out[s] = sum of the rows of x whose id is s, where the ids
+// index x's leading axes; ids outside [0, numSegments) are dropped (tf.gather's gradient).
+Napi::Value UnsortedSegmentSum(const Napi::CallbackInfo& info) {
+  const auto& x = Get(info[0]);
+  auto ids = Get(info[1]).reshape({-1}).to(at::kLong);
+  const auto segments = Int(info[2]);
+  auto rows = x.reshape({ids.size(0), -1});
+  const auto keep = (ids >= 0).logical_and(ids < segments);
+  std::vector<int64_t> shape{segments};
+  shape.insert(shape.end(), x.sizes().begin() + Get(info[1]).dim(), x.sizes().end());
+  auto out = at::zeros({segments, rows.size(1)}, x.options());
+  out.index_add_(0, ids.masked_select(keep), rows.index({keep}));
+  return Put(info.Env(), out.reshape(shape));
+}
+
 // reverse(x, axes)
 Napi::Value Reverse(const Napi::CallbackInfo& info) {
   const auto axes = IntList(info[1]);
@@ -125,6 +142,7 @@ static void InitShape(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "tile", Tile);
   Export(env, exports, "broadcastTo", BroadcastTo);
   Export(env, exports, "gather", Gather);
+  Export(env, exports, "unsortedSegmentSum", UnsortedSegmentSum);
   Export(env, exports, "reverse", Reverse);
   Export(env, exports, "oneHot", OneHot);
 }

@@ -68,6 +68,7 @@ export interface TorchAddon {
   tile(x: Slot, reps: number[]): Slot;
   broadcastTo(x: Slot, shape: number[]): Slot;
   gather(x: Slot, indices: Slot, axis: number): Slot;
+  unsortedSegmentSum(x: Slot, segmentIds: Slot, numSegments: number): Slot;
   reverse(x: Slot, axes: number[]): Slot;
   oneHot(indices: Slot, depth: number, onValue: number, offValue: number, dtype: number): Slot;
 

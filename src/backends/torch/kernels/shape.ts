@@ -77,6 +77,10 @@ export const shapeKernels: TorchKernel[] = [
     if (attrs.batchDims) throw new Error('torch backend: GatherV2 with batchDims is not implemented');
     return backend.output(backend.native.gather(backend.slot(x), backend.slot(indices), normalizeAxes(attrs.axis, x.shape.length)[0]));
   }),
+  // float32 even for int32 x, as tfjs's cpu backend gives.
+  kernel<{ numSegments: number }>('UnsortedSegmentSum', ({ inputs: { x, segmentIds }, backend, attrs }) =>
+    backend.result(backend.native.unsortedSegmentSum(backend.slot(x), backend.slot(segmentIds), attrs.numSegments), 'float32'),
+  ),
   kernel<{ dims: number | number[] }>('Reverse', ({ inputs: { x }, backend, attrs }) =>
     backend.output(backend.native.reverse(backend.slot(x), normalizeAxes(attrs.dims, x.shape.length))),
   ),
