@@ -50,6 +50,12 @@ function syntheticBatch(): TokenBatch {
 
 /** The upper median, as pytorch_bench.py takes it. */
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Rounds: the middle one, or the mean of the two middle ones (an upper median of 2 rounds would be the slower). */
+const medianOfRounds = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 const tokensPerSecond = (ms: number) => Math.round((BATCH * SEQ) / (ms / 1000));
 
 interface Timing {
@@ -156,9 +162,9 @@ const results: object[] = [...skipped];
 console.log(`\n${rounds > 1 ? `median of ${rounds} rounds, ` : ''}${steps} timed steps after ${warmup} warm-up, batch ${BATCH}, seq ${SEQ}, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(12)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)}${vsPytorch ? '  vs PyTorch' : ''}`);
 for (const timing of timings.values()) {
-  const ms = median(timing.ms);
+  const ms = medianOfRounds(timing.ms);
   const pytorch = pytorchTimings.get(timing.model);
-  const ratio = pytorch ? median(pytorch.ms) / ms : undefined;
+  const ratio = pytorch ? medianOfRounds(pytorch.ms) / ms : undefined;
   console.log(`${timing.backend.padEnd(10)} ${timing.model.padEnd(6)} ${timing.fusions.padEnd(12)} ${String(timing.parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)}${ratio ? `  ${ratio.toFixed(2)}x` : ''}`);
   results.push({
     backend: timing.backend,
@@ -176,7 +182,7 @@ for (const timing of timings.values()) {
 }
 const pytorch: object[] = [];
 for (const [modelName, entry] of pytorchTimings) {
-  const ms = median(entry.ms);
+  const ms = medianOfRounds(entry.ms);
   console.log(`${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(12)} ${String((entry.info as { parameters: number }).parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)}  1.00x`);
   pytorch.push({ model: modelName, ...entry.info, median_ms_per_step: ms, tokens_per_s: tokensPerSecond(ms), rounds_ms_per_step: entry.ms });
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { registerTorchBackend, torchUnavailableReason } from '../src/backends/torch/index.ts';
-import { AdamW } from '../src/experiments/adamw.ts';
+import { AdamW, clipByGlobalNorm } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import { FUSIONS, setFusions, useFused } from '../src/models/fused.ts';
 import { Gpt, type GptConfig } from '../src/models/gpt.ts';
@@ -164,6 +164,24 @@ describe.skipIf(torchMissing !== null)(`fused kernels on torch match the compose
       };
       const want = await compute('cpu', 'none', run);
       expectClose(await compute('torch', 'all', run), want);
+    });
+  }
+
+  for (const maxNorm of [0.5, 1e6]) {
+    it(`global-norm clipping at ${maxNorm}: the norm and the clipped gradients`, async () => {
+      const shapes: number[][] = [[6, 5], [5], [4, 3, 2], [1]];
+      const results: Host[][] = [];
+      for (const backend of ['torch', 'cpu'] as const) {
+        await selectBackend(backend as 'cpu');
+        setFusions(backend === 'torch' ? 'all' : 'none');
+        const grads = Object.fromEntries(shapes.map((shape, i) => [`p${i}`, tensor(randomArray(shape, `grad${i}`, 0.3))]));
+        const before = tf.memory().numTensors;
+        const { grads: clipped, norm } = await clipByGlobalNorm(grads, maxNorm);
+        expect(tf.memory().numTensors).toBe(before);
+        results.push([{ shape: [], values: Float32Array.of(norm) }, ...(await Promise.all(Object.values(clipped).map(async (t) => ({ shape: t.shape, values: (await t.data()) as Float32Array }))))]);
+        tf.dispose(Object.values(clipped));
+      }
+      expectClose(results[0], results[1], 1e-5);
     });
   }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedAdamW, useFused } from '../models/fused.ts';
+import { fusedAdamW, fusedGlobalNorm, fusedScaleAll, useFused } from '../models/fused.ts';
 
 export interface AdamWOptions {
   beta1: number;
@@ -68,7 +68,10 @@ export class AdamW {
  */
 export async function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
   // Pairwise adds, not tf.addN: WebGPU binds every addN input as a storage buffer, and Dawn allows 8 per shader.
-  const normTensor = tf.tidy(() => tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))));
+  const fused = useFused('grad-norm');
+  const normTensor = fused
+    ? fusedGlobalNorm(Object.values(grads))
+    : tf.tidy(() => tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))));
   let norm: number;
   try {
     norm = (await normTensor.data())[0];
@@ -78,6 +81,12 @@ export async function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm
   if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { grads, norm };
   const scale = maxNorm / (norm + 1e-6);
   const clipped: Record<string, tf.Tensor> = {};
+  if (fused) {
+    const scaled = fusedScaleAll(Object.values(grads), scale);
+    Object.keys(grads).forEach((name, i) => (clipped[name] = scaled[i]));
+    tf.dispose(Object.values(grads));
+    return { grads: clipped, norm };
+  }
   for (const [name, g] of Object.entries(grads)) {
     clipped[name] = tf.mul(g, scale);
     g.dispose();

@@ -21,11 +21,12 @@ import * as tf from '@tensorflow/tfjs';
  *   ArithAttentionGrad    {dy, q, k, v, pattern}, attrs {scale} → [dq, dk, dv]
  *   ArithMaskedCrossEntropy      {logits [B,T,V], targets [B,T] int32, mask [B,T]} → [loss [], logProbabilities]
  *   ArithMaskedCrossEntropyGrad  {dy [], logProbabilities, targets, mask} → [dlogits]
+ *   ArithGlobalNorm       {g0..} → [sqrt(Σ sum(gᵢ²)) []];   ArithScaleAll {g0..}, attrs {scale} → [gᵢ · scale ..]
  *   ArithAdamW            {p0.., g0.., m0.., v0..}, attrs {count, lr, beta1, beta2, epsilon, weightDecay,
  *                         correction1, correction2, decay: number[] (1 where the parameter decays)} → []
  *                         updates p, m, v in place: same data ids, new values.
  */
-export const FUSIONS = ['layernorm', 'gelu', 'attention', 'cross-entropy', 'adamw'] as const;
+export const FUSIONS = ['layernorm', 'gelu', 'attention', 'cross-entropy', 'grad-norm', 'adamw'] as const;
 export type Fusion = (typeof FUSIONS)[number];
 
 const KERNELS: Record<Fusion, string> = {
@@ -33,6 +34,7 @@ const KERNELS: Record<Fusion, string> = {
   gelu: 'ArithGelu',
   attention: 'ArithAttention',
   'cross-entropy': 'ArithMaskedCrossEntropy',
+  'grad-norm': 'ArithGlobalNorm',
   adamw: 'ArithAdamW',
 };
 
@@ -125,6 +127,18 @@ export function fusedMaskedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, m
         run('ArithMaskedCrossEntropyGrad', { dy, logProbabilities: sLogProbabilities, targets: sTargets, mask: sMask }) as tf.Tensor,
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0])(logits) as tf.Scalar;
+}
+
+const listInputs = (tensors: tf.Tensor[]): tf.NamedTensorMap => Object.fromEntries(tensors.map((t, i) => [`g${i}`, t]));
+
+/** Global L2 norm of all gradients in one kernel (not differentiated). */
+export function fusedGlobalNorm(grads: tf.Tensor[]): tf.Scalar {
+  return run('ArithGlobalNorm', listInputs(grads), { count: grads.length }) as tf.Scalar;
+}
+
+/** Every gradient times `scale`, in one kernel. */
+export function fusedScaleAll(grads: tf.Tensor[], scale: number): tf.Tensor[] {
+  return runMany('ArithScaleAll', listInputs(grads), { count: grads.length, scale });
 }
 
 export interface AdamWStep {

@@ -3,7 +3,8 @@ import { adamWKernels } from './adamW.ts';
 import { attentionKernels } from './attention.ts';
 import { crossEntropyKernels } from './crossEntropy.ts';
 import { geluKernels } from './gelu.ts';
+import { gradNormKernels } from './gradNorm.ts';
 import { layerNormKernels } from './layerNorm.ts';
 
 /** The torch backend's fused kernels; src/models/fused.ts names them and falls back to composed ops without them. */
-export const fusedKernels: TorchKernel[] = [...layerNormKernels, ...geluKernels, ...attentionKernels, ...crossEntropyKernels, ...adamWKernels];
+export const fusedKernels: TorchKernel[] = [...layerNormKernels, ...geluKernels, ...attentionKernels, ...crossEntropyKernels, ...gradNormKernels, ...adamWKernels];

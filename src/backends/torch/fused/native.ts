@@ -11,6 +11,8 @@ export interface FusedNative {
   fusedAttentionGrad(dy: Slot, q: Slot, k: Slot, v: Slot, pattern: Slot, scale: number): Slot[];
   fusedMaskedCrossEntropy(logits: Slot, targets: Slot, mask: Slot): Slot[];
   fusedMaskedCrossEntropyGrad(dy: Slot, logProbabilities: Slot, targets: Slot, mask: Slot): Slot;
+  fusedGlobalNorm(grads: Slot[]): Slot;
+  fusedScaleAll(grads: Slot[], scale: number): Slot[];
   fusedAdamW(
     params: Slot[], grads: Slot[], m: Slot[], v: Slot[], decay: number[],
     lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, correction1: number, correction2: number,
