@@ -19,8 +19,18 @@ export interface FusedNative {
   ): void;
 }
 
+const FUSED_FUNCTIONS: (keyof FusedNative)[] = [
+  'fusedLayerNorm', 'fusedLayerNormGrad', 'fusedGelu', 'fusedGeluGrad', 'fusedAttention', 'fusedAttentionGrad',
+  'fusedMaskedCrossEntropy', 'fusedMaskedCrossEntropyGrad', 'fusedGlobalNorm', 'fusedScaleAll', 'fusedAdamW',
+];
+const checked = new WeakSet<TorchBackend>();
+
 export function fusedNative(backend: TorchBackend): FusedNative {
-  // An addon built before these functions existed: say how to fix it rather than "not a function".
-  if (typeof backend.native.fusedAdamW !== 'function') throw new Error('the torch addon has no fused kernels (built from older sources): npm run build:torch');
+  if (!checked.has(backend)) {
+    // An addon built from older sources: say how to fix it rather than "not a function".
+    const missing = FUSED_FUNCTIONS.filter((name) => typeof backend.native[name] !== 'function');
+    if (missing.length > 0) throw new Error(`the torch addon lacks ${missing.join(', ')} (built from older sources): npm run build:torch`);
+    checked.add(backend);
+  }
   return backend.native as unknown as FusedNative;
 }
