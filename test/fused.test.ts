@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
-import { registerTorchBackend, torchUnavailableReason } from '../src/backends/torch/index.ts';
+import { registerTorchBackend } from '../src/backends/torch/index.ts';
 import { AdamW, clipByGlobalNorm } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import { FUSIONS, setFusions, useFused } from '../src/models/fused.ts';
@@ -10,15 +10,13 @@ import { maskedCrossEntropy } from '../src/models/loss.ts';
 import { attention, gelu, layerNorm, matmul, transposeLast2 } from '../src/models/ops.ts';
 import { alibiSlopes } from '../src/models/positional/alibi.ts';
 import { createRandom } from '../src/random.ts';
+import { describeTorch } from './fixtures/torch.ts';
 
 /**
  * Fused kernels (src/models/fused.ts, native/torch/src/fused_*.cc) against the composed tfjs ops on the cpu
  * backend, forward and gradients, on random inputs; and the fallback: where a backend lacks the kernels, the op
  * functions are the composed ops, to the bit.
  */
-
-const torchMissing = torchUnavailableReason();
-if (torchMissing && process.env.ARITH_REQUIRE_TORCH === '1') throw new Error(`ARITH_REQUIRE_TORCH=1 but ${torchMissing}`);
 
 type Host = { shape: number[]; values: Float32Array | Int32Array };
 
@@ -97,7 +95,7 @@ function attentionBias(heads: number, queries: number, offset: number, withAlibi
 /** [B, T, H, d] data as [B, H, T, d] through a transpose, as the model's splitHeads hands q, k and v over. */
 const heads = (h: Host) => () => tensor(h).transpose([0, 2, 1, 3]);
 
-describe.skipIf(torchMissing !== null)(`fused kernels on torch match the composed ops on cpu${torchMissing ? ` (skipped: ${torchMissing})` : ''}`, () => {
+describeTorch('fused kernels on torch match the composed ops on cpu', () => {
   beforeAll(() => {
     registerTorchBackend({ threads: 1 });
   });
