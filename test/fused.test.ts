@@ -7,7 +7,7 @@ import { trainStep } from '../src/experiments/train.ts';
 import { FUSIONS, setFusions, useFused } from '../src/models/fused.ts';
 import { Gpt, type GptConfig } from '../src/models/gpt.ts';
 import { maskedCrossEntropy } from '../src/models/loss.ts';
-import { attention, gelu, layerNorm, matmul, transposeLast2 } from '../src/models/ops.ts';
+import { attention, gelu, layerNorm, linear, matmul, transposeLast2 } from '../src/models/ops.ts';
 import { alibiSlopes } from '../src/models/positional/alibi.ts';
 import { createRandom } from '../src/random.ts';
 import { describeTorch } from './fixtures/torch.ts';
@@ -106,6 +106,18 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     for (const fusion of FUSIONS) expect(useFused(fusion), fusion).toBe(true);
     await selectBackend('cpu');
     for (const fusion of FUSIONS) expect(useFused(fusion), fusion).toBe(false);
+  });
+
+  it('linear with a bias: value and gradients of x, weight, bias', async () => {
+    const inputs = [randomArray([3, 5, 16], 'x'), randomArray([16, 7], 'weight'), randomArray([7], 'bias')];
+    const run = valueAndGrads((x, w, b) => linear(x, w, b), inputs, randomArray([3, 5, 7], 'w'));
+    expectClose(await compute('torch', 'all', run), await compute('cpu', 'none', run));
+  });
+
+  it('linear without a bias, through a transposed weight (the tied output head): value and gradients', async () => {
+    const inputs = [randomArray([3, 5, 16], 'x'), randomArray([11, 16], 'table')];
+    const run = valueAndGrads((x, table) => linear(x, tf.transpose(table)), inputs, randomArray([3, 5, 11], 'w'));
+    expectClose(await compute('torch', 'all', run), await compute('cpu', 'none', run));
   });
 
   it('layer norm: value and gradients of x, gain, bias', async () => {
@@ -273,8 +285,9 @@ describe('without fused kernels (cpu, wasm) the op functions are the composed op
         const out = [
           layerNorm(xs, tf.onesLike(xs.slice([0, 0, 0], [1, 1, 16]).reshape([16])), tf.zerosLike(xs.slice([0, 0, 0], [1, 1, 16]).reshape([16]))),
           gelu(xs),
+          linear(xs, tensor(randomArray([16, 3], 'lw')), tensor(randomArray([3], 'lb'))),
           attention(tq, tk, tv, tensor(bias)),
-          // The composition attention() replaced in gpt.ts, verbatim.
+          // The composition attention() replaced in gpt.ts, verbatim (compared with the line above).
           matmul(tf.softmax(tf.add(tf.mul(matmul(tq, transposeLast2(tk)), 1 / Math.sqrt(4)), tensor(bias))), tv),
           maskedCrossEntropy(tensor(randomArray([2, 5, 7], 'logits')) as tf.Tensor3D, tensor(targets) as tf.Tensor2D, tensor(mask) as tf.Tensor2D),
           ...tf.grads((a: tf.Tensor) => tf.sum(tf.mul(gelu(layerNorm(a, tf.ones([16]), tf.zeros([16]))), 1.5)))([xs]),
@@ -287,7 +300,7 @@ describe('without fused kernels (cpu, wasm) the op functions are the composed op
       };
       const all = await compute(backend, 'all', run);
       expectBitwise(all, await compute(backend, 'none', run));
-      expectBitwise([all[2]], [all[3]]);
+      expectBitwise([all[3]], [all[4]]);
     });
   }
 });

@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs';
  * Kernel contracts (inputs → outputs; float32 unless said):
  *   ArithLayerNorm        {x [..., D], gain [D], bias [D]}, attrs {epsilon} → [y, mean, rstd] (mean/rstd opaque)
  *   ArithLayerNormGrad    {dy, x, mean, rstd, gain, bias} → [dx, dgain, dbias]
+ *   ArithLinear           {x [..., in], weight [in, out], bias [out] (optional)} → [x weight + bias]
+ *   ArithLinearGrad       {dy, x, weight}, attrs {hasBias} → [dx, dweight, dbias (with a bias)]
  *   ArithGelu             {x} → [GELU tanh approximation of x];  ArithGeluGrad {dy, x} → [dx]
  *   ArithAttention        {q [B,H,T,d], k [B,H,S,d], v [B,H,S,d], bias (broadcasts to [B,H,T,S])}, attrs {scale}
  *                         → [softmax(q kᵀ scale + bias) v, pattern [B,H,T,S]]
@@ -26,10 +28,11 @@ import * as tf from '@tensorflow/tfjs';
  *                         correction1, correction2, decay: number[] (1 where the parameter decays)} → []
  *                         updates p, m, v in place: same data ids, new values.
  */
-export const FUSIONS = ['layernorm', 'gelu', 'attention', 'cross-entropy', 'grad-norm', 'adamw'] as const;
+export const FUSIONS = ['linear', 'layernorm', 'gelu', 'attention', 'cross-entropy', 'grad-norm', 'adamw'] as const;
 export type Fusion = (typeof FUSIONS)[number];
 
 const KERNELS: Record<Fusion, string> = {
+  linear: 'ArithLinear',
   layernorm: 'ArithLayerNorm',
   gelu: 'ArithGelu',
   attention: 'ArithAttention',
@@ -90,6 +93,25 @@ export const fusedLayerNorm = (x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, e
         runMany('ArithLayerNormGrad', { dy, x: sx, mean: sMean, rstd: sRstd, gain: sGain, bias: sBias }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor;
+
+const linearWithBias = tf.customGrad(((x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, save: Save) => {
+  save([x, weight]);
+  return {
+    value: run('ArithLinear', { x, weight, bias }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) => runMany('ArithLinearGrad', { dy, x: sx, weight: sWeight }, { hasBias: true }),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
+
+const linearWithoutBias = tf.customGrad(((x: tf.Tensor, weight: tf.Tensor, save: Save) => {
+  save([x, weight]);
+  return {
+    value: run('ArithLinear', { x, weight }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) => runMany('ArithLinearGrad', { dy, x: sx, weight: sWeight }, { hasBias: false }),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, weight: tf.Tensor) => tf.Tensor;
+
+export const fusedLinear = (x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor =>
+  bias ? linearWithBias(x, weight, bias) : linearWithoutBias(x, weight);
 
 export const fusedGelu = tf.customGrad(((x: tf.Tensor, save: Save) => {
   save([x]);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedAttention, fusedGelu, fusedLayerNorm, useFused } from './fused.ts';
+import { fusedAttention, fusedGelu, fusedLayerNorm, fusedLinear, useFused } from './fused.ts';
 
 /** Swaps the last two axes with an explicit permutation (works for rank 2, 3 and 4). */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {
@@ -32,6 +32,7 @@ export const matmul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradS
 
 /** x[..., in] @ w[in, out] (+ bias), flattening leading axes so the product is one 2-D matmul. */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  if (useFused('linear')) return fusedLinear(x, weight, bias);
   const shape = x.shape;
   const inner = shape[shape.length - 1] as number;
   const flat = x.reshape([-1, inner]);

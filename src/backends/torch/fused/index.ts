@@ -5,6 +5,7 @@ import { crossEntropyKernels } from './crossEntropy.ts';
 import { geluKernels } from './gelu.ts';
 import { gradNormKernels } from './gradNorm.ts';
 import { layerNormKernels } from './layerNorm.ts';
+import { linearKernels } from './linear.ts';
 
 /** The torch backend's fused kernels; src/models/fused.ts names them and falls back to composed ops without them. */
-export const fusedKernels: TorchKernel[] = [...layerNormKernels, ...geluKernels, ...attentionKernels, ...crossEntropyKernels, ...gradNormKernels, ...adamWKernels];
+export const fusedKernels: TorchKernel[] = [...linearKernels, ...layerNormKernels, ...geluKernels, ...attentionKernels, ...crossEntropyKernels, ...gradNormKernels, ...adamWKernels];

@@ -3,6 +3,8 @@ import type { TorchBackend } from '../backend.ts';
 
 /** The addon's fused functions (native/torch/src/fused_*.cc); several results come back as a list of slots. */
 export interface FusedNative {
+  fusedLinear(x: Slot, weight: Slot, bias: Slot | null): Slot;
+  fusedLinearGrad(dy: Slot, x: Slot, weight: Slot, hasBias: boolean): Slot[];
   fusedLayerNorm(x: Slot, gain: Slot, bias: Slot, epsilon: number): Slot[];
   fusedLayerNormGrad(dy: Slot, x: Slot, mean: Slot, rstd: Slot, gain: Slot, bias: Slot): Slot[];
   fusedGelu(x: Slot): Slot;
@@ -20,7 +22,7 @@ export interface FusedNative {
 }
 
 const FUSED_FUNCTIONS: (keyof FusedNative)[] = [
-  'fusedLayerNorm', 'fusedLayerNormGrad', 'fusedGelu', 'fusedGeluGrad', 'fusedAttention', 'fusedAttentionGrad',
+  'fusedLinear', 'fusedLinearGrad', 'fusedLayerNorm', 'fusedLayerNormGrad', 'fusedGelu', 'fusedGeluGrad', 'fusedAttention', 'fusedAttentionGrad',
   'fusedMaskedCrossEntropy', 'fusedMaskedCrossEntropyGrad', 'fusedGlobalNorm', 'fusedScaleAll', 'fusedAdamW',
 ];
 const checked = new WeakSet<TorchBackend>();
