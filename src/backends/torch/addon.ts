@@ -94,6 +94,9 @@ export function loadAddon(): { addon: TorchAddon } | { error: string } {
     loaded = { error: 'torch addon not built (npm run build:torch; needs libtorch: apt-get install libtorch-dev, or LIBTORCH=<PyTorch dir>)' };
     return loaded;
   }
+  // libgomp reads this when libtorch loads. Its default spins idle threads; with more runnable threads than
+  // cores (other jobs on the machine) a 2-thread training step of the small model went from 150 ms to 900-2000 ms.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as TorchAddon;
     loaded = { addon };
