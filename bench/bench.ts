@@ -64,21 +64,28 @@ interface Timing {
   fusions: string;
   parameters: number;
   ms: number[];
+  cpuMs: number[];
 }
 
-async function benchOne(modelName: string, steps: number, warmup: number): Promise<{ parameters: number; ms: number }> {
+async function benchOne(modelName: string, steps: number, warmup: number): Promise<{ parameters: number; ms: number; cpuMs: number }> {
   const model = new Gpt({ ...MODELS[modelName], vocabSize: VOCAB }, 0);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
   const batch = syntheticBatch();
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let step = 0; step < warmup + steps; step++) {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     await trainStep(model, optimizer, batch, 1e-3, 1, step);
-    if (step >= warmup) times.push(performance.now() - started);
+    if (step >= warmup) {
+      times.push(performance.now() - started);
+      const cpu = process.cpuUsage(cpuStarted);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
   }
   model.dispose();
   optimizer.dispose();
-  return { parameters: model.parameterCount, ms: median(times) };
+  return { parameters: model.parameterCount, ms: median(times), cpuMs: median(cpuTimes) };
 }
 
 /** bench/pytorch_bench.py for one model: PyTorch eager, float32, the given threads and device. */
@@ -88,7 +95,7 @@ function benchPytorch(python: string, modelName: string, steps: number, warmup: 
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
   const run = spawnSync(python, args, { env, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${python} bench/pytorch_bench.py failed: ${(run.stderr || String(run.error)).trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { torch: string; device: string; threads: number; parameters: number; median_ms_per_step: number };
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { torch: string; device: string; threads: number; parameters: number; median_ms_per_step: number; median_cpu_ms_per_step: number };
 }
 
 const backends = argument('backends', 'torch,wasm,cpu,tensorflow,webgpu').split(',') as BackendName[];
@@ -109,7 +116,7 @@ const label = (fusions: Fusion[], available: Fusion[]) => {
 };
 
 const timings = new Map<string, Timing>();
-const pytorchTimings = new Map<string, { ms: number[]; info: object }>();
+const pytorchTimings = new Map<string, { ms: number[]; cpuMs: number[]; info: object }>();
 const skipped: { backend: string; skipped: string }[] = [];
 const loadAtStart = os.loadavg();
 for (let round = 0; round < rounds; round++) {
@@ -138,10 +145,11 @@ for (let round = 0; round < rounds; round++) {
         const fusions = label(enabledFusions(), available);
         const result = await benchOne(modelName, backend === 'cpu' ? Math.min(steps, 2) : steps, warmup);
         const key = `${backend}/${modelName}/${fusions}`;
-        const timing = timings.get(key) ?? { backend, model: modelName, fusions, parameters: result.parameters, ms: [] };
+        const timing = timings.get(key) ?? { backend, model: modelName, fusions, parameters: result.parameters, ms: [], cpuMs: [] };
         timing.ms.push(result.ms);
+        timing.cpuMs.push(result.cpuMs);
         timings.set(key, timing);
-        console.log(`round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(12)} ${result.ms.toFixed(1).padStart(8)} ms/step`);
+        console.log(`round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(12)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step`);
       }
     }
     setFusions(defaultFusions);
@@ -150,22 +158,29 @@ for (let round = 0; round < rounds; round++) {
   if (vsPytorch) {
     for (const modelName of models) {
       const result = benchPytorch(python, modelName, steps, warmup, threads, device);
-      const entry = pytorchTimings.get(modelName) ?? { ms: [], info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters } };
+      const entry = pytorchTimings.get(modelName) ?? { ms: [], cpuMs: [], info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters } };
       entry.ms.push(result.median_ms_per_step);
+      entry.cpuMs.push(result.median_cpu_ms_per_step);
       pytorchTimings.set(modelName, entry);
-      console.log(`round ${round + 1}: ${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(12)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step`);
+      console.log(`round ${round + 1}: ${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(12)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`);
     }
   }
 }
 
 const results: object[] = [...skipped];
 console.log(`\n${rounds > 1 ? `median of ${rounds} rounds, ` : ''}${steps} timed steps after ${warmup} warm-up, batch ${BATCH}, seq ${SEQ}, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(12)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)}${vsPytorch ? '  vs PyTorch' : ''}`);
+// CPU ms/step is the process's CPU time (all its threads): on a machine shared with other work it measures this
+// engine's work, where wall time also counts the waits for a core. Ratios are PyTorch's time over ours.
+console.log(`${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(12)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)} ${'CPU ms'.padStart(9)}${vsPytorch ? '  vs PyTorch (wall, CPU)' : ''}`);
+const row = (backend: string, model: string, fusions: string, parameters: number, ms: number, cpuMs: number, ratios: string) =>
+  console.log(`${backend.padEnd(10)} ${model.padEnd(6)} ${fusions.padEnd(12)} ${String(parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)} ${cpuMs.toFixed(1).padStart(9)}${ratios}`);
 for (const timing of timings.values()) {
   const ms = medianOfRounds(timing.ms);
+  const cpuMs = medianOfRounds(timing.cpuMs);
   const pytorch = pytorchTimings.get(timing.model);
   const ratio = pytorch ? medianOfRounds(pytorch.ms) / ms : undefined;
-  console.log(`${timing.backend.padEnd(10)} ${timing.model.padEnd(6)} ${timing.fusions.padEnd(12)} ${String(timing.parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)}${ratio ? `  ${ratio.toFixed(2)}x` : ''}`);
+  const cpuRatio = pytorch ? medianOfRounds(pytorch.cpuMs) / cpuMs : undefined;
+  row(timing.backend, timing.model, timing.fusions, timing.parameters, ms, cpuMs, ratio && cpuRatio ? `  ${ratio.toFixed(2)}x, ${cpuRatio.toFixed(2)}x` : '');
   results.push({
     backend: timing.backend,
     model: timing.model,
@@ -176,15 +191,17 @@ for (const timing of timings.values()) {
     steps,
     median_ms_per_step: Number(ms.toFixed(1)),
     tokens_per_s: tokensPerSecond(ms),
+    median_cpu_ms_per_step: Number(cpuMs.toFixed(1)),
     rounds_ms_per_step: timing.ms.map((x) => Number(x.toFixed(1))),
-    ...(ratio ? { vs_pytorch: Number(ratio.toFixed(3)) } : {}),
+    ...(ratio && cpuRatio ? { vs_pytorch: Number(ratio.toFixed(3)), vs_pytorch_cpu_time: Number(cpuRatio.toFixed(3)) } : {}),
   });
 }
 const pytorch: object[] = [];
 for (const [modelName, entry] of pytorchTimings) {
   const ms = medianOfRounds(entry.ms);
-  console.log(`${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(12)} ${String((entry.info as { parameters: number }).parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)}  1.00x`);
-  pytorch.push({ model: modelName, ...entry.info, median_ms_per_step: ms, tokens_per_s: tokensPerSecond(ms), rounds_ms_per_step: entry.ms });
+  const cpuMs = medianOfRounds(entry.cpuMs);
+  row('pytorch', modelName, 'eager', (entry.info as { parameters: number }).parameters, ms, cpuMs, '  1.00x');
+  pytorch.push({ model: modelName, ...entry.info, median_ms_per_step: ms, tokens_per_s: tokensPerSecond(ms), median_cpu_ms_per_step: cpuMs, rounds_ms_per_step: entry.ms });
 }
 const out = argument('out', 'bench/results');
 fs.mkdirSync(out, { recursive: true });
