@@ -7,9 +7,9 @@
  *
  * --vs-pytorch also trains the same model in PyTorch (bench/pytorch_bench.py: same shapes, float32, eager, the
  * same thread count and device) in this invocation and prints tokens/s(ours) / tokens/s(PyTorch) per model.
- * --fusions times each listed fusion setting (src/models/fused.ts; `a+b` combines) on backends that have fused
- * kernels, to measure what each buys. --rounds repeats everything and reports the median of the rounds, which
- * interleaves the engines in time on a machine whose load changes.
+ * --fusions times each listed fusion setting (src/models/fused.ts: all, none, a name, `a+b`, `no-a` for all but
+ * a) on backends that have fused kernels, to measure what each buys. --rounds repeats everything and reports the
+ * median of the rounds, which interleaves the engines in time on a machine whose load changes.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -112,7 +112,11 @@ for (const setting of fusionSettings) parseFusions(setting); // fail before timi
 const defaultFusions = enabledFusions();
 const label = (fusions: Fusion[], available: Fusion[]) => {
   const used = fusions.filter((f) => available.includes(f));
-  return available.length === 0 ? 'composed' : used.length === 0 ? 'none' : used.length === available.length ? 'all' : used.join('+');
+  const missing = available.filter((f) => !fusions.includes(f));
+  if (available.length === 0) return 'composed';
+  if (used.length === 0) return 'none';
+  if (missing.length === 0) return 'all';
+  return missing.length === 1 && used.length > 1 ? `no-${missing[0]}` : used.join('+');
 };
 
 const timings = new Map<string, Timing>();

@@ -41,18 +41,22 @@ const KERNELS: Record<Fusion, string> = {
   adamw: 'ArithAdamW',
 };
 
-/** 'all', 'none' or a comma-separated list of FUSIONS. */
+/** 'all', 'none', a list of FUSIONS (',' or '+' between), or 'no-X' for all but X (to measure what X buys). */
 export function parseFusions(spec: string): Set<Fusion> {
   const trimmed = spec.trim();
   if (trimmed === '' || trimmed === 'all') return new Set(FUSIONS);
   if (trimmed === 'none') return new Set();
-  const names = trimmed.split(/[,+]/).map((name) => name.trim());
-  for (const name of names) {
+  const check = (name: string) => {
     if (!(FUSIONS as readonly string[]).includes(name)) {
-      throw new Error(`unknown fusion "${name}" (expected all, none or some of ${FUSIONS.join(', ')})`);
+      throw new Error(`unknown fusion "${name}" (expected all, none, no-<fusion> or some of ${FUSIONS.join(', ')})`);
     }
+    return name as Fusion;
+  };
+  if (trimmed.startsWith('no-')) {
+    const left = check(trimmed.slice(3));
+    return new Set(FUSIONS.filter((name) => name !== left));
   }
-  return new Set(names as Fusion[]);
+  return new Set(trimmed.split(/[,+]/).map((name) => check(name.trim())));
 }
 
 // ARITH_FUSED turns fusions off to measure what each buys (bench/bench.ts --fusions) or to bisect a difference.
