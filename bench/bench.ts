@@ -2,7 +2,7 @@
  * Training throughput of the lab's GPT on every backend available here.
  *   npm run bench -- [--backends torch,wasm,cpu] [--models small,large] [--steps 5] [--warmup 2] [--rounds 1]
  *                    [--threads N] [--device cpu|cuda] [--fusions all,none,layernorm,...] [--vs-pytorch]
- *                    [--python /usr/bin/python3] [--out bench/results]
+ *                    [--python PYTHON] [--out bench/results]
  * Prints a table and writes JSON. Medians over timed steps after warm-up; tokens/s = batch * seq / step time.
  *
  * --vs-pytorch also trains the same model in PyTorch (bench/pytorch_bench.py: same shapes, float32, eager, the
@@ -92,6 +92,7 @@ async function benchOne(modelName: string, steps: number, warmup: number): Promi
 function benchPytorch(python: string, modelName: string, steps: number, warmup: number, threads: number, device: string) {
   const m = MODELS[modelName];
   const args = ['bench/pytorch_bench.py', '--layers', m.layers, '--heads', m.heads, '--d-model', m.dModel, '--d-ff', m.dFf, '--vocab', VOCAB, '--batch', BATCH, '--seq', SEQ, '--steps', steps, '--warmup', warmup, '--threads', threads, '--device', device].map(String);
+  // This process's environment, OMP_WAIT_POLICY included (the torch backend sets PASSIVE when it loads).
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
   const run = spawnSync(python, args, { env, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${python} bench/pytorch_bench.py failed: ${(run.stderr || String(run.error)).trim().split('\n').slice(-3).join(' | ')}`);
@@ -106,7 +107,14 @@ const rounds = Number(argument('rounds', '1'));
 const threads = Number(argument('threads', String(os.cpus().length)));
 const device = argument('device', 'cpu');
 const vsPytorch = process.argv.includes('--vs-pytorch');
-const python = argument('python', fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+/** The Python that imports torch: --python, else the first of python3 on PATH (a GPU box's PyTorch) and Debian's. */
+function findPython(): string {
+  const given = argument('python', '');
+  if (given) return given;
+  const candidates = ['python3', '/usr/bin/python3'];
+  return candidates.find((candidate) => spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) ?? candidates[0];
+}
+const python = vsPytorch ? findPython() : '';
 const fusionSettings = argument('fusions', '').split(',').filter(Boolean);
 for (const setting of fusionSettings) parseFusions(setting); // fail before timing anything
 const defaultFusions = enabledFusions();
@@ -153,7 +161,7 @@ for (let round = 0; round < rounds; round++) {
         timing.ms.push(result.ms);
         timing.cpuMs.push(result.cpuMs);
         timings.set(key, timing);
-        console.log(`round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(12)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step`);
+        console.log(`round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step`);
       }
     }
     setFusions(defaultFusions);
@@ -166,7 +174,7 @@ for (let round = 0; round < rounds; round++) {
       entry.ms.push(result.median_ms_per_step);
       entry.cpuMs.push(result.median_cpu_ms_per_step);
       pytorchTimings.set(modelName, entry);
-      console.log(`round ${round + 1}: ${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(12)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`);
+      console.log(`round ${round + 1}: ${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(16)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`);
     }
   }
 }
@@ -175,9 +183,9 @@ const results: object[] = [...skipped];
 console.log(`\n${rounds > 1 ? `median of ${rounds} rounds, ` : ''}${steps} timed steps after ${warmup} warm-up, batch ${BATCH}, seq ${SEQ}, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
 // CPU ms/step is the process's CPU time (all its threads): on a machine shared with other work it measures this
 // engine's work, where wall time also counts the waits for a core. Ratios are PyTorch's time over ours.
-console.log(`${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(12)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)} ${'CPU ms'.padStart(9)}${vsPytorch ? '  vs PyTorch (wall, CPU)' : ''}`);
+console.log(`${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(16)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)} ${'CPU ms'.padStart(9)}${vsPytorch ? '  vs PyTorch (wall, CPU)' : ''}`);
 const row = (backend: string, model: string, fusions: string, parameters: number, ms: number, cpuMs: number, ratios: string) =>
-  console.log(`${backend.padEnd(10)} ${model.padEnd(6)} ${fusions.padEnd(12)} ${String(parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)} ${cpuMs.toFixed(1).padStart(9)}${ratios}`);
+  console.log(`${backend.padEnd(10)} ${model.padEnd(6)} ${fusions.padEnd(16)} ${String(parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)} ${cpuMs.toFixed(1).padStart(9)}${ratios}`);
 for (const timing of timings.values()) {
   const ms = medianOfRounds(timing.ms);
   const cpuMs = medianOfRounds(timing.cpuMs);
@@ -210,6 +218,6 @@ for (const [modelName, entry] of pytorchTimings) {
 const out = argument('out', 'bench/results');
 fs.mkdirSync(out, { recursive: true });
 const file = path.join(out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-const meta = { date: new Date().toISOString(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, threads, device, load_at_start: loadAtStart, load_at_end: os.loadavg(), steps, warmup, rounds };
+const meta = { date: new Date().toISOString(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, threads, device, omp_wait_policy: process.env.OMP_WAIT_POLICY ?? null, python: python || null, load_at_start: loadAtStart, load_at_end: os.loadavg(), steps, warmup, rounds };
 fs.writeFileSync(file, JSON.stringify({ ...meta, results, ...(vsPytorch ? { pytorch } : {}) }, null, 2) + '\n');
 console.log(`wrote ${file}`);
