@@ -127,6 +127,18 @@ describe('reproduce', () => {
     expect(third.markdown).toBe(second.markdown);
   });
 
+  it('--set changes every cell and runs apart from the profile; --only selects cells; a dry run writes nothing', async () => {
+    const runsRoot = path.join(root, 'dry');
+    const lines: string[] = [];
+    const result = await reproduce(toy, { runsRoot, overrides: ['train.lr=0.01'], only: ['no*'], dryRun: true, log: (line) => lines.push(line) });
+    expect(result.dir).toBe(path.join(runsRoot, 'reproduce', 'toy', 'quick+train.lr=0.01'));
+    expect(lines).toEqual([expect.stringMatching(/2 runs \(1 selected by --only\).*1 new/), '  nope-seed0: new']);
+    expect(result.results.overrides).toEqual(['train.lr=0.01']);
+    expect(result.markdown).toContain('profile `quick`, changed: `train.lr=0.01`, seed 0.');
+    expect(fs.existsSync(runsRoot)).toBe(false);
+    await expect(reproduce(toy, { runsRoot, only: ['nothing'], dryRun: true })).rejects.toThrow(/no cell matches nothing/);
+  });
+
   it('plans each run directory: new, finished, failed, restart, and refuses to touch a finished run of another config', () => {
     const dir = path.join(root, 'plans');
     const [unit] = unitsOf(toy, 'quick', 1, dir);

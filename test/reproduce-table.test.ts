@@ -55,7 +55,7 @@ const gridCells: CellResult[] = [
 
 describe('reproduction table', () => {
   it('renders mean (min–max) over seeds beside the paper, marks partial, failed and missing cells, answers checks', () => {
-    const results = summarizeResults(grid, 'quick', [0, 1, 2], gridCells, new Date('2026-01-01T00:00:00Z'));
+    const results = summarizeResults(grid, 'quick', [0, 1, 2], gridCells, { now: new Date('2026-01-01T00:00:00Z') });
     expect(renderMarkdown(results)).toBe(
       [
         '## A grid',
@@ -125,6 +125,18 @@ describe('reproduction table', () => {
     ]);
     expect(lines[4]).toBe('`pe`, profile `paper`, seed 0. Big.');
     expect(results.rank!.ours.all).toEqual({ x: 2, y: 1, z: 2 });
+  });
+
+  it('shows the cells a profile skips as skipped, with the reason under the table', () => {
+    const skipping: Reproduction = {
+      ...grid,
+      profiles: { ...profiles, quick: { ...profiles.quick, skip: { cells: ['*-b'], reason: 'B is slow.' } } },
+      checks: [],
+    };
+    const cells = gridCells.map((c) => (c.column === 'b' ? { ...c, seeds: [] } : c));
+    const markdown = renderMarkdown(summarizeResults(skipping, 'quick', [0, 1, 2], cells));
+    expect(markdown).toContain('| 1k | 20.0 (10.0–30.0) | 1.5 | skipped | 90 |');
+    expect(markdown).toContain('- skipped in profile `quick`: B is slow.');
   });
 
   it('ranks with ties sharing the better rank and skips missing values', () => {

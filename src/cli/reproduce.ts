@@ -15,6 +15,9 @@ interface ReproduceArgs {
   backend?: string;
   report: boolean;
   'dry-run': boolean;
+  only?: string[];
+  set: string[];
+  'retry-failed': boolean;
 }
 
 function listing(): string {
@@ -34,6 +37,14 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
       .option('jobs', { type: 'number', default: 1, describe: 'runs trained at once, each in its own process (about one per core on wasm)' })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds reproduce/<name>/<profile>/' })
       .option('report', { type: 'boolean', default: true, describe: 'write report.html beside table.md (--no-report to skip)' })
+      .option('set', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'change one thing in every cell, after the profile (repeatable): --set train.loss_on=all; runs go to <profile>+<changes>/',
+      })
+      .option('only', { type: 'string', array: true, describe: "train only cells whose id matches (repeatable; * any characters): --only 'n2k-*' --only '*-reversed'" })
+      .option('retry-failed', { type: 'boolean', default: false, describe: 'start failed runs over (by default they are kept: a diverged run diverges again)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'say what would train, resume or be skipped, and print the table so far; train nothing' })
       .example('$0 reproduce', 'list the experiments')
       .example('$0 reproduce lee2023-sample-efficiency --jobs 2', 'the quick profile, two runs at a time')
@@ -69,6 +80,9 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
         command: [process.execPath, process.argv[1]],
         report: args.report,
         dryRun: args['dry-run'],
+        only: args.only,
+        overrides: args.set,
+        retryFailed: args['retry-failed'],
         log,
         signal: stop.signal,
       });

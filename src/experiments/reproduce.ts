@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { BackendName } from '../backends/select.ts';
-import { parseConfig } from '../config/load.ts';
+import { applyOverrides, parseConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { RunStoppedError, UserError } from '../errors.ts';
 import { flattenConfig } from '../report/compare.ts';
@@ -12,9 +12,9 @@ import { buildReport } from '../report/report.ts';
 import { formatDuration } from '../cli/progress.ts';
 import { expectedParameters, latestCheckpoint, openRun } from './checkpoint.ts';
 import { renderMarkdown, summarizeResults, type CellResult, type ReproductionResults, type SeedResult } from './reproduceTable.ts';
-import { cellConfigInput, cellsOf, type Cell, type FinishedRun, type ProbeRequest, type ProfileName, type Reproduction } from './reproductions/reproduction.ts';
+import { cellConfigInput, cellsOf, matchesPattern, type Cell, type FinishedRun, type ProbeRequest, type ProfileName, type Reproduction } from './reproductions/reproduction.ts';
 import { CONFIG_FILE, readRunInfo, RUN_FILE, writeFileAtomic, type RunInfo } from './runDir.ts';
-import { prepareExperiment } from './setup.ts';
+import { longestSequence, prepareExperiment } from './setup.ts';
 
 /**
  * Runs every training of a paper's table, one child process per run (`arith-lab train`), `jobs` at a time:
@@ -48,8 +48,17 @@ export interface ReproduceOptions {
   command?: string[];
   /** Write report.html (default true). */
   report?: boolean;
+  /** Start failed runs over (default: keep them; a diverged run diverges again, a crashed one may not). */
+  retryFailed?: boolean;
   /** Plan only: say what would run, train nothing, write nothing. */
   dryRun?: boolean;
+  /**
+   * `--set key.path=value` for every cell, after the profile: "the table, changing one thing". The runs go to
+   * `<profile>+<overrides>/`, apart from the plain profile's.
+   */
+  overrides?: string[];
+  /** Only cells whose id matches one of these patterns (`*` any characters): e.g. `n2k-*`, `*-reversed`. */
+  only?: string[];
   log?: (line: string) => void;
   /** Once aborted: no new run starts, running children get SIGTERM (they checkpoint), then RunStoppedError. */
   signal?: AbortSignal;
@@ -89,8 +98,9 @@ export interface ReproduceResult {
 
 const DEFAULT_COMMAND = [process.execPath, fileURLToPath(new URL('../../bin/arith-lab.js', import.meta.url))];
 
-export function experimentDir(runsRoot: string, name: string, profile: ProfileName): string {
-  return path.join(runsRoot, REPRODUCE_DIR, name, profile);
+export function experimentDir(runsRoot: string, name: string, profile: ProfileName, overrides: readonly string[] = []): string {
+  const variant = overrides.map((o) => o.replace(/[^A-Za-z0-9._=,-]/g, '_')).join('+');
+  return path.join(runsRoot, REPRODUCE_DIR, name, variant ? `${profile}+${variant}` : profile);
 }
 
 /** Config fields that say what a run computes: everything but the engine (whose rounding differs slightly). */
@@ -169,12 +179,25 @@ function probeDone(runDir: string, request: ProbeRequest, step: number | undefin
   return result !== null && result.step === step;
 }
 
-/** Builds every unit's config (validated, so a bad definition fails before anything runs). */
-export function unitsOf(reproduction: Reproduction, profile: ProfileName, seeds: number, dir: string, backend?: BackendName): Unit[] {
+/**
+ * Builds every unit's config (validated, so a bad definition fails before anything runs), except the cells the
+ * profile skips.
+ */
+export function unitsOf(
+  reproduction: Reproduction,
+  profile: ProfileName,
+  seeds: number,
+  dir: string,
+  backend?: BackendName,
+  overrides: readonly string[] = [],
+): Unit[] {
   const units: Unit[] = [];
+  const skip = reproduction.profiles[profile].skip?.cells ?? [];
   for (const cell of cellsOf(reproduction)) {
+    if (skip.some((pattern) => matchesPattern(pattern, cell.id))) continue;
     for (let seed = 0; seed < seeds; seed++) {
       const raw = cellConfigInput(reproduction, profile, cell, seed);
+      applyOverrides(raw, overrides);
       if (backend) raw.backend = backend;
       const id = `${cell.id}-seed${seed}`;
       const config = parseConfig(raw, `${reproduction.name} (${id}, profile ${profile})`);
@@ -209,6 +232,12 @@ export function readUnit(reproduction: Reproduction, unit: Unit, probes: readonl
   return result;
 }
 
+/** Rough training cost of a unit, to start the longest first: steps x batch x longest training sequence. */
+function estimatedCost(unit: Unit): number {
+  const experiment = prepareExperiment(unit.config);
+  return unit.config.train.steps * unit.config.train.batch * longestSequence(experiment, unit.config.task.train_digits[1]);
+}
+
 function acquireLock(dir: string): () => void {
   const file = path.join(dir, LOCK_FILE);
   const holder = Number(readJson(file));
@@ -237,19 +266,30 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
     if (!Number.isInteger(value) || value < 1) throw new UserError(`expected a whole number of at least 1, got ${value}`, { field: flag });
   }
   const probes = chosen.probes ?? [];
-  const dir = experimentDir(options.runsRoot ?? 'runs', reproduction.name, profile);
-  const units = unitsOf(reproduction, profile, seedCount, dir, options.backend);
-  const plans = new Map(units.map((unit) => [unit.id, planUnit(unit.runDir, unit.config)]));
+  const overrides = options.overrides ?? [];
+  const dir = experimentDir(options.runsRoot ?? 'runs', reproduction.name, profile, overrides);
+  const allUnits = unitsOf(reproduction, profile, seedCount, dir, options.backend, overrides);
+  const units = options.only?.length ? allUnits.filter((unit) => options.only!.some((pattern) => matchesPattern(pattern, unit.cell.id))) : allUnits;
+  if (units.length === 0) throw new UserError(`no cell matches ${options.only!.join(', ')} (cells: ${cellsOf(reproduction).map((c) => c.id).join(', ')})`, { field: '--only' });
+  const plans = new Map(
+    units.map((unit): [string, UnitPlan] => {
+      const plan = planUnit(unit.runDir, unit.config);
+      return [unit.id, plan.action === 'failed' && options.retryFailed ? { action: 'restart', reason: `it failed: ${plan.message}` } : plan];
+    }),
+  );
   const needsProbes = (unit: Unit) => probes.some((p) => !probeDone(unit.runDir, p, safeRunInfo(unit.runDir)?.step));
-  const work = units.filter((unit) => {
-    const action = plans.get(unit.id)!.action;
-    return action === 'new' || action === 'resume' || action === 'restart' || (action === 'finished' && needsProbes(unit));
-  });
+  // Longest runs first: with several jobs the last to finish is then a short one (results do not depend on order).
+  const work = units
+    .filter((unit) => {
+      const action = plans.get(unit.id)!.action;
+      return action === 'new' || action === 'resume' || action === 'restart' || (action === 'finished' && needsProbes(unit));
+    })
+    .sort((a, b) => estimatedCost(b) - estimatedCost(a));
   const count = (action: UnitPlan['action']) => units.filter((u) => plans.get(u.id)!.action === action).length;
   log(
     `${reproduction.name}, profile ${profile}: ${reproduction.rows.entries.length * reproduction.columns.entries.length} cells x ${seedCount} ` +
-      `seed${seedCount === 1 ? '' : 's'} = ${units.length} runs in ${dir}: ${count('finished')} finished, ${count('resume')} to resume, ` +
-      `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed (kept; delete the run directory to retry); ${jobs} at a time`,
+      `seed${seedCount === 1 ? '' : 's'} = ${allUnits.length} runs${units.length < allUnits.length ? ` (${units.length} selected by --only)` : ''} in ${dir}: ${count('finished')} finished, ${count('resume')} to resume, ` +
+      `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed${count('failed') ? ' (kept: --retry-failed starts them over)' : ''}; ${jobs} at a time`,
   );
   if (options.dryRun) {
     for (const unit of units) {
@@ -263,10 +303,11 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
       id: cell.id,
       row: cell.row.id,
       column: cell.column.id,
-      seeds: units.filter((u) => u.cell.id === cell.id).map((u) => readUnit(reproduction, u, probes)),
+      // Every cell, also those outside --only, so the table shows whatever has been trained.
+      seeds: allUnits.filter((u) => u.cell.id === cell.id).map((u) => readUnit(reproduction, u, probes)),
     }));
   if (options.dryRun) {
-    const results = summarizeResults(reproduction, profile, units.map((u) => u.seed).filter((s, i, a) => a.indexOf(s) === i), cellResults());
+    const results = summarizeResults(reproduction, profile, [...new Set(allUnits.map((u) => u.seed))], cellResults(), { overrides });
     return { dir, results, markdown: renderMarkdown(results), tableFile: '', resultsFile: '', reportFile: null };
   }
 
@@ -326,7 +367,7 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
         if (code === 130 || code === 143) return 'interrupted';
         if (code !== 0) {
           const info = safeRunInfo(unit.runDir);
-          log(`${unit.id}: failed (exit ${code}${info?.message ? `: ${info.message}` : ''}); see ${unit.logFile}`);
+          log(`${unit.id}: failed (exit ${code}${info?.message ? `: ${info.message}` : ''}); see ${unit.logFile} (--retry-failed starts it over)`);
           return 'failed';
         }
       }
@@ -362,14 +403,14 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
       );
     }
 
-    const results = summarizeResults(reproduction, profile, [...new Set(units.map((u) => u.seed))], cellResults());
+    const results = summarizeResults(reproduction, profile, [...new Set(allUnits.map((u) => u.seed))], cellResults(), { overrides });
     const markdown = renderMarkdown(results);
     const tableFile = path.join(dir, 'table.md');
     const resultsFile = path.join(dir, 'results.json');
     writeFileAtomic(tableFile, markdown);
     writeFileAtomic(resultsFile, JSON.stringify(results, null, 2) + '\n');
     let reportFile: string | null = null;
-    const finished = units.filter((u) => safeRunInfo(u.runDir)?.status === 'finished').map((u) => u.runDir);
+    const finished = allUnits.filter((u) => safeRunInfo(u.runDir)?.status === 'finished').map((u) => u.runDir);
     if (options.report !== false && finished.length > 0) {
       try {
         reportFile = buildReport(finished, { out: path.join(dir, 'report.html') }).file;

@@ -64,6 +64,10 @@ export interface ReproductionResults {
   citation: string;
   profile: ProfileName;
   profileDescription: string;
+  /** `--set` overrides applied to every cell after the profile. */
+  overrides: string[];
+  /** Why some cells are not trained in this profile (they have no seeds). */
+  skipped: string | null;
   notes: string[];
   seeds: number[];
   generatedAt: string;
@@ -95,7 +99,7 @@ export function summarizeResults(
   profile: ProfileName,
   seeds: number[],
   cells: CellResult[],
-  now = new Date(),
+  { overrides = [], now = new Date() }: { overrides?: string[]; now?: Date } = {},
 ): ReproductionResults {
   const table: TableEntry[] = [];
   for (const cell of cells) {
@@ -135,6 +139,8 @@ export function summarizeResults(
     citation: reproduction.citation,
     profile,
     profileDescription: reproduction.profiles[profile].description,
+    overrides,
+    skipped: reproduction.profiles[profile].skip?.reason ?? null,
     notes: reproduction.notes,
     seeds,
     generatedAt: now.toISOString(),
@@ -148,9 +154,13 @@ export function summarizeResults(
   };
 }
 
-/** `12.3`, or `12.3 (10.1–14.0)` over several seeds, with `[2/3 seeds]` when some are missing. */
+/**
+ * `12.3`, or `12.3 (10.1–14.0)` over several seeds, with `[2/3 seeds]` when some are missing; `skipped` for a
+ * cell the profile does not train.
+ */
 export function formatOurs(entry: TableEntry): string {
   if (!entry.ours) {
+    if (entry.seeds === 0) return 'skipped';
     const statuses = [...new Set(entry.missing)];
     return statuses.length === 1 && statuses[0] !== 'missing' ? statuses[0] : 'missing';
   }
@@ -168,7 +178,8 @@ export function renderMarkdown(results: ReproductionResults): string {
   const seedText = results.seeds.length === 1 ? `seed ${results.seeds[0]}` : `seeds ${results.seeds.join(', ')} (mean, then min–max)`;
   lines.push(`## ${results.title}`, '');
   lines.push(`${results.citation}`, '');
-  lines.push(`\`${results.experiment}\`, profile \`${results.profile}\`, ${seedText}. ${results.profileDescription}`, '');
+  const changed = results.overrides.length ? `, changed: ${results.overrides.map((o) => `\`${o}\``).join(', ')}` : '';
+  lines.push(`\`${results.experiment}\`, profile \`${results.profile}\`${changed}, ${seedText}. ${results.profileDescription}`, '');
   const oneRow = results.rows.entries.length === 1;
   const oneMetric = results.metrics.length === 1;
   const corner = oneMetric ? results.rows.label : oneRow ? 'metric' : `${results.rows.label}, metric`;
@@ -199,6 +210,7 @@ export function renderMarkdown(results: ReproductionResults): string {
   );
   const sources = [...new Set(results.table.map((e) => e.paper?.source).filter((s): s is string => Boolean(s)))];
   for (const source of sources) lines.push(`- paper: ${source}`);
+  if (results.skipped) lines.push(`- skipped in profile \`${results.profile}\`: ${results.skipped}`);
   if (results.checks.length > 0) {
     lines.push('', 'Shape checks (ours):');
     for (const check of results.checks) lines.push(`- ${check.question} **${check.verdict}** (${check.evidence})`);

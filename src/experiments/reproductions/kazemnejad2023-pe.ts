@@ -64,7 +64,7 @@ export const kazemnejad2023Pe: Reproduction = {
       'whether the model adds digits where it only ever saw zeros.)',
     "Kazemnejad used a 138M-parameter decoder-only T5; every profile here is scaled down. Their T5 relative bias " +
       'is not in the lab yet. The paper ranks NoPE .687 > T5 .549 > ALiBi .502 > RoPE .330 > APE .215 by mean ' +
-      'reciprocal rank over all its tasks; the paper rank below is by its addition numbers alone.',
+      'reciprocal rank over all its tasks; the paper rank in the table is by its addition numbers alone.',
     'RoPE rotates 25% of each head (rope_fraction 0.25), as Kazemnejad did.',
   ],
   base: {
@@ -128,14 +128,14 @@ export const kazemnejad2023Pe: Reproduction = {
     },
     quick: {
       description:
-        'Scaled to a 2-core CPU: 2 layers, 4 heads, d_model 64 (~100k parameters, 1/1300 of the paper\'s), 5,000 ' +
+        'Scaled to a 2-core CPU: 2 layers, 4 heads, d_model 64 (~100k parameters, 1/1300 of the paper\'s), 4,000 ' +
         'steps of 64 examples, AdamW lr 3e-3 cosine to 1e-4 (the lab\'s measured setting for this size; the ' +
         "paper's 3e-5 is for a model 1,000 times larger), 100 test problems per length.",
       seeds: 1,
       overrides: {
         task: { test_size: 100 },
         model: { layers: 2, heads: 4, d_model: 64 },
-        train: { steps: 5000, lr: 3e-3, min_lr: 1e-4, eval_every: 1000, checkpoint_every: 1000 },
+        train: { steps: 4000, lr: 3e-3, min_lr: 1e-4, eval_every: 1000, checkpoint_every: 1000 },
       },
       probes: [{ name: 'length', samples: 5, maxDigits: 16 }],
     },

@@ -80,6 +80,14 @@ export interface Profile {
   /** Per row id, applied last. */
   byRow?: Record<string, ConfigPatch>;
   probes?: ProbeRequest[];
+  /** Cells this profile does not train (ids, `*` any characters), and why; the table says "skipped". */
+  skip?: { cells: string[]; reason: string };
+}
+
+/** `*` matches any characters, everything else itself. */
+export function matchesPattern(pattern: string, id: string): boolean {
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`).test(id);
 }
 
 /** Ranks the columns by one metric (1 = best, ties share the better rank), ours and the paper's. */
