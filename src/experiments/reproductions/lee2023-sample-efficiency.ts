@@ -153,7 +153,8 @@ export const lee2023SampleEfficiency: Reproduction = {
           '(20,000 examples, about half what the simplified scratchpad sees) take ~30 CPU-minutes a cell, which does not ' +
           'fit the hour; run it with --profile paper on ' +
           'a GPU, or --profile paper --set model.layers=2 --set model.heads=4 --set model.d_model=64 --set train.steps=2500 ' +
-          "--set train.batch=8 --set task.test_size=1000 --only '*-scratchpad-detailed' for the CPU version (~4 CPU-hours).",
+          "--set train.batch=8 --set task.test_size=1000 --only '*-scratchpad-detailed' --seeds 1 for a CPU version " +
+          '(~4 CPU-hours).',
       },
     },
   },
