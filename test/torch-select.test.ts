@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { registerTorchBackend } from '../src/backends/torch/index.ts';
+import { describeTorch } from './fixtures/torch.ts';
+
+/** Runs test/fixtures/select-backend.ts in a fresh process; returns its lines without tfjs's banner. */
+function select(args: string[], env: Record<string, string> = {}): string[] {
+  const out = execFileSync(process.execPath, ['bin/run-ts.js', 'test/fixtures/select-backend.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return out.split('\n').filter((line) => /^(log|chosen|error): /.test(line));
+}
+
+describe('backend auto', () => {
+  it('without the addon: wasm, and one line saying why', () => {
+    const lines = select(['auto'], { ARITH_TORCH_ADDON: '/nonexistent/arith_torch.node' });
+    expect(lines).toEqual([
+      'log: torch addon not built (npm run build:torch; needs libtorch: apt-get install libtorch-dev, or LIBTORCH=<PyTorch dir>); using wasm',
+      'log: backend: wasm (auto)',
+      'chosen: wasm',
+    ]);
+  });
+
+  it('--backend torch without the addon is a user error naming the fix', () => {
+    const [line] = select(['torch'], { ARITH_TORCH_ADDON: '/nonexistent/arith_torch.node' });
+    expect(line).toMatch(/^error: UserError: backend "torch": torch addon not built \(npm run build:torch/);
+  });
+});
+
+describeTorch('backend auto with the addon', () => {
+  it('picks torch', () => {
+    expect(select(['auto']).at(-1)).toBe('chosen: torch');
+  });
+
+  it('device cuda without a CUDA libtorch or GPU is a user error', () => {
+    const info = registerTorchBackend().native.info();
+    if (info.cudaAvailable) return;
+    expect(select(['torch', 'cuda'])[0]).toMatch(/^error: UserError: backend "torch" cannot use device "cuda": /);
+  });
+
+  it('libtorch errors surface as JS errors with their message, without the C++ backtrace', () => {
+    const native = registerTorchBackend().native;
+    const a = native.fromBuffer(new Float32Array([1, 2, 3]), [3], 0);
+    const b = native.fromBuffer(new Float32Array([1, 2, 3, 4]), [4], 0);
+    try {
+      expect(() => native.add(a, b)).toThrow(/^The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 0$/);
+      expect(() => native.reshape(a, [2, 2])).toThrow(/shape '\[2, 2\]' is invalid for input of size 3/);
+    } finally {
+      native.dispose(a);
+      native.dispose(b);
+    }
+    expect(() => native.dispose(a)).toThrow(/no tensor in slot/);
+    expect(() => native.read(a)).toThrow(/no tensor in slot/);
+  });
+
+  it('a JS buffer is copied: changing it after the write leaves the tensor as written', async () => {
+    registerTorchBackend();
+    await tf.setBackend('torch');
+    const values = new Float32Array([1, 2, 3]);
+    const t = tf.tensor(values);
+    values[0] = 42;
+    expect(Array.from(await t.data())).toEqual([1, 2, 3]);
+    t.dispose();
+  });
+});
