@@ -364,7 +364,10 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
             : ['train', '--config', unit.configFile, '--run-dir', unit.runDir, ...(plan.action === 'restart' ? ['--overwrite'] : [])];
         log(`${ordinal} ${unit.id}: ${plan.action === 'resume' ? `resuming from step ${plan.step}` : plan.action === 'restart' ? `starting over (${plan.reason})` : 'training'}`);
         const code = await runChild(unit, args);
-        if (code === 130 || code === 143) return 'interrupted';
+        if (code === 130 || code === 143) {
+          if (!stopped()) log(`${unit.id}: stopped from outside (exit ${code}); run the command again to continue it`);
+          return 'interrupted';
+        }
         if (code !== 0) {
           const info = safeRunInfo(unit.runDir);
           log(`${unit.id}: failed (exit ${code}${info?.message ? `: ${info.message}` : ''}); see ${unit.logFile} (--retry-failed starts it over)`);
@@ -420,6 +423,8 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
     }
     return { dir, results, markdown, tableFile, resultsFile, reportFile };
   } finally {
+    // Only an error gets here with children still running (a failed spawn beside them): stop them too.
+    stopChildren();
     options.signal?.removeEventListener('abort', stopChildren);
     process.off('exit', onExit);
     releaseLock();
