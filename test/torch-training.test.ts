@@ -12,6 +12,7 @@ import { learningRate } from '../src/experiments/schedule.ts';
 import { prepareExperiment } from '../src/experiments/setup.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import { Gpt } from '../src/models/gpt.ts';
+import { dropout } from '../src/models/ops.ts';
 import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
 import { modelCapture } from '../src/probes/run.ts';
 import { describeTorch } from './fixtures/torch.ts';
@@ -56,6 +57,21 @@ describeTorch('training on torch matches cpu', () => {
   });
   afterAll(async () => {
     await selectBackend('cpu');
+  });
+
+  it('dropout draws its masks on the device: reproducible per seed, about `rate` dropped, no upload', async () => {
+    await selectBackend('torch');
+    const x = tf.ones([64, 32, 128]);
+    const uploaded = uploadedBytes();
+    const [a, b, c] = [dropout(x, 0.25, 11), dropout(x, 0.25, 11), dropout(x, 0.25, 12)];
+    expect(uploadedBytes()).toBe(uploaded);
+    const [va, vb, vc] = await Promise.all([a.data(), b.data(), c.data()]);
+    expect(Array.from(va)).toEqual(Array.from(vb));
+    expect(Array.from(va)).not.toEqual(Array.from(vc));
+    const dropped = va.filter((v) => v === 0).length / va.length;
+    expect(Math.abs(dropped - 0.25)).toBeLessThan(0.01);
+    expect(va.every((v) => v === 0 || Math.abs(v - 1 / 0.75) < 1e-6)).toBe(true);
+    tf.dispose([x, a, b, c]);
   });
 
   for (const pos of POSITIONAL_NAMES) {

@@ -111,9 +111,19 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Ten
   return matmul(options.dropPattern ? options.dropPattern(pattern) : pattern, v);
 }
 
+/**
+ * Uniform [0, 1) noise from a seed. tfjs draws it in JavaScript and uploads it; a backend with its own
+ * ArithRandomUniform kernel (torch) draws it on the device, from its own random stream, so dropout masks
+ * differ between such a backend and the others (each is reproducible per seed).
+ */
+function uniformNoise(shape: number[], seed: number): tf.Tensor {
+  if (tf.getKernel('ArithRandomUniform', tf.getBackend())) return tf.engine().runKernel('ArithRandomUniform', {}, { shape, seed }) as tf.Tensor;
+  return tf.randomUniform(shape, 0, 1, 'float32', seed);
+}
+
 /** Inverted dropout with an explicit seed, so a run's loss curve is reproducible. */
 export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   if (rate <= 0) return x;
-  const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate), 'float32');
+  const keep = tf.cast(tf.greaterEqual(uniformNoise(x.shape, seed), rate), 'float32');
   return tf.mul(x, tf.div(keep, 1 - rate));
 }

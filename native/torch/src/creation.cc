@@ -1,4 +1,8 @@
 // Tensors made on the device from a few numbers, so a training step uploads no constants from the host.
+#include <ATen/Context.h>
+
+#include <mutex>
+
 #include "tensor_handle.h"
 
 namespace arith {
@@ -26,6 +30,20 @@ Napi::Value Range(const Napi::CallbackInfo& info) {
   return Put(info.Env(), at::arange(count, Options(at::kDouble)).mul_(step).add_(start).to(at::kFloat));
 }
 
+// randomUniform(shape, seed): float32 uniform in [0, 1) drawn on the device from the seed alone, so a dropout
+// mask costs no host buffer and the same seed gives the same mask (libtorch's stream, not tfjs's).
+Napi::Value RandomUniform(const Napi::CallbackInfo& info) {
+  auto out = at::empty(IntList(info[0]), Options(at::kFloat));
+  auto generator = at::globalContext().defaultGenerator(CurrentDevice());
+  {
+    // uniform_ takes the generator's lock itself: hold it only while seeding.
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_current_seed(static_cast<uint64_t>(Int(info[1])));
+  }
+  out.uniform_(0, 1, generator);
+  return Put(info.Env(), out);
+}
+
 }  // namespace
 
 static void InitCreation(Napi::Env env, Napi::Object exports) {
@@ -33,6 +51,7 @@ static void InitCreation(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "zerosLike", ZerosLike);
   Export(env, exports, "onesLike", OnesLike);
   Export(env, exports, "range", Range);
+  Export(env, exports, "randomUniform", RandomUniform);
 }
 
 ARITH_MODULE(creation, InitCreation);

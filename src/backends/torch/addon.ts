@@ -76,6 +76,7 @@ export interface TorchAddon {
   zerosLike(x: Slot): Slot;
   onesLike(x: Slot): Slot;
   range(start: number, step: number, count: number, dtype: number): Slot;
+  randomUniform(shape: number[], seed: number): Slot;
 
   /** Functions added by later modules (fused kernels) are reached through this index. */
   [name: string]: unknown;
