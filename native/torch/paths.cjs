@@ -27,20 +27,33 @@ function findLibtorch(env = process.env) {
   return { root, include, lib, cuda, problem };
 }
 
-module.exports = { findLibtorch };
+/** Linker arguments: libtorch's libraries, an rpath to them, and the CUDA ones when this libtorch has them. */
+function libraryFlags(found) {
+  // --no-as-needed keeps libtorch_cuda loaded although nothing names its symbols: it registers the CUDA
+  // backend with ATen when loaded.
+  const cuda = found.cuda ? ['-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed'] : [];
+  return [`-L${found.lib}`, `-Wl,-rpath,${found.lib}`, ...cuda, '-ltorch', '-ltorch_cpu', '-lc10', '-ldl'];
+}
+
+/** Preprocessor definitions (NAME=VALUE) beyond node-addon-api's. */
+function defines(found) {
+  return [found.cuda ? 'ARITH_TORCH_CUDA=1' : 'ARITH_TORCH_CUDA=0', `_GLIBCXX_USE_CXX11_ABI=${process.env.TORCH_CXX11_ABI ?? '1'}`];
+}
+
+/** The addon's C++ sources, relative to this folder: every src/*.cc. */
+function sources() {
+  return fs.readdirSync(path.join(__dirname, 'src')).filter((f) => f.endsWith('.cc')).sort().map((f) => `src/${f}`);
+}
+
+module.exports = { findLibtorch, libraryFlags, defines, sources };
 
 // `node paths.cjs sources|include|lib|libraries|defines`: one gyp list per call.
 if (require.main === module) {
   const found = findLibtorch();
   const what = process.argv[2];
-  if (what === 'sources') console.log(fs.readdirSync(path.join(__dirname, 'src')).filter((f) => f.endsWith('.cc')).sort().map((f) => `src/${f}`).join(' '));
+  if (what === 'sources') console.log(sources().join(' '));
   if (what === 'include') console.log(found.include.join(' '));
   if (what === 'lib') console.log(found.lib);
-  if (what === 'libraries') {
-    // --no-as-needed keeps libtorch_cuda loaded although nothing names its symbols: it registers the CUDA
-    // backend with ATen when loaded.
-    const cuda = found.cuda ? ['-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed'] : [];
-    console.log([`-L${found.lib}`, `-Wl,-rpath,${found.lib}`, ...cuda, '-ltorch', '-ltorch_cpu', '-lc10', '-ldl'].join(' '));
-  }
-  if (what === 'defines') console.log([found.cuda ? 'ARITH_TORCH_CUDA=1' : 'ARITH_TORCH_CUDA=0', `_GLIBCXX_USE_CXX11_ABI=${process.env.TORCH_CXX11_ABI ?? '1'}`].join(' '));
+  if (what === 'libraries') console.log(libraryFlags(found).join(' '));
+  if (what === 'defines') console.log(defines(found).join(' '));
 }
