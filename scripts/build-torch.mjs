@@ -6,6 +6,8 @@
  * LIBTORCH=<libtorch or PyTorch install dir> picks the library; ARITH_SKIP_TORCH_BUILD=1 skips the build.
  * --direct (or no node-gyp, as with a bare Node binary) compiles with $CXX (g++) instead of node-gyp; it needs
  * Node's headers (npm_config_nodedir, default the running node's prefix) and node-addon-api (NODE_ADDON_API_DIR).
+ * ARITH_BUILD_JOBS=N compiles N files at a time (default 2); ARITH_CXX_STD=c++20 (default c++17) for the newest
+ * PyTorch headers, which move to C++20.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +19,7 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const addonDir = path.join(root, 'native/torch');
 const postinstall = process.argv.includes('--postinstall');
+const jobs = Math.max(1, Math.floor(Number(process.env.ARITH_BUILD_JOBS)) || 2);
 
 function giveUp(reason, log = '') {
   if (postinstall) {
@@ -48,7 +51,7 @@ const nodeGyp = process.argv.includes('--direct') ? undefined : candidates.find(
 const started = Date.now();
 const env = { ...process.env, LIBTORCH: found.root ?? '' };
 if (nodeGyp) {
-  const args = [nodeGyp, 'rebuild', '--jobs=2', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+  const args = [nodeGyp, 'rebuild', `--jobs=${jobs}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   const result = spawnSync(process.execPath, args, { cwd: addonDir, encoding: 'utf8', env });
   if (result.status !== 0) {
     const log = `${result.stdout ?? ''}${result.stderr ?? ''}`;
@@ -60,7 +63,7 @@ if (nodeGyp) {
 }
 console.log(`arith-lab: torch backend built against ${found.root ?? 'Debian libtorch'}${found.cuda ? ' (with CUDA)' : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-/** The same build as binding.gyp, by calling the C++ compiler (CXX, default g++) two files at a time. */
+/** The same build as binding.gyp, by calling the C++ compiler (CXX, default g++) `jobs` files at a time. */
 async function buildDirect() {
   if (!nodedir) giveUp('no Node headers: set npm_config_nodedir to a folder holding include/node/node_api.h');
   let addonApi = process.env.NODE_ADDON_API_DIR;
@@ -76,7 +79,7 @@ async function buildDirect() {
   const objDir = path.join(addonDir, 'build/Release/obj.direct');
   fs.mkdirSync(objDir, { recursive: true });
   const flags = [
-    '-std=c++17', '-O2', '-fPIC', '-fexceptions', '-frtti', '-Wno-deprecated-declarations',
+    `-std=${process.env.ARITH_CXX_STD || 'c++17'}`, '-O2', '-fPIC', '-fexceptions', '-frtti', '-Wno-deprecated-declarations',
     ...['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL', ...defines(found)].map((d) => `-D${d}`),
     `-I${path.join(nodedir, 'include/node')}`, `-I${addonApi}`, ...found.include.map((dir) => `-I${dir}`),
   ];
@@ -97,7 +100,7 @@ async function buildDirect() {
     }
   };
   const objects = sources().map((source) => path.join(objDir, `${path.basename(source, '.cc')}.o`));
-  await Promise.all([worker(), worker()]);
+  await Promise.all(Array.from({ length: jobs }, worker));
   const link = spawnSync(cxx, ['-shared', '-o', path.join(addonDir, 'build/Release/arith_torch.node'), ...objects, ...libraryFlags(found)], { cwd: addonDir, encoding: 'utf8', env });
   if (link.status !== 0) giveUp(`linking failed: ${(link.stderr ?? '').split('\n')[0]}`, `${link.stdout}${link.stderr}`);
 }
