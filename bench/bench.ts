@@ -3,7 +3,9 @@
  *   npm run bench -- [--backends torch,wasm,cpu] [--models small,large] [--steps 5] [--warmup 2] [--rounds 1]
  *                    [--threads N] [--device cpu|cuda] [--fusions all,none,layernorm,...] [--vs-pytorch]
  *                    [--python PYTHON] [--out bench/results]
- * Prints a table and writes JSON. Medians over timed steps after warm-up; tokens/s = batch * seq / step time.
+ * Prints a table and writes JSON. Medians over timed steps after warm-up; tokens/s = batch * seq / step time. On
+ * torch it also reports the most bytes a timed step copied from JavaScript buffers into native tensors (host
+ * uploads; the batch's token ids and targets, 16 KiB, should be all).
  *
  * --vs-pytorch also trains the same model in PyTorch (bench/pytorch_bench.py: same shapes, float32, eager, the
  * same thread count and device) in this invocation and prints tokens/s(ours) / tokens/s(PyTorch) per model.
@@ -65,19 +67,27 @@ interface Timing {
   parameters: number;
   ms: number[];
   cpuMs: number[];
+  /** torch: the most bytes one timed step copied from JavaScript buffers into native tensors, per round. */
+  uploadBytes: number[];
 }
 
-async function benchOne(modelName: string, steps: number, warmup: number): Promise<{ parameters: number; ms: number; cpuMs: number }> {
+/** Bytes the torch addon has copied from JavaScript buffers (constant buffers become native fills), or null. */
+const uploadedBytes = () => (tf.getBackend() === 'torch' ? (torchBackend()?.native.transferStats().uploadedBytes ?? null) : null);
+
+async function benchOne(modelName: string, steps: number, warmup: number): Promise<{ parameters: number; ms: number; cpuMs: number; uploadBytes: number | null }> {
   const model = new Gpt({ ...MODELS[modelName], vocabSize: VOCAB }, 0);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
   const batch = syntheticBatch();
   const times: number[] = [];
   const cpuTimes: number[] = [];
+  let uploadBytes: number | null = null;
   for (let step = 0; step < warmup + steps; step++) {
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
+    const uploaded = uploadedBytes();
     await trainStep(model, optimizer, batch, 1e-3, 1, step);
     if (step >= warmup) {
+      if (uploaded !== null) uploadBytes = Math.max(uploadBytes ?? 0, uploadedBytes()! - uploaded);
       times.push(performance.now() - started);
       const cpu = process.cpuUsage(cpuStarted);
       cpuTimes.push((cpu.user + cpu.system) / 1000);
@@ -85,7 +95,7 @@ async function benchOne(modelName: string, steps: number, warmup: number): Promi
   }
   model.dispose();
   optimizer.dispose();
-  return { parameters: model.parameterCount, ms: median(times), cpuMs: median(cpuTimes) };
+  return { parameters: model.parameterCount, ms: median(times), cpuMs: median(cpuTimes), uploadBytes };
 }
 
 /** bench/pytorch_bench.py for one model: PyTorch eager, float32, the given threads and device. */
@@ -157,11 +167,12 @@ for (let round = 0; round < rounds; round++) {
         const fusions = label(enabledFusions(), available);
         const result = await benchOne(modelName, backend === 'cpu' ? Math.min(steps, 2) : steps, warmup);
         const key = `${backend}/${modelName}/${fusions}`;
-        const timing = timings.get(key) ?? { backend, model: modelName, fusions, parameters: result.parameters, ms: [], cpuMs: [] };
+        const timing = timings.get(key) ?? { backend, model: modelName, fusions, parameters: result.parameters, ms: [], cpuMs: [], uploadBytes: [] };
         timing.ms.push(result.ms);
         timing.cpuMs.push(result.cpuMs);
+        if (result.uploadBytes !== null) timing.uploadBytes.push(result.uploadBytes);
         timings.set(key, timing);
-        console.log(`round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step`);
+        console.log(`round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`);
       }
     }
     setFusions(defaultFusions);
@@ -205,6 +216,8 @@ for (const timing of timings.values()) {
     tokens_per_s: tokensPerSecond(ms),
     median_cpu_ms_per_step: Number(cpuMs.toFixed(1)),
     rounds_ms_per_step: timing.ms.map((x) => Number(x.toFixed(1))),
+    // The batch's token ids and targets are 2 * batch * seq * 4 bytes; its masks are all ones here (native fills).
+    ...(timing.uploadBytes.length ? { upload_bytes_per_step: Math.max(...timing.uploadBytes), batch_bytes: 2 * BATCH * SEQ * 4 } : {}),
     ...(ratio && cpuRatio ? { vs_pytorch: Number(ratio.toFixed(3)), vs_pytorch_cpu_time: Number(cpuRatio.toFixed(3)) } : {}),
   });
 }
