@@ -1,17 +1,10 @@
+import type { AdamWStep } from '../../../models/fused.ts';
 import { kernel, type TorchKernel } from '../kernels/kernel.ts';
 import { fusedNative } from './native.ts';
 
-interface AdamWAttrs {
-  count: number;
-  decay: number[];
-  lr: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  weightDecay: number;
-  correction1: number;
-  correction2: number;
-}
+/** The attributes src/models/fused.ts's fusedAdamW passes: the step's hyperparameters, the parameter count and
+ * which parameters decay (1) or not (0). */
+type AdamWAttrs = AdamWStep & { count: number; decay: number[] };
 
 /**
  * ArithAdamW (src/models/fused.ts): every parameter and both moments updated in place by one native call. The
