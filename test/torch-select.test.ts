@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { registerTorchBackend } from '../src/backends/torch/index.ts';
+import { defaultThreads, registerTorchBackend } from '../src/backends/torch/index.ts';
 import { describeTorch } from './fixtures/torch.ts';
 
 /** Runs test/fixtures/select-backend.ts in a fresh process; returns its lines without tfjs's banner. */
@@ -29,6 +30,10 @@ describe('backend auto', () => {
 describeTorch('backend auto with the addon', () => {
   it('picks torch', () => {
     expect(select(['auto']).at(-1)).toBe('chosen: torch');
+  });
+
+  it('runs on ARITH_THREADS threads and says so', () => {
+    expect(select(['torch'], { ARITH_THREADS: '1' }).join('\n')).toMatch(/backend: torch \(libtorch [^,]+, cpu, 1 threads/);
   });
 
   it('device cuda without a CUDA libtorch or GPU is a user error', () => {
@@ -60,5 +65,13 @@ describeTorch('backend auto with the addon', () => {
     values[0] = 42;
     expect(Array.from(await t.data())).toEqual([1, 2, 3]);
     t.dispose();
+  });
+});
+
+describe('torch threads', () => {
+  it('default to ARITH_THREADS when it is a positive integer, else to the usable cores', () => {
+    expect(defaultThreads({ ARITH_THREADS: '1' })).toBe(1);
+    expect(defaultThreads({ ARITH_THREADS: '3' })).toBe(3);
+    for (const bad of [undefined, '', '0', '-2', '1.5', 'two']) expect(defaultThreads({ ARITH_THREADS: bad })).toBe(os.availableParallelism());
   });
 });

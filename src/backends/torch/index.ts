@@ -8,8 +8,17 @@ export type TorchDevice = 'cpu' | 'cuda';
 
 export interface TorchOptions {
   device?: TorchDevice;
-  /** Intra-op threads (ATen and OpenBLAS); default: the cores this process may use. */
+  /** Intra-op threads (ATen and OpenBLAS); default: $ARITH_THREADS, else the cores this process may use. */
   threads?: number;
+}
+
+/**
+ * Threads when none are asked for: ARITH_THREADS (e.g. cores / N for `reproduce --jobs N`, so N trainings share
+ * the cores instead of each taking all of them), else every core this process may use.
+ */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.ARITH_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
 }
 
 /** Why the torch backend cannot run here (one line), or null when it can. */
@@ -28,7 +37,7 @@ export function registerTorchBackend(options: TorchOptions = {}): TorchBackend {
   const loaded = loadAddon();
   if ('error' in loaded) throw new Error(loaded.error);
   const native: TorchAddon = loaded.addon;
-  native.setNumThreads(options.threads ?? os.availableParallelism());
+  native.setNumThreads(options.threads ?? defaultThreads());
   native.setDevice(options.device ?? 'cpu');
   if (!backend) {
     const created = new TorchBackend(native);
