@@ -6,15 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { readMetrics } from '../src/experiments/metrics.ts';
 import { train } from '../src/experiments/train.ts';
+import { testBackend } from './fixtures/backend.ts';
 
 /**
- * Learning is tested by learning: a 100k-parameter model trained here, on the default wasm backend, must
- * answer held-out 2-digit reversed additions (never seen in training) with at least 99% exact match.
+ * Learning is tested by learning: a 100k-parameter model trained here, on wasm (and again on torch in .ci/run's
+ * second pass), must answer held-out 2-digit reversed additions (never seen in training) with at least 99% exact
+ * match.
  */
 describe('a tiny transformer learns 2-digit reversed addition', () => {
   it('reaches >= 99% exact match on 200 held-out problems', async () => {
     const config = loadConfig('configs/addition-ape.yaml', [
-      'backend=wasm',
+      `backend=${testBackend('wasm')}`,
       'format.name=reversed', // $12+34=64$: the test pins its own format, independent of the shipped config's
       'task.train_digits=[2, 2]',
       'task.test_digits=[2, 2]',
