@@ -13,16 +13,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type DeviceName } from '../src/backends/select.ts';
-import { torchBackend } from '../src/backends/torch/index.ts';
-import { loadConfig } from '../src/config/load.ts';
-import { encodeBatch } from '../src/data/batches.ts';
-import { buildTestSets, heldOutKeys, TrainStream } from '../src/data/dataset.ts';
-import { AdamW } from '../src/experiments/adamw.ts';
-import { learningRate } from '../src/experiments/schedule.ts';
-import { prepareExperiment } from '../src/experiments/setup.ts';
-import { trainStep } from '../src/experiments/train.ts';
-import { Gpt } from '../src/models/gpt.ts';
+import type { DeviceName } from '../src/backends/select.ts';
+import { trainParityModel } from '../src/backends/torch/parity.ts';
 import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
 
 function argument(name: string, fallback: string): string {
@@ -45,31 +37,11 @@ const engine = (name: string): Engine => {
 const subject: Engine = { name: 'torch', backend: 'torch', device, label: `torch/${device}` };
 const references = against.map(engine);
 
-const uploadedBytes = () => torchBackend()?.native.transferStats().uploadedBytes ?? 0;
-
 async function train(on: Engine, pos: string) {
-  await selectBackend(on.backend, () => {}, on.device);
-  const config = loadConfig('configs/addition-nope.yaml', [`model.pos=${pos}`, 'model.layers=2', 'model.d_model=32', 'model.heads=4', 'model.rope_fraction=0.5']);
-  const experiment = prepareExperiment(config);
-  const model = new Gpt(experiment.model, 5);
-  const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
-  const stream = new TrainStream(experiment.task, 5, heldOutKeys(buildTestSets(experiment.task, 5)));
-  const losses: number[] = [];
-  const uploads: number[] = [];
-  let batchBytes = 0;
-  const started = performance.now();
-  for (let step = 1; step <= steps; step++) {
-    const batch = encodeBatch(stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)), experiment.tokenizer, 'answer');
-    const before = uploadedBytes();
-    losses.push((await trainStep(model, optimizer, batch, learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 5, steps }), 1.0, step)).loss);
-    uploads.push(uploadedBytes() - before);
-    batchBytes = batch.inputs.byteLength + batch.targets.byteLength + batch.lossMask.byteLength;
-  }
-  const ms = performance.now() - started;
-  model.dispose();
-  optimizer.dispose();
+  const run = await trainParityModel(on.backend, pos, steps, on.device);
+  run.model.dispose();
   tf.disposeVariables();
-  return { losses, uploads, batchBytes, ms };
+  return run;
 }
 
 const rows: object[] = [];

@@ -1,50 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
-import { torchBackend } from '../src/backends/torch/index.ts';
-import { loadConfig } from '../src/config/load.ts';
+import { trainParityModel, uploadedBytes } from '../src/backends/torch/parity.ts';
 import { encodeBatch } from '../src/data/batches.ts';
-import { buildTestSets, heldOutKeys, TrainStream } from '../src/data/dataset.ts';
-import { AdamW } from '../src/experiments/adamw.ts';
 import { modelTensors, restoreModel } from '../src/experiments/checkpoint.ts';
 import { predict } from '../src/experiments/evaluate.ts';
-import { learningRate } from '../src/experiments/schedule.ts';
-import { prepareExperiment } from '../src/experiments/setup.ts';
-import { trainStep } from '../src/experiments/train.ts';
-import { Gpt } from '../src/models/gpt.ts';
 import { dropout } from '../src/models/ops.ts';
 import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
 import { modelCapture } from '../src/probes/run.ts';
 import { describeTorch } from './fixtures/torch.ts';
 
 const STEPS = 20;
-
-/** Bytes copied from JavaScript buffers into native tensors so far (constant buffers become fills). */
-const uploadedBytes = () => torchBackend()?.native.transferStats().uploadedBytes ?? 0;
-
-/** Trains a small model from seed 5 on `backend`; returns its losses, weights, and tensor counts per step. */
-async function trainOn(backend: 'torch' | 'cpu', pos: string) {
-  await selectBackend(backend);
-  const config = loadConfig('configs/addition-nope.yaml', [`model.pos=${pos}`, 'model.layers=2', 'model.d_model=32', 'model.heads=4', 'model.rope_fraction=0.5']);
-  const experiment = prepareExperiment(config);
-  const model = new Gpt(experiment.model, 5);
-  const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
-  const stream = new TrainStream(experiment.task, 5, heldOutKeys(buildTestSets(experiment.task, 5)));
-  const losses: number[] = [];
-  const tensorCounts: number[] = [];
-  const uploadBytes: number[] = [];
-  let batchBytes = 0;
-  for (let step = 1; step <= STEPS; step++) {
-    const batch = encodeBatch(stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)), experiment.tokenizer, 'answer');
-    const uploaded = uploadedBytes();
-    losses.push((await trainStep(model, optimizer, batch, learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 5, steps: STEPS }), 1.0, step)).loss);
-    uploadBytes.push(uploadedBytes() - uploaded);
-    batchBytes = batch.inputs.byteLength + batch.targets.byteLength + batch.lossMask.byteLength;
-    tensorCounts.push(tf.memory().numTensors);
-  }
-  optimizer.dispose();
-  return { model, experiment, stream, losses, tensorCounts, uploadBytes, batchBytes, weights: await modelTensors(model) };
-}
 
 /**
  * The torch backend trains the lab's GPT as the cpu backend does: for every positional encoding, 20 AdamW
@@ -76,17 +42,18 @@ describeTorch('training on torch matches cpu', () => {
 
   for (const pos of POSITIONAL_NAMES) {
     it(`${pos}: ${STEPS} steps, decoding and attention patterns`, async () => {
-      const cpu = await trainOn('cpu', pos);
-      const torch = await trainOn('torch', pos);
+      const cpu = await trainParityModel('cpu', pos, STEPS);
+      const cpuWeights = await modelTensors(cpu.model);
+      const torch = await trainParityModel('torch', pos, STEPS);
       expect(torch.losses[STEPS - 1]).toBeLessThan(torch.losses[0]);
       for (let i = 0; i < STEPS; i++) expect(Math.abs(torch.losses[i] - cpu.losses[i]) / cpu.losses[i]).toBeLessThan(1e-4);
       // Flat after the first step (which creates the optimizer's moments).
       expect(new Set(torch.tensorCounts.slice(1)).size).toBe(1);
       // Per step the batch (token ids, targets, loss mask) crosses from JavaScript, and little else.
-      expect(Math.max(...torch.uploadBytes)).toBeLessThanOrEqual(torch.batchBytes + 4096);
+      expect(Math.max(...torch.uploads)).toBeLessThanOrEqual(torch.batchBytes + 4096);
 
       // Same weights on both: load the cpu-trained weights into the torch model.
-      restoreModel(torch.model, cpu.weights);
+      restoreModel(torch.model, cpuWeights);
       const problems = cpu.stream.next(12);
       const sequence = encodeBatch([cpu.experiment.format.encode(problems[0], cpu.experiment.formatOptions)], cpu.experiment.tokenizer, 'answer');
       const ids = Array.from(sequence.inputs);

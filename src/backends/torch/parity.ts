@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs';
+import { loadConfig } from '../../config/load.ts';
+import { encodeBatch } from '../../data/batches.ts';
+import { buildTestSets, heldOutKeys, TrainStream } from '../../data/dataset.ts';
+import { AdamW } from '../../experiments/adamw.ts';
+import { learningRate } from '../../experiments/schedule.ts';
+import { prepareExperiment, type Experiment } from '../../experiments/setup.ts';
+import { trainStep } from '../../experiments/train.ts';
+import { Gpt } from '../../models/gpt.ts';
+import { selectBackend, type DeviceName } from '../select.ts';
+import { torchBackend } from './index.ts';
+
+/** Bytes copied from JavaScript buffers into native tensors so far (constant buffers become fills). */
+export const uploadedBytes = (): number => torchBackend()?.native.transferStats().uploadedBytes ?? 0;
+
+export interface ParityRun {
+  model: Gpt;
+  experiment: Experiment;
+  stream: TrainStream;
+  losses: number[];
+  /** tf.memory().numTensors after each step. */
+  tensorCounts: number[];
+  /** Host bytes uploaded during each step (torch only; 0 elsewhere). */
+  uploads: number[];
+  /** Bytes of one batch's token ids, targets and loss mask. */
+  batchBytes: number;
+  ms: number;
+}
+
+/**
+ * The small model the torch parity checks train (test/torch-training.test.ts here, bench/device-check.ts on a
+ * GPU box): configs/addition-nope.yaml with `pos`, 2 layers, d_model 32, batch 16, seed 5, AdamW, `steps` steps.
+ * The caller owns (and disposes) the returned model.
+ */
+export async function trainParityModel(backend: 'torch' | 'cpu', pos: string, steps: number, device: DeviceName = 'cpu'): Promise<ParityRun> {
+  await selectBackend(backend, () => {}, device);
+  const config = loadConfig('configs/addition-nope.yaml', [`model.pos=${pos}`, 'model.layers=2', 'model.d_model=32', 'model.heads=4', 'model.rope_fraction=0.5']);
+  const experiment = prepareExperiment(config);
+  const model = new Gpt(experiment.model, 5);
+  const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
+  const stream = new TrainStream(experiment.task, 5, heldOutKeys(buildTestSets(experiment.task, 5)));
+  const run: ParityRun = { model, experiment, stream, losses: [], tensorCounts: [], uploads: [], batchBytes: 0, ms: 0 };
+  const started = performance.now();
+  for (let step = 1; step <= steps; step++) {
+    const batch = encodeBatch(stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)), experiment.tokenizer, 'answer');
+    const before = uploadedBytes();
+    run.losses.push((await trainStep(model, optimizer, batch, learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 5, steps }), 1.0, step)).loss);
+    run.uploads.push(uploadedBytes() - before);
+    run.batchBytes = batch.inputs.byteLength + batch.targets.byteLength + batch.lossMask.byteLength;
+    run.tensorCounts.push(tf.memory().numTensors);
+  }
+  run.ms = performance.now() - started;
+  optimizer.dispose();
+  return run;
+}
