@@ -170,10 +170,10 @@ describe('batches', () => {
 describe("Qiu'24 multiplication sampling", () => {
   it('keeps exactly one nonzero digit, in place', () => {
     const random = createRandom(3, 'qiu-test');
-    for (let i = 0; i < 200; i++) {
-      const kept = keepOneNonzeroDigit(random, 6078n);
-      expect(['6000', '70', '8']).toContain(kept.toString());
-    }
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) seen.add(keepOneNonzeroDigit(random, 6078n).toString());
+    // Every nonzero digit can be the one kept, and nothing else comes out.
+    expect([...seen].sort()).toEqual(['6000', '70', '8']);
     expect(keepOneNonzeroDigit(random, 0n)).toBe(0n);
     expect(keepOneNonzeroDigit(random, 500n)).toBe(500n);
   });
