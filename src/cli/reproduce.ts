@@ -5,6 +5,7 @@ import { reproduce } from '../experiments/reproduce.ts';
 import { getReproduction, REPRODUCTIONS } from '../experiments/reproductions/index.ts';
 import { cellsOf, PROFILE_NAMES, type ProfileName } from '../experiments/reproductions/reproduction.ts';
 import { withBackendOption } from './options.ts';
+import { stopOnSignals } from './signals.ts';
 
 interface ReproduceArgs {
   name?: string;
@@ -62,14 +63,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UserError(`expected a whole number of at least 1, got ${args.jobs}`, { field: '--jobs' });
     const log = (line: string) => process.stderr.write(line + '\n');
     // First Ctrl-C or SIGTERM: no new run starts, running ones checkpoint and stop. A second one quits at once.
-    const stop = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
-      log(`${signal}: stopping the running trainings after their current step (again to quit at once)`);
-      stop.abort(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const stop = stopOnSignals((signal) => `${signal}: stopping the running trainings after their current step (again to quit at once)`, log);
     try {
       const result = await reproduce(reproduction, {
         profile: args.profile as ProfileName,
@@ -91,8 +85,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
         console.log(`table: ${result.tableFile}\nresults: ${result.resultsFile}${result.reportFile ? `\nreport: ${result.reportFile}` : ''}`);
       }
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.release();
     }
   },
 };

@@ -10,6 +10,7 @@ import { buildReport } from '../report/report.ts';
 import { describeConfigFields } from '../config/describe.ts';
 import { ProgressBar, formatDuration } from './progress.ts';
 import { withBackendOption, withConfigOptions } from './options.ts';
+import { stopOnSignals } from './signals.ts';
 
 interface TrainArgs {
   config?: string;
@@ -80,14 +81,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
 
     // First Ctrl-C (or SIGTERM): finish the step, write a checkpoint, exit 130 (143). A second one quits at once;
     // checkpoints are renamed into place whole, so that never leaves a broken one.
-    const stop = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
-      log(`${signal}: finishing the current step and writing a checkpoint (again to quit at once)`);
-      stop.abort(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const stop = stopOnSignals((signal) => `${signal}: finishing the current step and writing a checkpoint (again to quit at once)`, log);
     let accuracy: number | null = null;
     // --report: a failed page must never stop training, so it only warns.
     let reportFile: string | null = null;
@@ -115,8 +109,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       // run.json holds the final status (finished, failed, interrupted) by now.
       if (args.report) writeReport();
       bar.finish();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.release();
     });
     const { final } = result;
     const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
