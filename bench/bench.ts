@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName, type DeviceName } from '../src/backends/select.ts';
-import { torchBackend } from '../src/backends/torch/index.ts';
+import { torchBackend, uploadedBytes } from '../src/backends/torch/index.ts';
 import { UserError } from '../src/errors.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
@@ -71,8 +71,8 @@ interface Timing {
   uploadBytes: number[];
 }
 
-/** Bytes the torch addon has copied from JavaScript buffers (constant buffers become native fills), or null. */
-const uploadedBytes = () => (tf.getBackend() === 'torch' ? (torchBackend()?.native.transferStats().uploadedBytes ?? null) : null);
+/** Host bytes uploaded so far on torch; null on other backends, which do not count them. */
+const torchUploads = () => (tf.getBackend() === 'torch' ? uploadedBytes() : null);
 
 async function benchOne(modelName: string, steps: number, warmup: number): Promise<{ parameters: number; ms: number; cpuMs: number; uploadBytes: number | null }> {
   const model = new Gpt({ ...MODELS[modelName], vocabSize: VOCAB }, 0);
@@ -84,10 +84,10 @@ async function benchOne(modelName: string, steps: number, warmup: number): Promi
   for (let step = 0; step < warmup + steps; step++) {
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
-    const uploaded = uploadedBytes();
+    const uploaded = torchUploads();
     await trainStep(model, optimizer, batch, 1e-3, 1, step);
     if (step >= warmup) {
-      if (uploaded !== null) uploadBytes = Math.max(uploadBytes ?? 0, uploadedBytes()! - uploaded);
+      if (uploaded !== null) uploadBytes = Math.max(uploadBytes ?? 0, torchUploads()! - uploaded);
       times.push(performance.now() - started);
       const cpu = process.cpuUsage(cpuStarted);
       cpuTimes.push((cpu.user + cpu.system) / 1000);

@@ -52,3 +52,7 @@ export function registerTorchBackend(options: TorchOptions = {}): TorchBackend {
 export function torchBackend(): TorchBackend | null {
   return backend;
 }
+
+/** Bytes the addon has copied from JavaScript buffers into native tensors so far (constant buffers become native
+ * fills and do not count); 0 before the torch backend is registered. */
+export const uploadedBytes = (): number => backend?.native.transferStats().uploadedBytes ?? 0;

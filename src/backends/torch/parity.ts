@@ -8,10 +8,7 @@ import { prepareExperiment, type Experiment } from '../../experiments/setup.ts';
 import { trainStep } from '../../experiments/train.ts';
 import { Gpt } from '../../models/gpt.ts';
 import { selectBackend, type DeviceName } from '../select.ts';
-import { torchBackend } from './index.ts';
-
-/** Bytes copied from JavaScript buffers into native tensors so far (constant buffers become fills). */
-export const uploadedBytes = (): number => torchBackend()?.native.transferStats().uploadedBytes ?? 0;
+import { uploadedBytes } from './index.ts';
 
 export interface ParityRun {
   model: Gpt;
