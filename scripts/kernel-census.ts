@@ -9,8 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../src/config/load.ts';
-import { ask, modelDecoder } from '../src/experiments/ask.ts';
+import { ask } from '../src/cli/ask.ts';
 import { train } from '../src/experiments/train.ts';
+import { modelDecoder } from '../src/inference/decode.ts';
 import { PROBES } from '../src/probes/index.ts';
 import { modelCapture, modelPredictor, probeContext, runProbes } from '../src/probes/run.ts';
 

@@ -4,9 +4,10 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.ts';
-import { ask, isRejected, modelDecoder } from '../src/experiments/ask.ts';
+import { ask, isRejected } from '../src/cli/ask.ts';
 import { listCheckpoints, loadRun } from '../src/experiments/checkpoint.ts';
 import { train } from '../src/experiments/train.ts';
+import { modelDecoder } from '../src/inference/decode.ts';
 import { PROBES } from '../src/probes/index.ts';
 import { modelCapture, modelPredictor, probeContext, runProbes } from '../src/probes/run.ts';
 

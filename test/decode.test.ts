@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
-import { greedyDecode } from '../src/experiments/decode.ts';
+import { greedyDecode } from '../src/inference/decode.ts';
 import { disposeKvCache, Gpt, type KvCache } from '../src/models/gpt.ts';
 import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
 import { testBackend } from './fixtures/backend.ts';

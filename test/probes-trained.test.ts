@@ -6,8 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.ts';
 import { buildTestSets } from '../src/data/dataset.ts';
-import { accuracyByLength, predict as predictInProcess } from '../src/experiments/evaluate.ts';
+import { accuracyByLength } from '../src/experiments/evaluate.ts';
 import { train, type TrainResult } from '../src/experiments/train.ts';
+import { modelDecoder } from '../src/inference/decode.ts';
+import { predict as predictInProcess } from '../src/inference/predict.ts';
 import type { AttentionResult } from '../src/probes/attention.ts';
 import { LENGTH_BY_STEP_FILE, type LengthAtStep } from '../src/probes/duringTraining.ts';
 import { PROBES } from '../src/probes/index.ts';
@@ -117,7 +119,7 @@ describe('probes on a really trained model', () => {
     expect(answers).toHaveLength(problems.length + 1);
     expect(answers[problems.length]).toMatchObject({ line: problems.length + 1, error: expect.any(String) });
     // Same greedy decoding as evaluation, with a budget that does not peek at the answer.
-    const evaluated = await predictInProcess(trained.model, trained.experiment, problems);
+    const evaluated = await predictInProcess(modelDecoder(trained.model), trained.experiment, problems);
     answers.slice(0, problems.length).forEach((answer, i) => {
       expect(answer.expected).toBe((problems[i].a + problems[i].b).toString());
       expect(answer.ok).toBe(evaluated[i].correct);

@@ -4,10 +4,11 @@ import { tokenizeExample } from '../src/data/batches.ts';
 import { FORMAT_NAMES, getFormat } from '../src/data/formats/index.ts';
 import { answerOf, type Op, type Problem } from '../src/data/problem.ts';
 import { EOS_ID } from '../src/data/tokenizer.ts';
-import { ask, isRejected, modelDecoder, type Answered, type Decoder } from '../src/experiments/ask.ts';
-import type { Prediction } from '../src/experiments/evaluate.ts';
 import { prepareExperiment, type Experiment } from '../src/experiments/setup.ts';
+import { ask, isRejected, type Answered } from '../src/cli/ask.ts';
 import { printAnswers } from '../src/cli/predict.ts';
+import { modelDecoder, type Decoder } from '../src/inference/decode.ts';
+import type { Prediction } from '../src/inference/prediction.ts';
 import { Gpt } from '../src/models/gpt.ts';
 import { carryProblems, type CarriesResult } from '../src/probes/carries.ts';
 import type { DigitsResult } from '../src/probes/digits.ts';
@@ -55,7 +56,7 @@ function carryStub(experiment: Experiment): { predictor: Predictor; seen: Proble
         answer = expected + ((digit + 1n) % 10n - digit) * 10n ** BigInt(K);
       }
       const prompt = experiment.format.encode(problem, experiment.formatOptions).prompt;
-      return { problem, prompt, output: `${[...answer.toString()].reverse().join('')}$\n`, answer, correct: answer === expected };
+      return { problem, prompt, output: `${[...answer.toString()].reverse().join('')}$\n`, answer, parseError: null, expected, correct: answer === expected };
     });
   return { predictor, seen };
 }
@@ -160,7 +161,7 @@ describe('multiplication buckets by nonzero partial products', () => {
     const predictor: Predictor = async (problems) =>
       problems.map((problem) => {
         seen.push(problem);
-        return { problem, prompt: '', output: '', answer: answerOf(problem), correct: true };
+        return { problem, prompt: '', output: '', answer: answerOf(problem), parseError: null, expected: answerOf(problem), correct: true };
       });
     const [run] = await runProbes([PROBES.carries], { predictor }, probeContext(experiment, { samples: 20, maxDigits: 4 }));
     const result = run.result as CarriesResult;

@@ -1,8 +1,9 @@
 import readline from 'node:readline';
 import type { CommandModule } from 'yargs';
 import type { BackendName, DeviceName } from '../backends/select.ts';
-import { ask, isRejected, modelDecoder, type AskResult } from '../experiments/ask.ts';
 import { loadRun } from '../experiments/checkpoint.ts';
+import { modelDecoder } from '../inference/decode.ts';
+import { ask, isRejected, type AskResult } from './ask.ts';
 import { withBackendOption } from './options.ts';
 import { resolveRunDir } from './runArg.ts';
 

@@ -1,37 +1,8 @@
-import { tokenizeExample } from '../data/batches.ts';
-import { answerOf, type Problem } from '../data/problem.ts';
+import type { Problem } from '../data/problem.ts';
+import { modelDecoder } from '../inference/decode.ts';
+import { predict } from '../inference/predict.ts';
 import type { Gpt } from '../models/gpt.ts';
-import { greedyDecode } from './decode.ts';
 import type { Experiment } from './setup.ts';
-
-export interface Prediction {
-  problem: Problem;
-  prompt: string;
-  /** Generated text after the prompt, up to `<eos>`. */
-  output: string;
-  /** Parsed answer, or null when the output does not parse. */
-  answer: bigint | null;
-  correct: boolean;
-}
-
-/**
- * Greedy-decodes each problem's prompt exactly as training shows it (`<bos>` + prompt) and checks the parsed
- * answer. Generation stops one token past the true target's length: anything longer is wrong anyway.
- */
-export async function predict(model: Gpt, experiment: Experiment, problems: Problem[]): Promise<Prediction[]> {
-  const { format, formatOptions, tokenizer } = experiment;
-  const examples = problems.map((p) => format.encode(p, formatOptions));
-  const prompts = examples.map((e) => tokenizeExample(e, tokenizer));
-  const promptIds = prompts.map((t) => t.ids.slice(0, t.promptLength));
-  const maxNew = prompts.map((t) => t.ids.length - t.promptLength + 1);
-  const generated = await greedyDecode(model, promptIds, maxNew);
-  return problems.map((problem, i) => {
-    const output = tokenizer.decode(generated[i]);
-    const parsed = format.parse(output, formatOptions);
-    const answer = parsed.ok ? parsed.answer : null;
-    return { problem, prompt: examples[i].prompt, output, answer, correct: answer !== null && answer === answerOf(problem) };
-  });
-}
 
 /** Exact-match accuracy per test length, on the first `limit` problems of each held-out set. */
 export async function accuracyByLength(
@@ -42,7 +13,7 @@ export async function accuracyByLength(
 ): Promise<Record<string, number>> {
   const lengths = [...testSets.keys()];
   const problems = lengths.flatMap((n) => testSets.get(n)!.slice(0, limit));
-  const predictions = await predict(model, experiment, problems);
+  const predictions = await predict(modelDecoder(model), experiment, problems);
   const accuracy: Record<string, number> = {};
   let offset = 0;
   for (const n of lengths) {

@@ -2,7 +2,7 @@ import { carryProfile } from '../data/carries.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import { problemKey, type Problem } from '../data/problem.ts';
 import { sampleOperand } from '../data/sampling.ts';
-import type { Prediction } from '../experiments/evaluate.ts';
+import type { Prediction } from '../inference/prediction.ts';
 import { createRandom, type Random } from '../random.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { isTrainedCell, shuffled } from './problemSets.ts';

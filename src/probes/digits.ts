@@ -1,4 +1,3 @@
-import { answerOf } from '../data/problem.ts';
 import { answerOrder } from './layout.ts';
 import { predictionsByCell } from './length.ts';
 import type { Probe } from './probe.ts';
@@ -48,8 +47,7 @@ export const digitsProbe: Probe<DigitsResult> = {
       const at = (position: number) => (counts[position] ??= { count: 0, correct: 0, carry: [0, 0], noCarry: [0, 0] });
       let unparsed = 0;
       for (const prediction of byCell[i]) {
-        const { problem } = prediction;
-        const expected = answerOf(problem);
+        const { problem, expected } = prediction;
         const carries = problem.op === 'add' ? carriesInto(problem.a, problem.b) : null;
         const got = prediction.answer;
         if (got === null) unparsed += 1;

@@ -1,5 +1,5 @@
-import { answerOf, OP_SYMBOL } from '../data/problem.ts';
-import type { Prediction } from '../experiments/evaluate.ts';
+import { OP_SYMBOL } from '../data/problem.ts';
+import type { Prediction } from '../inference/prediction.ts';
 import { createRandom } from '../random.ts';
 import { predictionsByCell } from './length.ts';
 import type { Probe } from './probe.ts';
@@ -49,14 +49,11 @@ export const errorsProbe: Probe<ErrorsResult> = {
   description: 'a sample of wrong answers: prompt, expected, got, first wrong digit from the units',
   problems: (context) => lengthGrid(context).flatMap((cell) => cell.problems),
   run(context, { predictions }) {
-    const { format, formatOptions } = context.experiment;
     const grid = lengthGrid(context);
     const byCell = predictionsByCell(grid, predictions);
     const random = createRandom(context.seed, 'probe:errors');
     const example = (prediction: Prediction, cell: (typeof grid)[number]): ErrorExample => {
-      const { problem } = prediction;
-      const expected = answerOf(problem);
-      const parsed = format.parse(prediction.output, formatOptions);
+      const { problem, expected } = prediction;
       return {
         problem: `${problem.a}${OP_SYMBOL[problem.op]}${problem.b}`,
         digitsA: cell.digitsA,
@@ -67,7 +64,7 @@ export const errorsProbe: Probe<ErrorsResult> = {
         expected: expected.toString(),
         got: prediction.answer === null ? null : prediction.answer.toString(),
         firstWrongDigit: prediction.answer === null ? null : firstWrongPosition(expected, prediction.answer),
-        parseError: parsed.ok ? null : parsed.error,
+        parseError: prediction.parseError,
       };
     };
     const queues = grid
@@ -78,7 +75,7 @@ export const errorsProbe: Probe<ErrorsResult> = {
       for (const { cell, wrong } of queues) {
         if (inRangeOnly && !cell.inTrainingRange) continue;
         for (const p of wrong) {
-          const key = p.answer === null ? 'unparsed' : String(firstWrongPosition(answerOf(p.problem), p.answer));
+          const key = p.answer === null ? 'unparsed' : String(firstWrongPosition(p.expected, p.answer));
           histogram[key] = (histogram[key] ?? 0) + 1;
         }
       }

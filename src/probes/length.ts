@@ -1,4 +1,4 @@
-import type { Prediction } from '../experiments/evaluate.ts';
+import type { Prediction } from '../inference/prediction.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { lengthGrid, type GridCell } from './problemSets.ts';
 import { percent, tallyOf, type Tally } from './tally.ts';

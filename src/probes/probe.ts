@@ -1,6 +1,6 @@
 import type { Problem } from '../data/problem.ts';
-import type { Prediction } from '../experiments/evaluate.ts';
 import type { Experiment } from '../experiments/setup.ts';
+import type { Prediction } from '../inference/prediction.ts';
 
 /**
  * Problems in, decoded predictions out (same order). Probes see a model only through this, so a test can

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { problemKey, type Problem } from '../data/problem.ts';
-import { predict, type Prediction } from '../experiments/evaluate.ts';
 import { writeFileAtomic } from '../experiments/runDir.ts';
 import type { Experiment } from '../experiments/setup.ts';
+import { modelDecoder } from '../inference/decode.ts';
+import { predict } from '../inference/predict.ts';
+import type { Prediction } from '../inference/prediction.ts';
 import type { Gpt } from '../models/gpt.ts';
 import type { ActivationCapture, CapturedActivation, Predictor, Probe, ProbeContext } from './probe.ts';
 import { representableDigits } from './problemSets.ts';
@@ -34,9 +36,10 @@ export function probeContext(experiment: Experiment, options: ProbeOptions = {})
   };
 }
 
-/** Batched greedy decoding with the key/value cache (evaluate.ts), as training evaluates. */
+/** The model's predictions through the one inference path (src/inference), as training evaluates. */
 export function modelPredictor(model: Gpt, experiment: Experiment): Predictor {
-  return (problems) => predict(model, experiment, problems);
+  const decode = modelDecoder(model);
+  return (problems) => predict(decode, experiment, problems);
 }
 
 /**

@@ -2,6 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { EOS_ID } from '../data/tokenizer.ts';
 import { disposeKvCache, type Gpt, type KvCache } from '../models/gpt.ts';
 
+/** Prompts (token ids from `<bos>`) and per-prompt token budgets in, generated ids out: greedyDecode's shape. */
+export type Decoder = (prompts: number[][], maxNew: number[]) => Promise<number[][]>;
+
+export function modelDecoder(model: Gpt): Decoder {
+  return (prompts, maxNew) => greedyDecode(model, prompts, maxNew);
+}
+
 /** Largest number of sequences decoded in one forward pass. */
 const DECODE_BATCH = 512;
 

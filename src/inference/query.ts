@@ -1,0 +1,37 @@
+import type { Problem } from '../data/problem.ts';
+import { BOS_ID } from '../data/tokenizer.ts';
+import { generationBudget } from './budget.ts';
+import type { InferenceSetup } from './setup.ts';
+
+/** A problem ready to decode: its prompt as the run writes it, the tokens fed (from `<bos>`), its budget. */
+export interface Query {
+  problem: Problem;
+  prompt: string;
+  ids: number[];
+  maxNew: number;
+}
+
+export type QueryResult = { ok: true; query: Query } | { ok: false; error: string };
+
+/**
+ * Writes a problem exactly as training shows its prompt (`<bos>` + prompt). Fails, with a reason, when the
+ * format cannot write it for this run (index hints beyond the run's longest operand) or the prompt leaves no
+ * room in a learned position table.
+ */
+export function writeQuery(setup: InferenceSetup, problem: Problem): QueryResult {
+  const { format, formatOptions, tokenizer, model } = setup;
+  let prompt: string;
+  let ids: number[];
+  let maxNew: number;
+  try {
+    prompt = format.encode(problem, formatOptions).prompt;
+    ids = [BOS_ID, ...tokenizer.encode(prompt)];
+    maxNew = generationBudget(setup, problem, ids.length);
+  } catch (error) {
+    return { ok: false, error: `format "${format.name}" cannot write this problem for this run: ${(error as Error).message}` };
+  }
+  if (maxNew < 1) {
+    return { ok: false, error: `the prompt takes ${ids.length} tokens; the learned "${model.pos}" positions end at model.max_len ${model.maxLen}` };
+  }
+  return { ok: true, query: { problem, prompt, ids, maxNew } };
+}
