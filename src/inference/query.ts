@@ -11,7 +11,7 @@ export interface Query {
   maxNew: number;
 }
 
-export type QueryResult = { ok: true; query: Query } | { ok: false; error: string };
+type QueryResult = { ok: true; query: Query } | { ok: false; error: string };
 
 /**
  * Writes a problem exactly as training shows its prompt (`<bos>` + prompt). Fails, with a reason, when the
