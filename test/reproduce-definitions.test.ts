@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { unitsOf } from '../src/experiments/reproduce.ts';
+import { unitsOf } from '../src/experiments/reproduce/plan.ts';
 import { REPRODUCTIONS } from '../src/experiments/reproductions/index.ts';
 import {
   cellsOf,

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunStoppedError, UserError } from '../src/errors.ts';
 import { readMetrics } from '../src/experiments/metrics.ts';
-import { planUnit, reproduce, unitsOf, type ReproduceResult } from '../src/experiments/reproduce.ts';
+import { planUnit, unitsOf } from '../src/experiments/reproduce/plan.ts';
+import { reproduce, type ReproduceResult } from '../src/experiments/reproduce/reproduce.ts';
 import type { Reproduction } from '../src/experiments/reproductions/reproduction.ts';
 import { writeResolvedConfig, writeRunInfo, type RunInfo } from '../src/experiments/runDir.ts';
 

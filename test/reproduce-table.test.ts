@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatOurs, rankValues, renderMarkdown, summarizeResults, type CellResult, type SeedResult } from '../src/experiments/reproduceTable.ts';
+import { formatOurs, rankValues, renderMarkdown, summarizeResults, type CellResult, type SeedResult } from '../src/experiments/reproduce/table.ts';
 import type { Reproduction } from '../src/experiments/reproductions/reproduction.ts';
 
 /** A two-by-two table with one metric, and a one-row table with two metrics and a rank: no training. */

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { BackendName } from '../backends/select.ts';
 import { UserError } from '../errors.ts';
-import { reproduce } from '../experiments/reproduce.ts';
+import { reproduce } from '../experiments/reproduce/reproduce.ts';
 import { getReproduction, REPRODUCTIONS } from '../experiments/reproductions/index.ts';
 import { cellsOf, PROFILE_NAMES, type ProfileName } from '../experiments/reproductions/reproduction.ts';
 import { withBackendOption } from './options.ts';

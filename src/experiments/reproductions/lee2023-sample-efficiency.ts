@@ -2,8 +2,8 @@ import { paperKey, type AxisEntry, type PaperValue, type Reproduction } from './
 
 /**
  * Lee et al. 2023, "Teaching Arithmetic to Small Transformers": how many training examples each data format
- * needs to learn 3-digit addition. Paper numbers: ../shared/SPEC.md §4 (Lee'23, exact match on 10,000 held-out
- * problems by training-set size); settings: SPEC §3.
+ * needs to learn 3-digit addition. Paper numbers: the paper's Figure 1 (right), exact match on 10,000 held-out
+ * 3-digit problems by training-set size; settings: its nanoGPT configuration (6 layers, 6 heads, d_model 384).
  */
 
 const SIZES = [1000, 2000, 3000, 4000, 5000, 10000, 20000];
@@ -22,14 +22,16 @@ const columns: AxisEntry[] = [
   { id: 'scratchpad-detailed', label: 'detailed scratchpad', overrides: { format: { name: 'scratchpad-detailed' }, model: { max_len: 296 } } },
 ];
 
-// SPEC §4, Lee'23 table: rows 1k..20k, columns plain, reversed, simplified, detailed scratchpad.
+// Lee et al. 2023, Figure 1 (right): rows 1k..20k, columns plain, reversed, simplified, detailed scratchpad.
 const PAPER: Record<string, number[]> = {
   plain: [0.4, 1.7, 28.7, 62.3, 81.1, 87.4, 90.1],
   reversed: [1.6, 30.6, 79.1, 98.2, 99.8, 100, 100],
   'scratchpad-simple': [84.6, 99.7, 99.8, 99.9, 100, 100, 100],
   'scratchpad-detailed': [99.8, 99.6, 100, 100, 99.9, 100, 100],
 };
-const SOURCE = "SPEC.md §4 (Lee'23, 3-digit addition, exact match on 10k held-out problems)";
+const SOURCE =
+  'Lee et al. 2023, "Teaching Arithmetic to Small Transformers" (ICLR 2024), Figure 1 (right): 3-digit addition, ' +
+  'exact match on 10,000 held-out problems by number of training examples';
 
 const paper: Record<string, PaperValue> = {};
 for (const [column, values] of Object.entries(PAPER)) {
@@ -52,7 +54,7 @@ export const lee2023SampleEfficiency: Reproduction = {
   citation: 'Nayoung Lee, Kartik Sreenivasan, Jason D. Lee, Kangwook Lee, Dimitris Papailiopoulos. Teaching Arithmetic to Small Transformers. arXiv:2307.03381 (ICLR 2024).',
   notes: [
     "Exact match (%) of the final answer on held-out problems whose operands both have 3 digits, drawn before " +
-      'the training set and never trained on. Rows: size of the fixed training set; columns: data format (SPEC §1).',
+      'the training set and never trained on. Rows: size of the fixed training set; columns: data format (Lee et al. 2023, Figure 1, left).',
     "Training sets use Lee's balanced sampling: all 100 one-digit pairs, 9% two-digit, the rest three-digit, with " +
       'the number of carries drawn uniformly (task.sampling: balanced).',
     "Lee tested on 10,000 problems; the quick profile tests on 1,000 (standard error at most 1.6 points).",
@@ -118,7 +120,7 @@ export const lee2023SampleEfficiency: Reproduction = {
   profiles: {
     paper: {
       description:
-        "Lee's settings (SPEC §3): nanoGPT 6 layers, 6 heads, d_model 384, dropout 0.2, learned positions; AdamW lr 1e-3 " +
+        "Lee's settings: nanoGPT 6 layers, 6 heads, d_model 384, dropout 0.2, learned positions; AdamW lr 1e-3 " +
         'cosine to 1e-4, beta2 0.99, warmup 100, loss on every token; 5,000 iterations (plain, reversed) or 20,000 ' +
         '(scratchpads), batches sized to match the tokens per iteration of their packed contexts; 10,000 test problems. ' +
         'Far beyond a CPU: run it on a GPU backend.',

@@ -4,7 +4,7 @@ import type { RunInfo } from '../runDir.ts';
 /**
  * A paper's table as data: a base config, the rows and columns whose overrides make each training cell, the
  * metrics read from each finished run, the paper's numbers, and two profiles (`quick` for this CPU, `paper`
- * for the paper's settings or as close as the lab gets). `src/experiments/reproduce.ts` runs one; adding a
+ * for the paper's settings or as close as the lab gets). `src/experiments/reproduce/` runs one; adding a
  * table is one file in this folder and one line in `index.ts`.
  */
 

@@ -1,5 +1,5 @@
-import type { RunStatus } from './runDir.ts';
-import { paperKey, paperPoint, type PaperValue, type ProfileName, type Reproduction } from './reproductions/reproduction.ts';
+import type { RunStatus } from '../runDir.ts';
+import { paperKey, paperPoint, type PaperValue, type ProfileName, type Reproduction } from '../reproductions/reproduction.ts';
 
 /**
  * What a reproduction measured (results.json) and its Markdown table (table.md). Built from plain data, so
