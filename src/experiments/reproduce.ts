@@ -10,10 +10,13 @@ import { RunStoppedError, UserError } from '../errors.ts';
 import { flattenConfig } from '../report/compare.ts';
 import { buildReport } from '../report/report.ts';
 import { formatDuration } from '../cli/progress.ts';
+import { writeFileAtomic } from '../runs/jsonFiles.ts';
+import { CONFIG_FILE, RUN_FILE } from '../runs/paths.ts';
+import type { RunInfo } from '../runs/records.ts';
+import { readRunInfo } from '../runs/runDirectory.ts';
 import { expectedParameters, latestCheckpoint, openRun } from './checkpoint.ts';
 import { renderMarkdown, summarizeResults, type CellResult, type ReproductionResults, type SeedResult } from './reproduceTable.ts';
 import { cellConfigInput, cellsOf, matchesPattern, type Cell, type FinishedRun, type ProbeRequest, type ProfileName, type Reproduction } from './reproductions/reproduction.ts';
-import { CONFIG_FILE, readRunInfo, RUN_FILE, writeFileAtomic, type RunInfo } from './runDir.ts';
 import { longestSequence, prepareExperiment } from './setup.ts';
 
 /**
