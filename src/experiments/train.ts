@@ -188,8 +188,18 @@ function openRecord(session: Session, resumeFrom: Checkpoint | null | undefined)
   return record;
 }
 
+/** What one optimizer step measured. */
+interface StepTaken {
+  step: number;
+  lr: number;
+  loss: number;
+  gradNorm: number;
+  /** Over the window since the last metrics line. */
+  tokensPerSecond: number;
+}
+
 /** One timed optimizer step on the next batch; a NaN or infinite loss or gradient is a DivergenceError. */
-async function runStep(session: Session, progress: Progress, record: RunRecord, step: number) {
+async function runStep(session: Session, progress: Progress, record: RunRecord, step: number): Promise<StepTaken> {
   const { config, experiment } = session;
   const t = config.train;
   const lr = learningRate(step, { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps });
@@ -211,7 +221,7 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
     const what = Number.isFinite(loss) ? `gradient norm became ${gradNorm}` : `loss became ${loss}`;
     throw new DivergenceError(`run diverged: ${what} at step ${step}; ${record.describeCheckpoint()}`);
   }
-  return { lr, loss, gradNorm, tokensPerSecond };
+  return { step, lr, loss, gradNorm, tokensPerSecond };
 }
 
 /** Accuracy by length on `limit` held-out problems per length, into the metrics record. */
@@ -220,6 +230,29 @@ async function evaluate(session: Session, record: MetricsRecord, limit: number):
   const summary = summarizeAccuracy(accuracy, session.experiment.task.trainDigits);
   Object.assign(record, { accuracy, accuracy_in_range: summary.inRange, accuracy_beyond: summary.beyond });
   session.options.onEval?.(record);
+}
+
+/** Every `train.eval_every` steps and at the last step. */
+const evaluatesAt = (config: Config, step: number) => step % config.train.eval_every === 0 || step === config.train.steps;
+
+/**
+ * Appends the step's metrics.jsonl line, with an evaluation when one is due (on every held-out problem at the
+ * last step, on `train.eval_size` per length before), and starts a new `tokens_per_s` window.
+ */
+async function logMetrics(session: Session, progress: Progress, metrics: MetricsLog, taken: StepTaken): Promise<void> {
+  const t = session.config.train;
+  const line: MetricsRecord = {
+    step: taken.step,
+    loss: taken.loss,
+    lr: taken.lr,
+    tokens_per_s: Math.round(taken.tokensPerSecond),
+    grad_norm: taken.gradNorm,
+    elapsed_s: Number(progress.trainSeconds.toFixed(3)),
+  };
+  if (evaluatesAt(session.config, taken.step)) await evaluate(session, line, taken.step === t.steps ? Infinity : t.eval_size);
+  metrics.append(line);
+  progress.last = line;
+  progress.window = { tokens: 0, seconds: 0 };
 }
 
 /** Writes `checkpoints/step-NNNNNN/` and points run.json at it. Weights that overflowed are never saved. */
@@ -253,6 +286,17 @@ async function checkpoint(session: Session, progress: Progress, record: RunRecor
   record.checkpointed(progress.step, dir, progress.trainSeconds);
 }
 
+/** After the checkpoint of an aborted run: marks it interrupted; the caller throws the error returned. */
+function stop(progress: Progress, record: RunRecord, reason: string): InterruptedError {
+  const step = progress.step;
+  record.interrupted(step, progress.trainSeconds, `interrupted by ${reason} after step ${step}`);
+  return new InterruptedError(
+    `interrupted after step ${step}; checkpoint written, continue with: arith-lab train --resume ${record.runDir}`,
+    step,
+    reason === 'SIGTERM' ? 143 : 130,
+  );
+}
+
 /** The last evaluation becomes the run's result; the caller gets the trained model. */
 function finish(session: Session, progress: Progress, record: RunRecord): TrainResult {
   session.optimizer.dispose();
@@ -281,42 +325,20 @@ export async function train(config: Config, runDir: string, options: TrainOption
   const progress = resume(session, options.resumeFrom ?? null);
   const record = openRecord(session, options.resumeFrom);
   const metrics = new MetricsLog(metricsFile(runDir));
+  const startStep = progress.step;
   try {
-    for (let next = progress.step + 1; next <= t.steps; next++) {
-      const { lr, loss, gradNorm, tokensPerSecond } = await runStep(session, progress, record, next);
-      options.onStep?.(next, loss, tokensPerSecond);
-      const isLast = next === t.steps;
-      const evaluates = next % t.eval_every === 0 || isLast;
-      if (next % t.log_every === 0 || evaluates) {
-        const line: MetricsRecord = {
-          step: next,
-          loss,
-          lr,
-          tokens_per_s: Math.round(tokensPerSecond),
-          grad_norm: gradNorm,
-          elapsed_s: Number(progress.trainSeconds.toFixed(3)),
-        };
-        if (evaluates) await evaluate(session, line, isLast ? Infinity : t.eval_size);
-        metrics.append(line);
-        progress.last = line;
-        progress.window = { tokens: 0, seconds: 0 };
-      }
-      if (t.probe_every !== null && (next % t.probe_every === 0 || isLast)) await options.onProbe?.(next, session.model, session.experiment);
+    for (let step = startStep + 1; step <= t.steps; step++) {
+      const taken = await runStep(session, progress, record, step);
+      options.onStep?.(step, taken.loss, taken.tokensPerSecond);
+      if (step % t.log_every === 0 || evaluatesAt(config, step)) await logMetrics(session, progress, metrics, taken);
+      if (t.probe_every !== null && (step % t.probe_every === 0 || step === t.steps)) await options.onProbe?.(step, session.model, session.experiment);
       await yieldToEventLoop();
-      const interrupted = options.signal?.aborted === true && !isLast;
-      if (next % t.checkpoint_every === 0 || isLast || interrupted) await checkpoint(session, progress, record);
-      if (interrupted) {
-        const reason = String(options.signal!.reason);
-        record.interrupted(next, progress.trainSeconds, `interrupted by ${reason} after step ${next}`);
-        throw new InterruptedError(
-          `interrupted after step ${next}; checkpoint written, continue with: arith-lab train --resume ${runDir}`,
-          next,
-          reason === 'SIGTERM' ? 143 : 130,
-        );
-      }
+      const interrupted = options.signal?.aborted === true && step < t.steps;
+      if (step % t.checkpoint_every === 0 || step === t.steps || interrupted) await checkpoint(session, progress, record);
+      if (interrupted) throw stop(progress, record, String(options.signal!.reason));
     }
   } catch (error) {
-    if (!(error instanceof InterruptedError)) record.failed(progress.last?.step ?? options.resumeFrom?.step ?? 0, progress.trainSeconds, String((error as Error).message));
+    if (!(error instanceof InterruptedError)) record.failed(progress.last?.step ?? startStep, progress.trainSeconds, String((error as Error).message));
     session.optimizer.dispose();
     session.model.dispose();
     throw error;
