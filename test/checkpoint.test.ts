@@ -12,7 +12,7 @@ import { loadRun, readCheckpoint } from '../src/experiments/checkpoint.ts';
 import { accuracyByLength } from '../src/experiments/evaluate.ts';
 import { train, type TrainResult } from '../src/experiments/train.ts';
 import { listCheckpoints } from '../src/runs/checkpointFiles.ts';
-import { readMetrics } from '../src/runs/metricsFile.ts';
+import { readMetrics } from '../src/runs/metricsLog.ts';
 import { MODEL_FILE } from '../src/runs/paths.ts';
 import type { MetricsRecord } from '../src/runs/records.ts';
 import { readRunInfo } from '../src/runs/runDirectory.ts';

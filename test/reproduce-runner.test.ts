@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RunStoppedError, UserError } from '../src/errors.ts';
 import { planUnit, reproduce, unitsOf, type ReproduceResult } from '../src/experiments/reproduce.ts';
 import type { Reproduction } from '../src/experiments/reproductions/reproduction.ts';
-import { readMetrics } from '../src/runs/metricsFile.ts';
+import { readMetrics } from '../src/runs/metricsLog.ts';
 import type { RunInfo } from '../src/runs/records.ts';
 import { writeResolvedConfig, writeRunInfo } from '../src/runs/runDirectory.ts';
 

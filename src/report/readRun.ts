@@ -9,7 +9,7 @@ import type { LengthAtStep } from '../probes/duringTraining.ts';
 import type { ErrorsResult } from '../probes/errors.ts';
 import type { LengthResult } from '../probes/length.ts';
 import { readJson, readJsonLines } from '../runs/jsonFiles.ts';
-import { CONFIG_FILE, LENGTH_BY_STEP_FILE, lengthByStepFile, METRICS_FILE, PROBES_DIR, probeFile, RUN_FILE } from '../runs/paths.ts';
+import { CONFIG_FILE, LENGTH_BY_STEP_FILE, lengthByStepFile, METRICS_FILE, metricsFile, PROBES_DIR, probeFile, RUN_FILE } from '../runs/paths.ts';
 import type { MetricsRecord, ProbeMeta, RunInfo } from '../runs/records.ts';
 import { isRunDir } from '../runs/runDirectory.ts';
 
@@ -72,7 +72,7 @@ export function readRun(dir: string): RunData {
   if (!fs.existsSync(path.join(dir, RUN_FILE))) notes.push(`no ${RUN_FILE}`);
   const info = readJsonFile<RunInfo>(path.join(dir, RUN_FILE), notes, RUN_FILE) ?? null;
 
-  const metrics = readJsonLines<MetricsRecord>(path.join(dir, METRICS_FILE));
+  const metrics = readJsonLines<MetricsRecord>(metricsFile(dir));
   if (metrics.skipped) notes.push(`${METRICS_FILE}: skipped ${metrics.skipped} unreadable line(s) (a line being written?)`);
   // Keep only well-formed records, in step order (a resumed run rewrites the file, so order holds already).
   const records = metrics.records.filter((r) => r && typeof r.step === 'number').sort((a, b) => a.step - b.step);

@@ -27,6 +27,10 @@ export function checkpointName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`;
 }
 
+export function metricsFile(runDir: string): string {
+  return path.join(runDir, METRICS_FILE);
+}
+
 export function checkpointsDir(runDir: string): string {
   return path.join(runDir, CHECKPOINTS_DIR);
 }

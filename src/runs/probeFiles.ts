@@ -17,7 +17,7 @@ export interface ProbeRunFile {
 export function writeProbeRun(runDir: string, run: ProbeRunFile, meta: { step: number | null; checkpoint: boolean }): string {
   const file = probeFile(runDir, run.name, meta.checkpoint ? meta.step : null);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const body: ProbeMeta & object = { ...run.result, step: meta.step, seconds: Number(run.seconds.toFixed(3)), problems: run.problems, decoded: run.decoded };
+  const body = { ...run.result, step: meta.step, seconds: Number(run.seconds.toFixed(3)), problems: run.problems, decoded: run.decoded } satisfies ProbeMeta;
   writeFileAtomic(file, probeJson(body));
   return file;
 }

@@ -1,12 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { appendJsonLine } from './jsonFiles.ts';
-import { METRICS_FILE } from './paths.ts';
 import type { MetricsRecord } from './records.ts';
-
-export function metricsFile(runDir: string): string {
-  return path.join(runDir, METRICS_FILE);
-}
 
 /** Appends metrics.jsonl lines as training logs them. */
 export class MetricsLog {
