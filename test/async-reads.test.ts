@@ -5,11 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.ts';
 import { ask, isRejected } from '../src/cli/ask.ts';
-import { listCheckpoints, loadRun } from '../src/experiments/checkpoint.ts';
+import { loadRun } from '../src/experiments/checkpoint.ts';
 import { train } from '../src/experiments/train.ts';
 import { modelDecoder } from '../src/inference/decode.ts';
+import { lengthProbeDuringTraining } from '../src/probes/duringTraining.ts';
 import { PROBES } from '../src/probes/index.ts';
 import { modelCapture, modelPredictor, probeContext, runProbes } from '../src/probes/run.ts';
+import { listCheckpoints } from '../src/runs/checkpointFiles.ts';
 
 // On tfjs-backend-webgpu in Node (Dawn, measured on an H200), every synchronous read of a tensor throws
 // `ReferenceError: OffscreenCanvas is not defined`: readSync draws to an OffscreenCanvas, which Node lacks. So the
@@ -89,7 +91,7 @@ describe('the library never reads a tensor synchronously (webgpu in Node cannot)
       },
       'test',
     );
-    const trained = await train(config, runDir);
+    const trained = await train(config, runDir, { onProbe: lengthProbeDuringTraining(runDir) });
     trained.model.dispose();
     expect(trained.final.accuracy).toBeDefined();
     expect(listCheckpoints(runDir).map((c) => c.step)).toEqual([4]);

@@ -8,11 +8,14 @@ import { selectBackend } from '../src/backends/select.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { buildTestSets } from '../src/data/dataset.ts';
 import { UserError } from '../src/errors.ts';
-import { listCheckpoints, loadRun, MODEL_FILE, readCheckpoint } from '../src/experiments/checkpoint.ts';
+import { loadRun, readCheckpoint } from '../src/experiments/checkpoint.ts';
 import { accuracyByLength } from '../src/experiments/evaluate.ts';
-import { readMetrics, type MetricsRecord } from '../src/experiments/metrics.ts';
-import { readRunInfo } from '../src/experiments/runDir.ts';
 import { train, type TrainResult } from '../src/experiments/train.ts';
+import { listCheckpoints } from '../src/runs/checkpointFiles.ts';
+import { readMetrics } from '../src/runs/metricsLog.ts';
+import { MODEL_FILE } from '../src/runs/paths.ts';
+import type { MetricsRecord } from '../src/runs/records.ts';
+import { readRunInfo } from '../src/runs/runDirectory.ts';
 import { testBackend } from './fixtures/backend.ts';
 
 // A model small enough that 200 steps take ~2 s on wasm, slow enough that a kill lands mid-run.

@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { trainCommand } from '../src/cli/train.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { UserError } from '../src/errors.ts';
-import { expectedParameters, MODEL_FILE, prepareResume, STATE_FILE, writeCheckpoint } from '../src/experiments/checkpoint.ts';
-import { createRunDir, writeResolvedConfig, writeRunInfo, type RunStatus } from '../src/experiments/runDir.ts';
+import { expectedParameters, prepareResume, writeCheckpoint } from '../src/experiments/checkpoint.ts';
 import type { NamedTensor } from '../src/experiments/safetensors.ts';
 import { prepareExperiment } from '../src/experiments/setup.ts';
+import { MODEL_FILE, STATE_FILE } from '../src/runs/paths.ts';
+import type { RunStatus } from '../src/runs/records.ts';
+import { createRunDir, writeResolvedConfig, writeRunInfo } from '../src/runs/runDirectory.ts';
 
 const base = YAML.parse(fs.readFileSync('configs/addition-nope.yaml', 'utf8'));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-config-'));

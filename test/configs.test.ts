@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
-import { readMetrics } from '../src/experiments/metrics.ts';
 import { train } from '../src/experiments/train.ts';
+import { readMetrics } from '../src/runs/metricsLog.ts';
 import { testBackend } from './fixtures/backend.ts';
 
 const configs = fs.readdirSync('configs').filter((f) => f.endsWith('.yaml')).sort();

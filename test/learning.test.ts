@@ -4,8 +4,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
-import { readMetrics } from '../src/experiments/metrics.ts';
 import { train } from '../src/experiments/train.ts';
+import { readMetrics } from '../src/runs/metricsLog.ts';
 import { testBackend } from './fixtures/backend.ts';
 
 /**

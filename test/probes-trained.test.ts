@@ -11,10 +11,11 @@ import { train, type TrainResult } from '../src/experiments/train.ts';
 import { modelDecoder } from '../src/inference/decode.ts';
 import { predict as predictInProcess } from '../src/inference/predict.ts';
 import type { AttentionResult } from '../src/probes/attention.ts';
-import { LENGTH_BY_STEP_FILE, type LengthAtStep } from '../src/probes/duringTraining.ts';
+import { lengthProbeDuringTraining, type LengthAtStep } from '../src/probes/duringTraining.ts';
 import { PROBES } from '../src/probes/index.ts';
 import type { LengthResult } from '../src/probes/length.ts';
 import { modelCapture, modelPredictor, probeContext, runProbes, type ProbeRun } from '../src/probes/run.ts';
+import { LENGTH_BY_STEP_FILE } from '../src/runs/paths.ts';
 
 // 2-digit reversed addition with operands padded to 2 digits (one layout, so a tiny model learns most of it in
 // ~10 s on one wasm core: 100% of 1-digit, ~90% of 2-digit problems). Unpadded reversed addition at this size
@@ -37,7 +38,7 @@ let trained: TrainResult;
 let runs: ProbeRun[];
 
 beforeAll(async () => {
-  trained = await train(parseConfig(structuredClone(CONFIG), 'test'), runDir);
+  trained = await train(parseConfig(structuredClone(CONFIG), 'test'), runDir, { onProbe: lengthProbeDuringTraining(runDir) });
   const context = probeContext(trained.experiment, { samples: 100 });
   runs = await runProbes(Object.values(PROBES), { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) }, context);
 }, 180_000);

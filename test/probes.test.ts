@@ -17,7 +17,8 @@ import { PROBES } from '../src/probes/index.ts';
 import { sequenceLayout } from '../src/probes/layout.ts';
 import type { LengthResult } from '../src/probes/length.ts';
 import type { Predictor } from '../src/probes/probe.ts';
-import { probeContext, probeJson, runProbes, type ProbeRun } from '../src/probes/run.ts';
+import { probeContext, runProbes, type ProbeRun } from '../src/probes/run.ts';
+import { probeJson } from '../src/runs/probeFiles.ts';
 import { selectBackend } from '../src/backends/select.ts';
 
 function experimentFor(format: string, op: Op = 'add', extra: { pos?: string; maxLen?: number; trainDigits?: [number, number]; testDigits?: [number, number] } = {}): Experiment {

@@ -8,9 +8,11 @@ import YAML from 'yaml';
 import { parseConfig } from '../src/config/load.ts';
 import { train } from '../src/experiments/train.ts';
 import { PROBES } from '../src/probes/index.ts';
-import { modelCapture, modelPredictor, probeContext, runProbes, writeProbeRun } from '../src/probes/run.ts';
+import { lengthProbeDuringTraining } from '../src/probes/duringTraining.ts';
+import { modelCapture, modelPredictor, probeContext, runProbes } from '../src/probes/run.ts';
 import { renderHtml } from '../src/report/html.ts';
 import { buildReport } from '../src/report/report.ts';
+import { writeProbeRun } from '../src/runs/probeFiles.ts';
 import { hasChromium, openReport, type LoadedPage } from './fixtures/browser.ts';
 
 // Real runs, trained briefly: 2-digit reversed addition, 2 layers x 2 heads, 60 steps on wasm (a few seconds
@@ -39,7 +41,7 @@ let comparePage: string;
 beforeAll(async () => {
   const config = (pos: string) => parseConfig({ ...structuredClone(CONFIG), name: `addition-${pos}`, model: { ...CONFIG.model, pos } }, 'test');
   fs.mkdirSync(ape, { recursive: true });
-  const trained = await train(config('ape'), ape);
+  const trained = await train(config('ape'), ape, { onProbe: lengthProbeDuringTraining(ape) });
   // Before probing: only the training curves and train.probe_every's length-by-step.jsonl exist.
   unprobedPage = buildReport([ape], { out: path.join(root, 'unprobed.html') }).file;
   const context = probeContext(trained.experiment, { samples: 20 });
@@ -49,7 +51,7 @@ beforeAll(async () => {
   probedPage = buildReport([ape]).file;
 
   fs.mkdirSync(nope, { recursive: true });
-  (await train(config('nope'), nope)).model.dispose();
+  (await train(config('nope'), nope, { onProbe: lengthProbeDuringTraining(nope) })).model.dispose();
   comparePage = buildReport([ape, nope], { out: path.join(root, 'compare.html') }).file;
 }, 240_000);
 

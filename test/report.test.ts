@@ -4,8 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import type { MetricsRecord } from '../src/experiments/metrics.ts';
-import type { RunInfo } from '../src/experiments/runDir.ts';
 import type { AttentionPrompt } from '../src/probes/attention.ts';
 import type { CarriesResult } from '../src/probes/carries.ts';
 import type { DigitsResult } from '../src/probes/digits.ts';
@@ -24,8 +22,9 @@ import {
 import { expandGlob, expandRuns, segmentPattern } from '../src/report/findRuns.ts';
 import { renderHtml } from '../src/report/html.ts';
 import { comparePage, pageFigures, runPage, type ReportPage } from '../src/report/page.ts';
-import { readRun, type ProbeMeta, type RunData } from '../src/report/readRun.ts';
+import { readRun, type RunData } from '../src/report/readRun.ts';
 import { buildReport } from '../src/report/report.ts';
+import type { MetricsRecord, ProbeMeta, RunInfo } from '../src/runs/records.ts';
 import { fabricateRun } from './fixtures/reportRuns.ts';
 
 // Fixture data written out by hand: every number below is checked against the spec built from it.

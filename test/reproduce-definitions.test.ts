@@ -12,7 +12,7 @@ import {
   type FinishedRun,
 } from '../src/experiments/reproductions/reproduction.ts';
 import { longestSequence, prepareExperiment } from '../src/experiments/setup.ts';
-import type { RunInfo } from '../src/experiments/runDir.ts';
+import type { RunInfo } from '../src/runs/records.ts';
 
 /** Every registered experiment is well-formed data: valid configs, unique cells, the paper's numbers. */
 describe('reproduction definitions', () => {

@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunStoppedError, UserError } from '../src/errors.ts';
-import { readMetrics } from '../src/experiments/metrics.ts';
 import { planUnit, unitsOf } from '../src/experiments/reproduce/plan.ts';
 import { reproduce, type ReproduceResult } from '../src/experiments/reproduce/reproduce.ts';
 import type { Reproduction } from '../src/experiments/reproductions/reproduction.ts';
-import { writeResolvedConfig, writeRunInfo, type RunInfo } from '../src/experiments/runDir.ts';
+import { readMetrics } from '../src/runs/metricsLog.ts';
+import type { RunInfo } from '../src/runs/records.ts';
+import { writeResolvedConfig, writeRunInfo } from '../src/runs/runDirectory.ts';
 
 /**
  * A two-cell toy table (a 1-layer d16 model, 80 steps of 8 problems): reproduce trains it in child processes,

@@ -3,7 +3,8 @@ import { UserError } from '../errors.ts';
 import type { BackendName, DeviceName } from '../backends/select.ts';
 import { loadRun } from '../experiments/checkpoint.ts';
 import { getProbe, PROBE_NAMES, PROBES } from '../probes/index.ts';
-import { modelCapture, modelPredictor, probeContext, runProbes, writeProbeRun, DEFAULT_SAMPLES } from '../probes/run.ts';
+import { modelCapture, modelPredictor, probeContext, runProbes, DEFAULT_SAMPLES } from '../probes/run.ts';
+import { writeProbeRun } from '../runs/probeFiles.ts';
 import { withBackendOption } from './options.ts';
 import { resolveRunDir } from './runArg.ts';
 

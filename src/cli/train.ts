@@ -4,9 +4,10 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { prepareResume, type Checkpoint } from '../experiments/checkpoint.ts';
-import { createRunDir } from '../experiments/runDir.ts';
 import { train } from '../experiments/train.ts';
+import { lengthProbeDuringTraining } from '../probes/duringTraining.ts';
 import { buildReport } from '../report/report.ts';
+import { createRunDir } from '../runs/runDirectory.ts';
 import { describeConfigFields } from '../config/describe.ts';
 import { ProgressBar, formatDuration } from './progress.ts';
 import { withBackendOption, withConfigOptions } from './options.ts';
@@ -96,6 +97,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       resumeFrom,
       signal: stop.signal,
       log,
+      onProbe: lengthProbeDuringTraining(runDir),
       onEval: (record) => {
         accuracy = record.accuracy_in_range ?? null;
         const cells = Object.entries(record.accuracy ?? {}).map(([n, a]) => `${n}:${(100 * a).toFixed(0)}`);

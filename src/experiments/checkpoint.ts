@@ -4,79 +4,24 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName, type DeviceName } from '../backends/select.ts';
 import { parseConfig, readConfigFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import type { TrainStreamState } from '../data/dataset.ts';
 import { UserError } from '../errors.ts';
 import { Gpt, parameterSpecs, type GptConfig } from '../models/gpt.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
+import { CHECKPOINT_FORMAT, CheckpointError, listCheckpoints, readCheckpointFile, readTrainingState, writeCheckpointFiles, type TrainingProgress, type TrainingState } from '../runs/checkpointFiles.ts';
+import { CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE } from '../runs/paths.ts';
+import type { RunInfo } from '../runs/records.ts';
+import { readRunInfo } from '../runs/runDirectory.ts';
 import type { AdamW } from './adamw.ts';
-import type { MetricsRecord } from './metrics.ts';
-import { CONFIG_FILE, readRunInfo, RUN_FILE, type RunInfo } from './runDir.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
 import { prepareExperiment, type Experiment } from './setup.ts';
 
-/**
- * A checkpoint is a folder `checkpoints/step-000500/` in the run directory:
- *   model.safetensors      the parameters, by their names in `Gpt.params`
- *   optimizer.safetensors  AdamW moments `adam.m.<name>` and `adam.v.<name>`
- *   state.json             everything else a resumed run needs to continue exactly (TrainingState)
- * It is written into a temporary folder and renamed into place, so a folder named `step-*` is complete unless
- * the disk itself lost data; reading checks sizes and headers anyway and reports what is wrong.
- */
-export const CHECKPOINTS_DIR = 'checkpoints';
-export const MODEL_FILE = 'model.safetensors';
-export const OPTIMIZER_FILE = 'optimizer.safetensors';
-export const STATE_FILE = 'state.json';
-const FORMAT = 'arith-lab-checkpoint/1';
-const TEMPORARY_PREFIX = '.partial-';
-
-/** The non-tensor part of a checkpoint (state.json). */
-export interface TrainingState {
-  format: string;
-  /** Optimizer steps completed; training continues at step + 1. */
-  step: number;
-  /** Position of the training-problem stream (generator state, epoch, cursor). */
-  stream: TrainStreamState;
-  /** AdamW's bias-correction step (equal to `step` in a run of this lab). */
-  optimizer_step: number;
-  /** Wall-clock training seconds so far, so `elapsed_s` continues. */
-  train_seconds: number;
-  /** Tokens and seconds since the last metrics line, for `tokens_per_s`. */
-  window: { tokens: number; seconds: number };
-  /** The last metrics.jsonl record written at or before `step`. */
-  last_record: MetricsRecord | null;
-  backend: string;
-  written_at: string;
-  /** Byte size of each tensor file, checked before reading it. */
-  files: Record<string, number>;
-}
-
+/** A checkpoint folder (see src/runs/checkpointFiles.ts) with its tensors decoded. */
 export interface Checkpoint {
   dir: string;
   step: number;
   state: TrainingState;
   model: Record<string, NamedTensor>;
   optimizer: Record<string, NamedTensor>;
-}
-
-/** A checkpoint that cannot be used: truncated, corrupt, or not matching the run's config. */
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
-
-export function checkpointName(step: number): string {
-  return `step-${String(step).padStart(6, '0')}`;
-}
-
-/** Checkpoint folders of a run, newest first (by step, not by time). */
-export function listCheckpoints(runDir: string): { step: number; dir: string }[] {
-  const root = path.join(runDir, CHECKPOINTS_DIR);
-  if (!fs.existsSync(root)) return [];
-  return fs
-    .readdirSync(root)
-    .map((name) => ({ name, match: /^step-(\d+)$/.exec(name) }))
-    .filter((entry) => entry.match !== null)
-    .map((entry) => ({ step: Number(entry.match![1]), dir: path.join(root, entry.name) }))
-    .sort((a, b) => b.step - a.step);
 }
 
 /** Copies variables off the backend with async reads (a synchronous read throws on tfjs-webgpu in Node). */
@@ -97,81 +42,23 @@ export function optimizerTensors(optimizer: AdamW): Promise<Record<string, Named
   ]);
 }
 
-/** Writes and flushes to disk, so a checkpoint survives a power cut, not only a killed process. */
-function writeDurably(file: string, data: string | Uint8Array): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function syncDirectory(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Not every platform can fsync a directory (Windows); the rename is still atomic there.
-  }
-}
-
 export interface CheckpointContent {
   step: number;
   model: Record<string, NamedTensor>;
   optimizer: Record<string, NamedTensor>;
-  state: Omit<TrainingState, 'format' | 'step' | 'files' | 'written_at'>;
+  state: TrainingProgress;
   /** Free-form strings for the model file's `__metadata__` (e.g. the model shape). */
   metadata?: Record<string, string>;
 }
 
 /**
- * Writes `checkpoints/step-NNNNNN/` atomically (temporary folder, then rename), replacing a folder of the same
- * step, then deletes all but the newest `keep` checkpoints. Returns the folder.
+ * Encodes the tensors and writes `checkpoints/step-NNNNNN/` atomically, replacing a folder of the same step,
+ * then deletes all but the newest `keep` checkpoints. Returns the folder.
  */
 export function writeCheckpoint(runDir: string, content: CheckpointContent, keep: number): string {
-  const root = path.join(runDir, CHECKPOINTS_DIR);
-  fs.mkdirSync(root, { recursive: true });
-  const finalDir = path.join(root, checkpointName(content.step));
-  const temporary = path.join(root, `${TEMPORARY_PREFIX}${checkpointName(content.step)}-${process.pid}`);
-  fs.rmSync(temporary, { recursive: true, force: true });
-  fs.mkdirSync(temporary);
-  const modelBytes = encodeSafetensors(content.model, { format: FORMAT, step: String(content.step), ...content.metadata });
-  const optimizerBytes = encodeSafetensors(content.optimizer, { format: FORMAT, step: String(content.step) });
-  writeDurably(path.join(temporary, MODEL_FILE), modelBytes);
-  writeDurably(path.join(temporary, OPTIMIZER_FILE), optimizerBytes);
-  const state: TrainingState = {
-    format: FORMAT,
-    step: content.step,
-    ...content.state,
-    written_at: new Date().toISOString(),
-    files: { [MODEL_FILE]: modelBytes.length, [OPTIMIZER_FILE]: optimizerBytes.length },
-  };
-  writeDurably(path.join(temporary, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
-  syncDirectory(temporary);
-  // A rename cannot replace a non-empty folder; the old copy of this step goes first (older steps stay valid).
-  fs.rmSync(finalDir, { recursive: true, force: true });
-  fs.renameSync(temporary, finalDir);
-  syncDirectory(root);
-  for (const old of listCheckpoints(runDir).slice(keep)) fs.rmSync(old.dir, { recursive: true, force: true });
-  return finalDir;
-}
-
-/** Deletes temporary folders left by a write that was killed, and checkpoints past `step` (a resume point). */
-export function cleanCheckpoints(runDir: string, afterStep: number): void {
-  const root = path.join(runDir, CHECKPOINTS_DIR);
-  if (!fs.existsSync(root)) return;
-  for (const name of fs.readdirSync(root)) {
-    if (name.startsWith(TEMPORARY_PREFIX)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
-  }
-  for (const checkpoint of listCheckpoints(runDir)) {
-    if (checkpoint.step > afterStep) fs.rmSync(checkpoint.dir, { recursive: true, force: true });
-  }
+  const model = encodeSafetensors(content.model, { format: CHECKPOINT_FORMAT, step: String(content.step), ...content.metadata });
+  const optimizer = encodeSafetensors(content.optimizer, { format: CHECKPOINT_FORMAT, step: String(content.step) });
+  return writeCheckpointFiles(runDir, content.step, { model, optimizer }, content.state, keep);
 }
 
 /** The parameter names and shapes a config's model has, to check a checkpoint against. */
@@ -197,24 +84,11 @@ function checkTensors(file: string, tensors: Record<string, NamedTensor>, expect
  * the config's shape. Throws CheckpointError saying which file is wrong and how.
  */
 export function readCheckpoint(dir: string, expected?: Map<string, number[]>): Checkpoint {
-  const statePath = path.join(dir, STATE_FILE);
-  let state: TrainingState;
-  try {
-    state = JSON.parse(fs.readFileSync(statePath, 'utf8')) as TrainingState;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new CheckpointError(`${STATE_FILE}: ${code === 'ENOENT' ? 'missing' : `unreadable (${(error as Error).message})`}`);
-  }
-  if (state?.format !== FORMAT) throw new CheckpointError(`${STATE_FILE}: not an ${FORMAT} checkpoint`);
-  const match = /step-(\d+)$/.exec(dir);
-  if (match && Number(match[1]) !== state.step) throw new CheckpointError(`${STATE_FILE}: says step ${state.step}, folder says ${Number(match[1])}`);
+  const state = readTrainingState(dir);
   const read = (file: string) => {
-    const full = path.join(dir, file);
-    if (!fs.existsSync(full)) throw new CheckpointError(`${file}: missing`);
-    const size = fs.statSync(full).size;
-    if (size !== state.files?.[file]) throw new CheckpointError(`${file}: ${size} bytes, ${STATE_FILE} recorded ${state.files?.[file]} (truncated?)`);
+    const bytes = readCheckpointFile(dir, file, state);
     try {
-      return decodeSafetensors(fs.readFileSync(full)).tensors;
+      return decodeSafetensors(bytes).tensors;
     } catch (error) {
       throw new CheckpointError(`${file}: ${(error as Error).message}`);
     }

@@ -4,26 +4,26 @@ import { selectBackend } from '../backends/select.ts';
 import type { Config } from '../config/schema.ts';
 import { encodeBatch, type TokenBatch } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
+import type { Problem } from '../data/problem.ts';
 import { Gpt } from '../models/gpt.ts';
 import { maskedCrossEntropy } from '../models/loss.ts';
 import { RunStoppedError } from '../errors.ts';
+import { cleanCheckpoints } from '../runs/checkpointFiles.ts';
+import { truncateJsonLines } from '../runs/jsonFiles.ts';
+import { MetricsLog } from '../runs/metricsLog.ts';
+import { metricsFile } from '../runs/paths.ts';
+import type { MetricsRecord } from '../runs/records.ts';
+import { writeResolvedConfig } from '../runs/runDirectory.ts';
+import { RunRecord } from '../runs/runRecord.ts';
 import { AdamW, clipByGlobalNorm } from './adamw.ts';
-import {
-  cleanCheckpoints,
-  modelTensors,
-  optimizerTensors,
-  restoreModel,
-  restoreOptimizer,
-  writeCheckpoint,
-  type Checkpoint,
-} from './checkpoint.ts';
+import { modelTensors, optimizerTensors, restoreModel, restoreOptimizer, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { accuracyByLength, summarizeAccuracy } from './evaluate.ts';
-import { MetricsLog, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { gitCommit, versions } from './provenance.ts';
-import { METRICS_FILE, readRunInfo, writeResolvedConfig, writeRunInfo, type RunInfo } from './runDir.ts';
 import { learningRate } from './schedule.ts';
 import { prepareExperiment, type Experiment } from './setup.ts';
-import { probeLengthDuringTraining } from '../probes/duringTraining.ts';
+
+/** A measurement taken on the model being trained (train.probe_every), e.g. the length grid. */
+export type TrainingProbe = (step: number, model: Gpt, experiment: Experiment) => Promise<void>;
 
 export interface TrainCallbacks {
   log?: (line: string) => void;
@@ -31,6 +31,11 @@ export interface TrainCallbacks {
   onStep?: (step: number, loss: number, tokensPerSecond: number) => void;
   /** After every evaluation. */
   onEval?: (record: MetricsRecord) => void;
+  /**
+   * Every `train.probe_every` steps and at the last step, outside the timed step. Without it probe_every does
+   * nothing: the caller chooses the probe (the CLI passes the length probe of src/probes).
+   */
+  onProbe?: TrainingProbe;
 }
 
 export interface TrainOptions extends TrainCallbacks {
@@ -118,6 +123,193 @@ function allFinite(tensors: Awaited<ReturnType<typeof modelTensors>>): boolean {
   return true;
 }
 
+/** Everything one training session holds, built by `setUp`. */
+interface Session {
+  config: Config;
+  runDir: string;
+  options: TrainOptions;
+  log: (line: string) => void;
+  backend: string;
+  experiment: Experiment;
+  testSets: Map<number, Problem[]>;
+  stream: TrainStream;
+  model: Gpt;
+  optimizer: AdamW;
+}
+
+/** The counters a checkpoint carries, so a resumed run continues them. */
+interface Progress {
+  /** The last completed step. */
+  step: number;
+  trainSeconds: number;
+  /** Tokens and seconds since the last metrics line, for `tokens_per_s`. */
+  window: { tokens: number; seconds: number };
+  /** The last metrics line written. */
+  last: MetricsRecord | null;
+}
+
+/** Backend, data, model and optimizer, as the config says. */
+async function setUp(config: Config, runDir: string, options: TrainOptions): Promise<Session> {
+  const log = options.log ?? (() => {});
+  const backend = await selectBackend(config.backend, log, config.device);
+  const experiment = prepareExperiment(config);
+  const testSets = buildTestSets(experiment.task, config.seed);
+  const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(testSets));
+  const model = new Gpt(experiment.model, config.seed);
+  const t = config.train;
+  const optimizer = new AdamW(model.params, { beta1: t.beta1, beta2: t.beta2, epsilon: 1e-8, weightDecay: t.weight_decay });
+  log(`model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${config.model.pos}, vocabulary ${experiment.tokenizer.size}`);
+  return { config, runDir, options, log, backend, experiment, testSets, stream, model, optimizer };
+}
+
+/** Weights, AdamW moments and step, the stream's position and the counters from a checkpoint; or a fresh start. */
+function resume(session: Session, checkpoint: Checkpoint | null): Progress {
+  if (!checkpoint) return { step: 0, trainSeconds: 0, window: { tokens: 0, seconds: 0 }, last: null };
+  restoreModel(session.model, checkpoint.model);
+  restoreOptimizer(session.optimizer, checkpoint.optimizer, checkpoint.state.optimizer_step);
+  session.stream.restore(checkpoint.state.stream);
+  return { step: checkpoint.step, trainSeconds: checkpoint.state.train_seconds, window: { ...checkpoint.state.window }, last: checkpoint.state.last_record };
+}
+
+/**
+ * Marks the run running in run.json. A new run also gets its config.yaml; a resumed one loses the metrics lines
+ * and checkpoints past its checkpoint (written before a crash), which are recomputed.
+ */
+function openRecord(session: Session, resumeFrom: Checkpoint | null | undefined): RunRecord {
+  const { config, runDir, backend } = session;
+  if (resumeFrom === undefined) {
+    writeResolvedConfig(runDir, config);
+    return RunRecord.start(runDir, { name: config.name ?? 'run', backend, versions: versions(), git_commit: gitCommit(), parameters: session.model.parameterCount });
+  }
+  const step = resumeFrom?.step ?? 0;
+  truncateJsonLines(metricsFile(runDir), step);
+  cleanCheckpoints(runDir, step);
+  const record = RunRecord.resume(runDir, { backend, git_commit: gitCommit(), step, checkpointDir: resumeFrom?.dir ?? null });
+  session.log(resumeFrom ? `resuming at step ${step} from ${path.relative(runDir, resumeFrom.dir)}` : 'no checkpoint yet: starting over from step 0');
+  return record;
+}
+
+/** What one optimizer step measured. */
+interface StepTaken {
+  step: number;
+  lr: number;
+  loss: number;
+  gradNorm: number;
+  /** Over the window since the last metrics line. */
+  tokensPerSecond: number;
+}
+
+/** One timed optimizer step on the next batch; a NaN or infinite loss or gradient is a DivergenceError. */
+async function runStep(session: Session, progress: Progress, record: RunRecord, step: number): Promise<StepTaken> {
+  const { config, experiment } = session;
+  const t = config.train;
+  const lr = learningRate(step, { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps });
+  const started = performance.now();
+  const problems = session.stream.next(t.batch);
+  const batch = encodeBatch(
+    problems.map((p) => experiment.format.encode(p, experiment.formatOptions)),
+    experiment.tokenizer,
+    t.loss_on,
+  );
+  const { loss, gradNorm } = await trainStep(session.model, session.optimizer, batch, lr, t.grad_clip, config.seed * 1_000_003 + step);
+  const seconds = (performance.now() - started) / 1000;
+  progress.step = step;
+  progress.trainSeconds += seconds;
+  progress.window.seconds += seconds;
+  progress.window.tokens += batch.batch * batch.seqLen;
+  const tokensPerSecond = progress.window.tokens / Math.max(progress.window.seconds, 1e-9);
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+    const what = Number.isFinite(loss) ? `gradient norm became ${gradNorm}` : `loss became ${loss}`;
+    throw new DivergenceError(`run diverged: ${what} at step ${step}; ${record.describeCheckpoint()}`);
+  }
+  return { step, lr, loss, gradNorm, tokensPerSecond };
+}
+
+/** Accuracy by length on `limit` held-out problems per length, into the metrics record. */
+async function evaluate(session: Session, record: MetricsRecord, limit: number): Promise<void> {
+  const accuracy = await accuracyByLength(session.model, session.experiment, session.testSets, limit);
+  const summary = summarizeAccuracy(accuracy, session.experiment.task.trainDigits);
+  Object.assign(record, { accuracy, accuracy_in_range: summary.inRange, accuracy_beyond: summary.beyond });
+  session.options.onEval?.(record);
+}
+
+/** Every `train.eval_every` steps and at the last step. */
+const evaluatesAt = (config: Config, step: number) => step % config.train.eval_every === 0 || step === config.train.steps;
+
+/**
+ * Appends the step's metrics.jsonl line, with an evaluation when one is due (on every held-out problem at the
+ * last step, on `train.eval_size` per length before), and starts a new `tokens_per_s` window.
+ */
+async function logMetrics(session: Session, progress: Progress, metrics: MetricsLog, taken: StepTaken): Promise<void> {
+  const t = session.config.train;
+  const line: MetricsRecord = {
+    step: taken.step,
+    loss: taken.loss,
+    lr: taken.lr,
+    tokens_per_s: Math.round(taken.tokensPerSecond),
+    grad_norm: taken.gradNorm,
+    elapsed_s: Number(progress.trainSeconds.toFixed(3)),
+  };
+  if (evaluatesAt(session.config, taken.step)) await evaluate(session, line, taken.step === t.steps ? Infinity : t.eval_size);
+  metrics.append(line);
+  progress.last = line;
+  progress.window = { tokens: 0, seconds: 0 };
+}
+
+/** Writes `checkpoints/step-NNNNNN/` and points run.json at it. Weights that overflowed are never saved. */
+async function checkpoint(session: Session, progress: Progress, record: RunRecord): Promise<void> {
+  const { config, experiment, optimizer } = session;
+  const weights = await modelTensors(session.model);
+  // Weights can overflow while the loss still looks finite; such a state is never saved as "good".
+  if (!allFinite(weights)) throw new DivergenceError(`run diverged: weights became NaN or infinite at step ${progress.step}; ${record.describeCheckpoint()}`);
+  const dir = writeCheckpoint(
+    session.runDir,
+    {
+      step: progress.step,
+      model: weights,
+      optimizer: await optimizerTensors(optimizer),
+      state: {
+        stream: session.stream.state(),
+        optimizer_step: optimizer.step,
+        train_seconds: progress.trainSeconds,
+        window: { ...progress.window },
+        last_record: progress.last,
+        backend: session.backend,
+      },
+      metadata: {
+        model: JSON.stringify(experiment.model),
+        vocabulary: JSON.stringify(experiment.tokenizer.tokens),
+        config: JSON.stringify(config),
+      },
+    },
+    config.train.keep_checkpoints,
+  );
+  record.checkpointed(progress.step, dir, progress.trainSeconds);
+}
+
+/** After the checkpoint of an aborted run: marks it interrupted; the caller throws the error returned. */
+function stop(progress: Progress, record: RunRecord, reason: string): InterruptedError {
+  const step = progress.step;
+  record.interrupted(step, progress.trainSeconds, `interrupted by ${reason} after step ${step}`);
+  return new InterruptedError(
+    `interrupted after step ${step}; checkpoint written, continue with: arith-lab train --resume ${record.runDir}`,
+    step,
+    reason === 'SIGTERM' ? 143 : 130,
+  );
+}
+
+/** The last evaluation becomes the run's result; the caller gets the trained model. */
+function finish(session: Session, progress: Progress, record: RunRecord): TrainResult {
+  session.optimizer.dispose();
+  const final = progress.last!;
+  record.finished(session.config.train.steps, progress.trainSeconds, {
+    accuracy: final.accuracy!,
+    accuracy_in_range: final.accuracy_in_range ?? null,
+    accuracy_beyond: final.accuracy_beyond ?? null,
+  });
+  return { runDir: session.runDir, model: session.model, experiment: session.experiment, final, trainSeconds: progress.trainSeconds };
+}
+
 /**
  * Trains a model as the config says, writing config.yaml, metrics.jsonl, run.json and checkpoints into
  * `runDir` (which the caller created, or which holds the run to resume). Evaluates every `train.eval_every`
@@ -129,183 +321,28 @@ function allFinite(tensors: Awaited<ReturnType<typeof modelTensors>>): boolean {
  * checkpoint are dropped and recomputed. Only the wall-clock fields (`tokens_per_s`, `elapsed_s`) differ.
  */
 export async function train(config: Config, runDir: string, options: TrainOptions = {}): Promise<TrainResult> {
-  const log = options.log ?? (() => {});
-  const resuming = options.resumeFrom !== undefined;
-  const checkpoint = options.resumeFrom ?? null;
-  const backend = await selectBackend(config.backend, log, config.device);
-  const experiment = prepareExperiment(config);
-  const testSets = buildTestSets(experiment.task, config.seed);
-  const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(testSets));
-  const model = new Gpt(experiment.model, config.seed);
   const t = config.train;
-  const optimizer = new AdamW(model.params, { beta1: t.beta1, beta2: t.beta2, epsilon: 1e-8, weightDecay: t.weight_decay });
-  log(`model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${config.model.pos}, vocabulary ${experiment.tokenizer.size}`);
-
-  const startStep = checkpoint?.step ?? 0;
-  let trainSeconds = checkpoint?.state.train_seconds ?? 0;
-  let windowTokens = checkpoint?.state.window.tokens ?? 0;
-  let windowSeconds = checkpoint?.state.window.seconds ?? 0;
-  let last: MetricsRecord | null = checkpoint?.state.last_record ?? null;
-  if (checkpoint) {
-    restoreModel(model, checkpoint.model);
-    restoreOptimizer(optimizer, checkpoint.optimizer, checkpoint.state.optimizer_step);
-    stream.restore(checkpoint.state.stream);
-  }
-
-  const metricsFile = path.join(runDir, METRICS_FILE);
-  let info: RunInfo;
-  const now = new Date().toISOString();
-  if (resuming) {
-    // Lines past the checkpoint (written before a crash) are recomputed; so are checkpoints past it (unusable).
-    truncateMetrics(metricsFile, startStep);
-    cleanCheckpoints(runDir, startStep);
-    const previous = readRunInfo(runDir);
-    info = {
-      ...previous,
-      status: 'running',
-      backend,
-      step: startStep,
-      message: undefined,
-      finished_at: undefined,
-      result: undefined,
-      checkpoint: checkpoint ? { step: startStep, dir: path.relative(runDir, checkpoint.dir) } : undefined,
-      resumes: [...(previous.resumes ?? []), { at: now, step: startStep, backend, git_commit: gitCommit() }],
-    };
-    log(checkpoint ? `resuming at step ${startStep} from ${path.relative(runDir, checkpoint.dir)}` : 'no checkpoint yet: starting over from step 0');
-  } else {
-    writeResolvedConfig(runDir, config);
-    info = {
-      status: 'running',
-      name: config.name ?? 'run',
-      backend,
-      started_at: now,
-      updated_at: '',
-      versions: versions(),
-      git_commit: gitCommit(),
-      parameters: model.parameterCount,
-      step: 0,
-    };
-  }
-  writeRunInfo(runDir, info);
-  const metrics = new MetricsLog(metricsFile);
-
-  const schedule = { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps };
-  const evaluate = async (record: MetricsRecord, limit: number) => {
-    const accuracy = await accuracyByLength(model, experiment, testSets, limit);
-    const summary = summarizeAccuracy(accuracy, experiment.task.trainDigits);
-    Object.assign(record, { accuracy, accuracy_in_range: summary.inRange, accuracy_beyond: summary.beyond });
-    options.onEval?.(record);
-  };
-  const saveCheckpoint = async (step: number) => {
-    const weights = await modelTensors(model);
-    // Weights can overflow while the loss still looks finite; such a state is never saved as "good".
-    if (!allFinite(weights)) throw new DivergenceError(`run diverged: weights became NaN or infinite at step ${step}; ${describeCheckpoint()}`);
-    const dir = writeCheckpoint(
-      runDir,
-      {
-        step,
-        model: weights,
-        optimizer: await optimizerTensors(optimizer),
-        state: {
-          stream: stream.state(),
-          optimizer_step: optimizer.step,
-          train_seconds: trainSeconds,
-          window: { tokens: windowTokens, seconds: windowSeconds },
-          last_record: last,
-          backend,
-        },
-        metadata: {
-          model: JSON.stringify(experiment.model),
-          vocabulary: JSON.stringify(experiment.tokenizer.tokens),
-          config: JSON.stringify(config),
-        },
-      },
-      t.keep_checkpoints,
-    );
-    info.checkpoint = { step, dir: path.relative(runDir, dir) };
-  };
-  const describeCheckpoint = () =>
-    info.checkpoint ? `last good checkpoint: step ${info.checkpoint.step} (${path.join(runDir, info.checkpoint.dir)})` : 'no checkpoint was written';
-
+  const session = await setUp(config, runDir, options);
+  const progress = resume(session, options.resumeFrom ?? null);
+  const record = openRecord(session, options.resumeFrom);
+  const metrics = new MetricsLog(metricsFile(runDir));
+  const startStep = progress.step;
   try {
     for (let step = startStep + 1; step <= t.steps; step++) {
-      const lr = learningRate(step, schedule);
-      const started = performance.now();
-      const problems = stream.next(t.batch);
-      const batch = encodeBatch(
-        problems.map((p) => experiment.format.encode(p, experiment.formatOptions)),
-        experiment.tokenizer,
-        t.loss_on,
-      );
-      const { loss, gradNorm } = await trainStep(model, optimizer, batch, lr, t.grad_clip, config.seed * 1_000_003 + step);
-      const seconds = (performance.now() - started) / 1000;
-      trainSeconds += seconds;
-      windowSeconds += seconds;
-      windowTokens += batch.batch * batch.seqLen;
-      const tokensPerSecond = windowTokens / Math.max(windowSeconds, 1e-9);
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        const what = Number.isFinite(loss) ? `gradient norm became ${gradNorm}` : `loss became ${loss}`;
-        throw new DivergenceError(`run diverged: ${what} at step ${step}; ${describeCheckpoint()}`);
-      }
-      options.onStep?.(step, loss, tokensPerSecond);
-      const isEval = step % t.eval_every === 0 || step === t.steps;
-      if (step % t.log_every === 0 || isEval) {
-        const record: MetricsRecord = {
-          step,
-          loss,
-          lr,
-          tokens_per_s: Math.round(tokensPerSecond),
-          grad_norm: gradNorm,
-          elapsed_s: Number(trainSeconds.toFixed(3)),
-        };
-        if (isEval) await evaluate(record, step === t.steps ? Infinity : t.eval_size);
-        metrics.append(record);
-        last = record;
-        windowTokens = 0;
-        windowSeconds = 0;
-      }
-      // train.probe_every (src/probes): the length grid over training, outside the timed step.
-      if (t.probe_every !== null && (step % t.probe_every === 0 || step === t.steps)) {
-        await probeLengthDuringTraining(runDir, step, model, experiment, t.probe_samples);
-      }
+      const taken = await runStep(session, progress, record, step);
+      options.onStep?.(step, taken.loss, taken.tokensPerSecond);
+      if (step % t.log_every === 0 || evaluatesAt(config, step)) await logMetrics(session, progress, metrics, taken);
+      if (t.probe_every !== null && (step % t.probe_every === 0 || step === t.steps)) await options.onProbe?.(step, session.model, session.experiment);
       await yieldToEventLoop();
       const interrupted = options.signal?.aborted === true && step < t.steps;
-      if (step % t.checkpoint_every === 0 || step === t.steps || interrupted) {
-        await saveCheckpoint(step);
-        writeRunInfo(runDir, { ...info, step, train_seconds: Number(trainSeconds.toFixed(1)) });
-      }
-      if (interrupted) {
-        const reason = String(options.signal!.reason);
-        info = { ...info, status: 'interrupted', step, train_seconds: Number(trainSeconds.toFixed(1)), message: `interrupted by ${reason} after step ${step}` };
-        writeRunInfo(runDir, info);
-        throw new InterruptedError(
-          `interrupted after step ${step}; checkpoint written, continue with: arith-lab train --resume ${runDir}`,
-          step,
-          reason === 'SIGTERM' ? 143 : 130,
-        );
-      }
+      if (step % t.checkpoint_every === 0 || step === t.steps || interrupted) await checkpoint(session, progress, record);
+      if (interrupted) throw stop(progress, record, String(options.signal!.reason));
     }
   } catch (error) {
-    if (!(error instanceof InterruptedError)) {
-      writeRunInfo(runDir, { ...info, status: 'failed', step: last?.step ?? startStep, train_seconds: Number(trainSeconds.toFixed(1)), message: String((error as Error).message) });
-    }
-    optimizer.dispose();
-    model.dispose();
+    if (!(error instanceof InterruptedError)) record.failed(progress.last?.step ?? startStep, progress.trainSeconds, String((error as Error).message));
+    session.optimizer.dispose();
+    session.model.dispose();
     throw error;
   }
-  optimizer.dispose();
-  const final = last!;
-  writeRunInfo(runDir, {
-    ...info,
-    status: 'finished',
-    step: t.steps,
-    finished_at: new Date().toISOString(),
-    train_seconds: Number(trainSeconds.toFixed(1)),
-    result: {
-      accuracy: final.accuracy!,
-      accuracy_in_range: final.accuracy_in_range ?? null,
-      accuracy_beyond: final.accuracy_beyond ?? null,
-    },
-  });
-  return { runDir, model, experiment, final, trainSeconds };
+  return finish(session, progress, record);
 }

@@ -1,14 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { truncateMetrics } from '../experiments/metrics.ts';
 import type { Experiment } from '../experiments/setup.ts';
+import type { TrainingProbe } from '../experiments/train.ts';
 import type { Gpt } from '../models/gpt.ts';
+import { appendLengthAtStep } from '../runs/probeFiles.ts';
 import { lengthProbe, type LengthResult } from './length.ts';
-import { modelPredictor, probeContext, PROBES_DIR, runProbes } from './run.ts';
+import { modelPredictor, probeContext, runProbes } from './run.ts';
 
-/** Written by `train.probe_every`: one JSON line per probed step, to plot accuracy by length against step. */
-export const LENGTH_BY_STEP_FILE = 'length-by-step.jsonl';
-
+/** One line of probes/length-by-step.jsonl: the length probe's result at a training step, without its cells. */
 export type LengthAtStep = { step: number; seconds: number } & Omit<LengthResult, 'cells'>;
 
 /**
@@ -21,10 +18,13 @@ export async function probeLengthDuringTraining(runDir: string, step: number, mo
   const [run] = await runProbes([lengthProbe], { predictor: modelPredictor(model, experiment) }, context);
   const { cells: _cells, ...result } = run.result as LengthResult;
   const line: LengthAtStep = { step, seconds: Number(run.seconds.toFixed(3)), ...result };
-  const dir = path.join(runDir, PROBES_DIR);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, LENGTH_BY_STEP_FILE);
-  truncateMetrics(file, step - 1);
-  fs.appendFileSync(file, JSON.stringify(line) + '\n');
+  appendLengthAtStep(runDir, line);
   return line;
+}
+
+/** train()'s `onProbe` for `train.probe_every`: the length grid of `train.probe_samples` problems per cell. */
+export function lengthProbeDuringTraining(runDir: string): TrainingProbe {
+  return async (step, model, experiment) => {
+    await probeLengthDuringTraining(runDir, step, model, experiment, experiment.config.train.probe_samples);
+  };
 }

@@ -1,8 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { problemKey, type Problem } from '../data/problem.ts';
-import { writeFileAtomic } from '../experiments/runDir.ts';
 import type { Experiment } from '../experiments/setup.ts';
 import { modelDecoder } from '../inference/decode.ts';
 import { predict } from '../inference/predict.ts';
@@ -11,7 +8,6 @@ import type { Gpt } from '../models/gpt.ts';
 import type { ActivationCapture, CapturedActivation, Predictor, Probe, ProbeContext } from './probe.ts';
 import { representableDigits } from './problemSets.ts';
 
-export const PROBES_DIR = 'probes';
 export const DEFAULT_SAMPLES = 100;
 
 export interface ProbeOptions {
@@ -124,30 +120,4 @@ export async function runProbes(
     runs.push(run);
   }
   return runs;
-}
-
-/** Writes `<runDir>/probes[/step-<S>]/<name>.json`; returns the file written. */
-export function writeProbeRun(runDir: string, run: ProbeRun, meta: { step: number | null; checkpoint: boolean }): string {
-  const dir = meta.checkpoint && meta.step !== null ? path.join(runDir, PROBES_DIR, `step-${meta.step}`) : path.join(runDir, PROBES_DIR);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${run.name}.json`);
-  const body = { ...run.result, step: meta.step, seconds: Number(run.seconds.toFixed(3)), problems: run.problems, decoded: run.decoded };
-  writeFileAtomic(file, probeJson(body));
-  return file;
-}
-
-/** Indented JSON, with arrays of plain values on one line, so attention matrices read as rows. */
-export function probeJson(value: unknown): string {
-  const write = (node: unknown, indent: string): string => {
-    if (node === null || typeof node !== 'object') return JSON.stringify(node) ?? 'null';
-    const inner = indent + '  ';
-    if (Array.isArray(node)) {
-      if (node.every((item) => item === null || typeof item !== 'object')) return `[${node.map((item) => JSON.stringify(item)).join(', ')}]`;
-      return node.length === 0 ? '[]' : `[\n${node.map((item) => inner + write(item, inner)).join(',\n')}\n${indent}]`;
-    }
-    const entries = Object.entries(node).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return '{}';
-    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${write(v, inner)}`).join(',\n')}\n${indent}}`;
-  };
-  return write(value, '') + '\n';
 }

@@ -1,4 +1,4 @@
-import type { MetricsRecord } from '../experiments/metrics.ts';
+import type { MetricsRecord } from '../runs/records.ts';
 import { axis, baseLayout, evaluations, LEGEND_RIGHT, percent, RUN_COLORS, thin, type FigureSpec, type Trace } from './figures.ts';
 import { trainingRange, type RunData } from './readRun.ts';
 

@@ -1,10 +1,10 @@
-import type { MetricsRecord } from '../experiments/metrics.ts';
 import type { AttentionPrompt, AttentionResult } from '../probes/attention.ts';
 import type { Bucketing, CarriesResult } from '../probes/carries.ts';
 import type { DigitsResult } from '../probes/digits.ts';
 import type { LengthAtStep } from '../probes/duringTraining.ts';
 import type { LengthResult } from '../probes/length.ts';
-import { configValue, trainingRange, type ProbeMeta, type RunData } from './readRun.ts';
+import type { MetricsRecord, ProbeMeta } from '../runs/records.ts';
+import { configValue, trainingRange, type RunData } from './readRun.ts';
 
 /**
  * Plotly figure specs for one run, as plain JSON: pure functions of a run's data, testable without a browser.

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { isRunDir } from './readRun.ts';
+import { CONFIG_FILE, METRICS_FILE, RUN_FILE } from '../runs/paths.ts';
+import { isRunDir } from '../runs/runDirectory.ts';
 
 /**
  * Run arguments to run directories. Node 20 has no fs.glob, and a quoted pattern (`--compare 'runs/add-*'`)
@@ -75,7 +76,7 @@ export function expandRuns(args: string[]): string[] {
       if (matched.length === 0) throw new UserError('matches no run directory', { file: arg });
       runs.push(...matched);
     } else {
-      if (!isRunDir(arg)) throw new UserError('not a run directory (no config.yaml, run.json or metrics.jsonl)', { file: arg });
+      if (!isRunDir(arg)) throw new UserError(`not a run directory (no ${CONFIG_FILE}, ${RUN_FILE} or ${METRICS_FILE})`, { file: arg });
       runs.push(arg);
     }
   }

@@ -1,25 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { MetricsRecord } from '../experiments/metrics.ts';
-import { CONFIG_FILE, METRICS_FILE, RUN_FILE, type RunInfo } from '../experiments/runDir.ts';
 import { UserError } from '../errors.ts';
 import type { AttentionResult } from '../probes/attention.ts';
 import type { CarriesResult } from '../probes/carries.ts';
 import type { DigitsResult } from '../probes/digits.ts';
-import { LENGTH_BY_STEP_FILE, type LengthAtStep } from '../probes/duringTraining.ts';
+import type { LengthAtStep } from '../probes/duringTraining.ts';
 import type { ErrorsResult } from '../probes/errors.ts';
 import type { LengthResult } from '../probes/length.ts';
-import { PROBES_DIR } from '../probes/run.ts';
-
-/** What `writeProbeRun` adds to every probe result. */
-export interface ProbeMeta {
-  /** Checkpoint step the probe read. */
-  step: number | null;
-  seconds: number;
-  problems: number;
-  decoded: number;
-}
+import { readJson, readJsonLines } from '../runs/jsonFiles.ts';
+import { CONFIG_FILE, LENGTH_BY_STEP_FILE, lengthByStepFile, METRICS_FILE, metricsFile, PROBES_DIR, probeFile, RUN_FILE } from '../runs/paths.ts';
+import type { MetricsRecord, ProbeMeta, RunInfo } from '../runs/records.ts';
+import { isRunDir } from '../runs/runDirectory.ts';
 
 export interface RunProbes {
   length?: LengthResult & ProbeMeta;
@@ -49,39 +41,10 @@ export interface RunData {
   notes: string[];
 }
 
-/** A directory holding at least one of the files a run writes first. */
-export function isRunDir(dir: string): boolean {
-  try {
-    if (!fs.statSync(dir).isDirectory()) return false;
-  } catch {
-    return false;
-  }
-  return [CONFIG_FILE, RUN_FILE, METRICS_FILE].some((file) => fs.existsSync(path.join(dir, file)));
-}
-
-/**
- * One JSON object per line. A run in progress may be caught mid-append, so an unreadable line is skipped and
- * counted rather than failing the report.
- */
-export function readJsonLines<T>(file: string): { records: T[]; skipped: number } {
-  if (!fs.existsSync(file)) return { records: [], skipped: 0 };
-  const records: T[] = [];
-  let skipped = 0;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      records.push(JSON.parse(line) as T);
-    } catch {
-      skipped += 1;
-    }
-  }
-  return { records, skipped };
-}
-
 function readJsonFile<T>(file: string, notes: string[], label: string): T | undefined {
   if (!fs.existsSync(file)) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    return readJson<T>(file);
   } catch (error) {
     notes.push(`${label}: unreadable (${(error as Error).message})`);
     return undefined;
@@ -109,18 +72,17 @@ export function readRun(dir: string): RunData {
   if (!fs.existsSync(path.join(dir, RUN_FILE))) notes.push(`no ${RUN_FILE}`);
   const info = readJsonFile<RunInfo>(path.join(dir, RUN_FILE), notes, RUN_FILE) ?? null;
 
-  const metrics = readJsonLines<MetricsRecord>(path.join(dir, METRICS_FILE));
+  const metrics = readJsonLines<MetricsRecord>(metricsFile(dir));
   if (metrics.skipped) notes.push(`${METRICS_FILE}: skipped ${metrics.skipped} unreadable line(s) (a line being written?)`);
   // Keep only well-formed records, in step order (a resumed run rewrites the file, so order holds already).
   const records = metrics.records.filter((r) => r && typeof r.step === 'number').sort((a, b) => a.step - b.step);
 
   const probes: RunProbes = {};
-  const probesDir = path.join(dir, PROBES_DIR);
   for (const name of PROBE_FILES) {
-    const result = readJsonFile<object>(path.join(probesDir, `${name}.json`), notes, `${PROBES_DIR}/${name}.json`);
+    const result = readJsonFile<object>(probeFile(dir, name), notes, `${PROBES_DIR}/${name}.json`);
     if (result) (probes as Record<string, object>)[name] = result;
   }
-  const byStep = readJsonLines<LengthAtStep>(path.join(probesDir, LENGTH_BY_STEP_FILE));
+  const byStep = readJsonLines<LengthAtStep>(lengthByStepFile(dir));
   if (byStep.skipped) notes.push(`${PROBES_DIR}/${LENGTH_BY_STEP_FILE}: skipped ${byStep.skipped} unreadable line(s)`);
 
   return {

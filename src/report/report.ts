@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../experiments/runDir.ts';
 import { inlineSafe, plotlyBundle, renderHtml } from './html.ts';
 import { comparePage, pageFigures, runPage } from './page.ts';
+import { writeFileAtomic } from '../runs/jsonFiles.ts';
+import { REPORT_FILE } from '../runs/paths.ts';
+import { timestamp } from '../runs/runDirectory.ts';
 import { readRun } from './readRun.ts';
-
-export const REPORT_FILE = 'report.html';
 
 export interface ReportOptions {
   /** Where to write the page. Default: `<run>/report.html` for one run, `<runsRoot>/compare-<time>.html` for several. */
@@ -22,11 +22,6 @@ export interface ReportResult {
   runs: number;
   /** Figure ids on the page, in order, with their trace counts. */
   figures: { id: string; traces: number }[];
-}
-
-function timestamp(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
 }
 
 /**

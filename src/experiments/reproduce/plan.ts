@@ -7,7 +7,7 @@ import { UserError } from '../../errors.ts';
 import { flattenConfig } from '../../report/compare.ts';
 import { expectedParameters, latestCheckpoint, openRun } from '../checkpoint.ts';
 import { cellConfigInput, cellsOf, matchesPattern, type ProbeRequest, type ProfileName, type Reproduction } from '../reproductions/reproduction.ts';
-import { CONFIG_FILE, RUN_FILE } from '../runDir.ts';
+import { CONFIG_FILE, RUN_FILE } from '../../runs/paths.ts';
 import { longestSequence, prepareExperiment } from '../setup.ts';
 import type { Step, Task } from './processPool.ts';
 import { probeDone, safeRunInfo } from './results.ts';

@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { RunStoppedError } from '../../errors.ts';
 import { formatDuration } from '../../cli/progress.ts';
 import type { Reproduction } from '../reproductions/reproduction.ts';
-import { writeFileAtomic } from '../runDir.ts';
+import { writeFileAtomic } from '../../runs/jsonFiles.ts';
 import { acquireLock } from './lock.ts';
 import { describePlan, planReproduction, taskOf, type PlanOptions, type ReproductionPlan } from './plan.ts';
 import { runAll, type PoolEvent, type TaskOutcome } from './processPool.ts';

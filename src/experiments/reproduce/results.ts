@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildReport } from '../../report/report.ts';
 import { cellsOf, type FinishedRun, type ProbeRequest, type ProfileName, type Reproduction } from '../reproductions/reproduction.ts';
-import { readRunInfo, RUN_FILE, writeFileAtomic, type RunInfo } from '../runDir.ts';
+import { readJsonOrNull, writeFileAtomic } from '../../runs/jsonFiles.ts';
+import { probeFile, REPORT_FILE, RUN_FILE } from '../../runs/paths.ts';
+import type { RunInfo } from '../../runs/records.ts';
+import { readRunInfo } from '../../runs/runDirectory.ts';
 import type { Unit } from './unit.ts';
 import { renderMarkdown, summarizeResults, type CellResult, type ReproductionResults, type SeedResult } from './table.ts';
 
@@ -13,7 +16,6 @@ import { renderMarkdown, summarizeResults, type CellResult, type ReproductionRes
 
 export const TABLE_FILE = 'table.md';
 export const RESULTS_FILE = 'results.json';
-export const REPORT_FILE = 'report.html';
 
 /** A run directory's run.json, or null when it is missing or unreadable. */
 export function safeRunInfo(runDir: string): RunInfo | null {
@@ -24,21 +26,9 @@ export function safeRunInfo(runDir: string): RunInfo | null {
   }
 }
 
-function probeFile(runDir: string, name: string): string {
-  return path.join(runDir, 'probes', `${name}.json`);
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
 /** A probe is done when its JSON exists for the run's final step. */
 export function probeDone(runDir: string, request: ProbeRequest): boolean {
-  const result = readJson(probeFile(runDir, request.name)) as { step?: number } | null;
+  const result = readJsonOrNull<{ step?: number }>(probeFile(runDir, request.name));
   return result !== null && result.step === safeRunInfo(runDir)?.step;
 }
 
@@ -53,7 +43,7 @@ export function readUnit(reproduction: Reproduction, unit: Unit, probes: readonl
   }
   const finished: FinishedRun | null =
     info?.status === 'finished'
-      ? { info, probes: Object.fromEntries(probes.map((p) => [p.name, readJson(probeFile(unit.runDir, p.name))])) }
+      ? { info, probes: Object.fromEntries(probes.map((p) => [p.name, readJsonOrNull(probeFile(unit.runDir, p.name))])) }
       : null;
   for (const metric of reproduction.metrics) result.values[metric.id] = finished ? metric.read(finished) : null;
   return result;

@@ -1,4 +1,4 @@
-import type { RunStatus } from '../runDir.ts';
+import type { RunStatus } from '../../runs/records.ts';
 import { paperKey, paperPoint, type PaperValue, type ProfileName, type Reproduction } from '../reproductions/reproduction.ts';
 
 /**

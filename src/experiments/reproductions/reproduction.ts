@@ -1,5 +1,5 @@
 import type { ConfigInput } from '../../config/schema.ts';
-import type { RunInfo } from '../runDir.ts';
+import type { RunInfo } from '../../runs/records.ts';
 
 /**
  * A paper's table as data: a base config, the rows and columns whose overrides make each training cell, the

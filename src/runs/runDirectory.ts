@@ -3,36 +3,12 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
+import { readJson, writeFileAtomic } from './jsonFiles.ts';
+import { CONFIG_FILE, METRICS_FILE, RUN_FILE } from './paths.ts';
+import type { RunInfo } from './records.ts';
 
-export const CONFIG_FILE = 'config.yaml';
-export const METRICS_FILE = 'metrics.jsonl';
-export const RUN_FILE = 'run.json';
-
-export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
-
-export interface RunInfo {
-  status: RunStatus;
-  name: string;
-  backend: string;
-  started_at: string;
-  updated_at: string;
-  versions: Record<string, string>;
-  git_commit: string | null;
-  parameters?: number;
-  step?: number;
-  /** Seconds spent in optimizer steps (evaluation and checkpoints excluded), over all sessions. */
-  train_seconds?: number;
-  finished_at?: string;
-  /** Why the run failed or stopped. */
-  message?: string;
-  /** The newest checkpoint, relative to the run directory. */
-  checkpoint?: { step: number; dir: string };
-  /** One entry per `train --resume`: when, from which step, on which backend and lab commit. */
-  resumes?: { at: string; step: number; backend: string; git_commit: string | null }[];
-  result?: { accuracy: Record<string, number>; accuracy_in_range: number | null; accuracy_beyond: number | null };
-}
-
-function timestamp(date = new Date()): string {
+/** Local time as `20261126-101500`, for run and page names that sort by time. */
+export function timestamp(date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
 }
@@ -72,21 +48,25 @@ export function createRunDir(options: { root: string; name: string; explicit?: s
   }
 }
 
-/** Writes a file through a temporary name and a rename, so readers never see half of it. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, data);
-  fs.renameSync(temporary, file);
+/** A directory holding at least one of the files a run writes first. */
+export function isRunDir(dir: string): boolean {
+  try {
+    if (!fs.statSync(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  return [CONFIG_FILE, RUN_FILE, METRICS_FILE].some((file) => fs.existsSync(path.join(dir, file)));
 }
 
 export function writeResolvedConfig(dir: string, config: Config): void {
   writeFileAtomic(path.join(dir, CONFIG_FILE), '# fully resolved config: every default filled in\n' + YAML.stringify(config));
 }
 
+/** Writes run.json, stamping `updated_at`. */
 export function writeRunInfo(dir: string, info: RunInfo): void {
   writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify({ ...info, updated_at: new Date().toISOString() }, null, 2) + '\n');
 }
 
 export function readRunInfo(dir: string): RunInfo {
-  return JSON.parse(fs.readFileSync(path.join(dir, RUN_FILE), 'utf8')) as RunInfo;
+  return readJson<RunInfo>(path.join(dir, RUN_FILE));
 }

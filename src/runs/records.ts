@@ -1,0 +1,49 @@
+/** The records a run directory holds, as their JSON reads. Old runs may lack the optional fields. */
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
+
+/** run.json. */
+export interface RunInfo {
+  status: RunStatus;
+  name: string;
+  backend: string;
+  started_at: string;
+  updated_at: string;
+  versions: Record<string, string>;
+  git_commit: string | null;
+  parameters?: number;
+  step?: number;
+  /** Seconds spent in optimizer steps (evaluation and checkpoints excluded), over all sessions. */
+  train_seconds?: number;
+  finished_at?: string;
+  /** Why the run failed or stopped. */
+  message?: string;
+  /** The newest checkpoint, relative to the run directory. */
+  checkpoint?: { step: number; dir: string };
+  /** One entry per `train --resume`: when, from which step, on which backend and lab commit. */
+  resumes?: { at: string; step: number; backend: string; git_commit: string | null }[];
+  result?: { accuracy: Record<string, number>; accuracy_in_range: number | null; accuracy_beyond: number | null };
+}
+
+/** One line of metrics.jsonl. Evaluation fields appear only on steps that evaluated. */
+export interface MetricsRecord {
+  step: number;
+  loss: number;
+  lr: number;
+  tokens_per_s: number;
+  grad_norm?: number;
+  elapsed_s: number;
+  /** Exact-match accuracy by test length (both operands n digits). */
+  accuracy?: Record<string, number>;
+  accuracy_in_range?: number | null;
+  accuracy_beyond?: number | null;
+}
+
+/** What `writeProbeRun` adds to every probe result in probes/<name>.json. */
+export interface ProbeMeta {
+  /** Checkpoint step the probe read. */
+  step: number | null;
+  seconds: number;
+  problems: number;
+  decoded: number;
+}
