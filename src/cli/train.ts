@@ -8,7 +8,8 @@ import { createRunDir } from '../experiments/runDir.ts';
 import { train } from '../experiments/train.ts';
 import { buildReport } from '../report/report.ts';
 import { describeConfigFields } from '../config/describe.ts';
-import { ProgressBar, formatDuration } from './progress.ts';
+import { formatDuration } from '../duration.ts';
+import { ProgressBar } from './progress.ts';
 import { withBackendOption, withConfigOptions } from './options.ts';
 import { stopOnSignals } from './signals.ts';
 

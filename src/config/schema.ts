@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKEND_NAMES, DEVICE_NAMES } from '../backends/select.ts';
+import { BACKEND_NAMES, DEVICE_NAMES } from '../contracts/backendNames.ts';
 import { FORMAT_NAMES } from '../data/formats/index.ts';
 import { POSITIONAL_NAMES } from '../models/positional/index.ts';
 

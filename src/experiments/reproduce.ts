@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.ts';
 import { RunStoppedError, UserError } from '../errors.ts';
 import { flattenConfig } from '../report/compare.ts';
 import { buildReport } from '../report/report.ts';
-import { formatDuration } from '../cli/progress.ts';
+import { formatDuration } from '../duration.ts';
 import { expectedParameters, latestCheckpoint, openRun } from './checkpoint.ts';
 import { renderMarkdown, summarizeResults, type CellResult, type ReproductionResults, type SeedResult } from './reproduceTable.ts';
 import { cellConfigInput, cellsOf, matchesPattern, type Cell, type FinishedRun, type ProbeRequest, type ProfileName, type Reproduction } from './reproductions/reproduction.ts';
