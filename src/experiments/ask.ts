@@ -1,10 +1,10 @@
 import { tokenizeExample } from '../data/batches.ts';
-import { answerOf, OP_SYMBOL, parseProblem, type Problem } from '../data/problem.ts';
+import { answerOf, longestProblem, OP_SYMBOL, parseProblem, type Problem } from '../data/problem.ts';
 import { BOS_ID } from '../data/tokenizer.ts';
 import type { Gpt } from '../models/gpt.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
 import { greedyDecode } from './decode.ts';
-import { longestProblem, type Experiment } from './setup.ts';
+import type { Experiment } from './setup.ts';
 
 /** Prompts (token ids from `<bos>`) and per-prompt token budgets in, generated ids out: greedyDecode's shape. */
 export type Decoder = (prompts: number[][], maxNew: number[]) => Promise<number[][]>;
