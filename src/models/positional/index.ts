@@ -15,11 +15,11 @@ type SchemasOf<E> = E extends { options: infer Schemas } ? Schemas : object;
 type Intersection<U> = (U extends unknown ? (member: U) => void : never) extends (all: infer I) => void ? I : never;
 
 /** Every positional encoding's option schemas, by the name the model config uses. */
-export type PositionalOptionSchemas = Intersection<SchemasOf<Encoding>> & OptionSchemas;
+export type PositionalOptionSchemas = Intersection<SchemasOf<Encoding>>;
 /** Every positional encoding's options: what the model config holds beyond its shape. */
 export type PositionalOptions = OptionValues<PositionalOptionSchemas>;
 
-export const POSITIONAL_ENCODINGS: Record<string, PositionalEncoding<PositionalOptions>> = ENCODINGS;
+const POSITIONAL_ENCODINGS: Record<string, PositionalEncoding<PositionalOptions>> = ENCODINGS;
 export const POSITIONAL_NAMES = Object.keys(POSITIONAL_ENCODINGS) as [string, ...string[]];
 
 /** Every encoding's options together. Two encodings may share an option only by declaring the same schema. */
