@@ -12,7 +12,9 @@ export interface ModelShape {
  * The options a positional encoding reads, declared once in its own file: a zod schema per option (type, range,
  * default, description) under the name the model config uses. The config file spells that name in snake_case
  * (ropeFraction is model.rope_fraction); the config schema, `train --help`, the model config and the checkpoint's
- * metadata all take the options from this declaration (src/config/positionalOptions.ts maps the names).
+ * metadata all take the options from this declaration (src/config/positionalOptions.ts maps the names). rope.ts
+ * shows the pattern: `options: ropeOptions`, and `satisfies PositionalEncoding<OptionValues<typeof ropeOptions>>`
+ * so that its hooks see the values typed.
  */
 export type OptionSchemas = Record<string, z.ZodType>;
 
