@@ -25,16 +25,12 @@ import { AdamW } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import type { TokenBatch } from '../src/data/batches.ts';
 import { availableFusions, enabledFusions, parseFusions, setFusions, type Fusion } from '../src/models/fused.ts';
-import { Gpt, type GptConfig } from '../src/models/gpt.ts';
+import { Gpt } from '../src/models/gpt.ts';
 import { createRandom } from '../src/random.ts';
+import { BENCH_MODELS, BENCH_VOCAB } from './models.ts';
 
-const MODELS: Record<string, Omit<GptConfig, 'vocabSize'>> = {
-  small: { layers: 2, heads: 4, dModel: 128, dFf: 512, dropout: 0, maxLen: 64, pos: 'nope', ropeFraction: 1, ropeBase: 10000, tieEmbeddings: true },
-  large: { layers: 6, heads: 6, dModel: 384, dFf: 1536, dropout: 0, maxLen: 64, pos: 'nope', ropeFraction: 1, ropeBase: 10000, tieEmbeddings: true },
-};
 const BATCH = 64;
 const SEQ = 32;
-const VOCAB = 20;
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -44,8 +40,8 @@ function argument(name: string, fallback: string): string {
 function syntheticBatch(): TokenBatch {
   const random = createRandom(0, 'bench');
   const size = BATCH * SEQ;
-  const inputs = Int32Array.from({ length: size }, () => random.int(3, VOCAB - 1));
-  const targets = Int32Array.from({ length: size }, () => random.int(3, VOCAB - 1));
+  const inputs = Int32Array.from({ length: size }, () => random.int(3, BENCH_VOCAB - 1));
+  const targets = Int32Array.from({ length: size }, () => random.int(3, BENCH_VOCAB - 1));
   const ones = new Float32Array(size).fill(1);
   return { batch: BATCH, seqLen: SEQ, inputs, targets, lossMask: ones, answerMask: ones };
 }
@@ -75,7 +71,7 @@ interface Timing {
 const torchUploads = () => (tf.getBackend() === 'torch' ? uploadedBytes() : null);
 
 async function benchOne(modelName: string, steps: number, warmup: number): Promise<{ parameters: number; ms: number; cpuMs: number; uploadBytes: number | null }> {
-  const model = new Gpt({ ...MODELS[modelName], vocabSize: VOCAB }, 0);
+  const model = new Gpt(BENCH_MODELS[modelName], 0);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
   const batch = syntheticBatch();
   const times: number[] = [];
@@ -100,8 +96,8 @@ async function benchOne(modelName: string, steps: number, warmup: number): Promi
 
 /** bench/pytorch_bench.py for one model: PyTorch eager, float32, the given threads and device. */
 function benchPytorch(python: string, modelName: string, steps: number, warmup: number, threads: number, device: string) {
-  const m = MODELS[modelName];
-  const args = ['bench/pytorch_bench.py', '--layers', m.layers, '--heads', m.heads, '--d-model', m.dModel, '--d-ff', m.dFf, '--vocab', VOCAB, '--batch', BATCH, '--seq', SEQ, '--steps', steps, '--warmup', warmup, '--threads', threads, '--device', device].map(String);
+  const m = BENCH_MODELS[modelName];
+  const args = ['bench/pytorch_bench.py', '--layers', m.layers, '--heads', m.heads, '--d-model', m.dModel, '--d-ff', m.dFf, '--vocab', BENCH_VOCAB, '--batch', BATCH, '--seq', SEQ, '--steps', steps, '--warmup', warmup, '--threads', threads, '--device', device].map(String);
   // This process's environment, OMP_WAIT_POLICY included (the torch backend sets PASSIVE when it loads).
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
   const run = spawnSync(python, args, { env, encoding: 'utf8' });

@@ -9,12 +9,8 @@ import path from 'node:path';
 import { selectBackend, type BackendName } from '../src/backends/select.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { modelTensors, optimizerTensors, readCheckpoint, restoreModel, writeCheckpoint } from '../src/experiments/checkpoint.ts';
-import { Gpt, type GptConfig } from '../src/models/gpt.ts';
-
-const MODELS: Record<string, GptConfig> = {
-  small: { layers: 2, heads: 4, dModel: 128, dFf: 512, dropout: 0, maxLen: 64, pos: 'nope', ropeFraction: 1, ropeBase: 10000, tieEmbeddings: true, vocabSize: 20 },
-  large: { layers: 6, heads: 6, dModel: 384, dFf: 1536, dropout: 0, maxLen: 64, pos: 'nope', ropeFraction: 1, ropeBase: 10000, tieEmbeddings: true, vocabSize: 20 },
-};
+import { Gpt } from '../src/models/gpt.ts';
+import { BENCH_MODELS } from './models.ts';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -29,7 +25,7 @@ const repeats = Number(argument('repeats', '5'));
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-checkpoint-bench-'));
 console.log(`backend ${backend}, ${repeats} writes each, median; folder ${root}`);
 for (const name of argument('models', 'small,large').split(',')) {
-  const model = new Gpt(MODELS[name], 0);
+  const model = new Gpt(BENCH_MODELS[name], 0);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
   const runDir = path.join(root, name);
   const state = { stream: { random: {}, cursor: 0, epoch: 0 }, optimizer_step: 1, train_seconds: 0, window: { tokens: 0, seconds: 0 }, last_record: null, backend };

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DeviceName } from '../src/backends/select.ts';
-import { trainParityModel } from '../src/backends/torch/parity.ts';
+import { trainParityModel } from '../test/harness/parity.ts';
 import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
 
 function argument(name: string, fallback: string): string {

@@ -4,6 +4,7 @@ import { selectBackend } from '../src/backends/select.ts';
 import { createRandom } from '../src/random.ts';
 import { Gpt, type GptConfig } from '../src/models/gpt.ts';
 import { testBackend } from './fixtures/backend.ts';
+import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
 beforeAll(async () => {
   await selectBackend(testBackend('cpu'));
@@ -13,22 +14,7 @@ const VOCAB = 12;
 const T = 10;
 const CUT = 6;
 
-function config(pos: string, overrides: Partial<GptConfig> = {}): GptConfig {
-  return {
-    vocabSize: VOCAB,
-    dModel: 16,
-    heads: 2,
-    layers: 2,
-    dFf: 64,
-    maxLen: 16,
-    dropout: 0,
-    pos,
-    tieEmbeddings: false,
-    ropeFraction: 1,
-    ropeBase: 10000,
-    ...overrides,
-  };
-}
+const config = (pos: string, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ vocabSize: VOCAB, dFf: 64, pos, ...overrides });
 
 function logitsOf(model: Gpt, ids: number[]): number[][] {
   return tf.tidy(() => {

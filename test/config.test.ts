@@ -47,6 +47,12 @@ describe('loadConfig', () => {
     expect(config.train.beta2).toBe(0.99);
   });
 
+  it("reads a positional encoding's options as model.<snake_case> fields into the model config's names", () => {
+    const file = writeConfig('rope.yaml', YAML.stringify(base));
+    const { model } = prepareExperiment(loadConfig(file, ['model.pos=rope', 'model.rope_fraction=0.25', 'model.rope_base=500']));
+    expect(model).toMatchObject({ pos: 'rope', ropeFraction: 0.25, ropeBase: 500 });
+  });
+
   // Each case: a change to the base config, the field the error must name, and words the message must hold.
   const cases: [string, (c: any) => void, string, RegExp][] = [
     ['unknown top-level key', (c) => (c.sed = 1), 'sed', /unknown key/],
@@ -64,6 +70,7 @@ describe('loadConfig', () => {
     ['missing steps', (c) => delete c.train.steps, 'train.steps', /expected number/],
     ['d_model not divisible by heads', (c) => (c.model.heads = 3), 'model.d_model', /divisible by model.heads 3/],
     ['dropout out of range', (c) => (c.model.dropout = 1.5), 'model.dropout', /0.9|too big/i],
+    ['rope_fraction out of range', (c) => (c.model.rope_fraction = 0), 'model.rope_fraction', /expected number to be >0/],
     ['min_lr above lr', (c) => (c.train.min_lr = 0.01), 'train.min_lr', /above lr/],
     ['sequence too long for max_len', (c) => (c.model.max_len = 10), 'model.max_len', /need up to \d+ tokens/],
     ['APE cannot reach the test lengths', (c) => ((c.model.pos = 'ape'), (c.model.max_len = 24)), 'task.test_digits', /learned "ape" table/],

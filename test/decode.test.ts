@@ -5,10 +5,9 @@ import { greedyDecode } from '../src/inference/decode.ts';
 import { disposeKvCache, Gpt, type KvCache } from '../src/models/gpt.ts';
 import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
 import { testBackend } from './fixtures/backend.ts';
+import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
-const config = (pos: string) => ({
-  layers: 2, heads: 2, dModel: 16, dFf: 32, dropout: 0, maxLen: 32, pos, vocabSize: 12, ropeFraction: 0.5, ropeBase: 10000, tieEmbeddings: false,
-});
+const config = (pos: string) => tinyGptConfig({ maxLen: 32, pos, ropeFraction: 0.5 });
 
 beforeAll(async () => {
   await selectBackend(testBackend('cpu'));

@@ -5,11 +5,12 @@ import { registerTorchBackend } from '../src/backends/torch/index.ts';
 import { AdamW, clipByGlobalNorm } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import { FUSIONS, setFusions, useFused } from '../src/models/fused.ts';
-import { Gpt, type GptConfig } from '../src/models/gpt.ts';
+import { Gpt } from '../src/models/gpt.ts';
 import { maskedCrossEntropy } from '../src/models/loss.ts';
 import { attention, gelu, layerNorm, linear, matmul, transposeLast2 } from '../src/models/ops.ts';
 import { alibiSlopes } from '../src/models/positional/alibi.ts';
 import { createRandom } from '../src/random.ts';
+import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 import { describeTorch } from './fixtures/torch.ts';
 
 /**
@@ -224,7 +225,7 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     expectClose(results[0], results[1], 1e-5);
   });
 
-  const config = (pos: string): GptConfig => ({ layers: 2, heads: 4, dModel: 32, dFf: 64, dropout: 0, maxLen: 32, pos, ropeFraction: 0.5, ropeBase: 10000, tieEmbeddings: true, vocabSize: 13 });
+  const config = (pos: string) => tinyGptConfig({ heads: 4, dModel: 32, dFf: 64, maxLen: 32, pos, ropeFraction: 0.5, tieEmbeddings: true, vocabSize: 13 });
   const batch = (() => {
     const random = createRandom(5, 'batch');
     const [B, T] = [8, 12];

@@ -4,9 +4,10 @@ import { selectBackend } from '../src/backends/select.ts';
 import type { TokenBatch } from '../src/data/batches.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
-import { Gpt, type GptConfig } from '../src/models/gpt.ts';
+import { Gpt } from '../src/models/gpt.ts';
 import { createRandom } from '../src/random.ts';
 import { testBackend } from './fixtures/backend.ts';
+import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
 beforeAll(async () => {
   expect(await selectBackend(testBackend('wasm'))).toBe(testBackend('wasm'));
@@ -29,21 +30,7 @@ function syntheticBatch(batch: number, seqLen: number): TokenBatch {
   return { batch, seqLen, inputs, targets, lossMask, answerMask: lossMask.slice() };
 }
 
-function config(pos: string): GptConfig {
-  return {
-    vocabSize: VOCAB,
-    dModel: 16,
-    heads: 2,
-    layers: 1,
-    dFf: 64,
-    maxLen: 16,
-    dropout: 0.1,
-    pos,
-    tieEmbeddings: false,
-    ropeFraction: 0.5,
-    ropeBase: 10000,
-  };
-}
+const config = (pos: string) => tinyGptConfig({ vocabSize: VOCAB, layers: 1, dFf: 64, dropout: 0.1, pos, ropeFraction: 0.5 });
 
 describe('trainStep on wasm', () => {
   for (const pos of ['ape', 'alibi', 'rope']) {

@@ -9,27 +9,13 @@ import type { PositionalContext } from '../src/models/positional/positional.ts';
 import { applyRotary, rotaryDims } from '../src/models/positional/rope.ts';
 import { sinusoidal, sinusoidalTable } from '../src/models/positional/sinusoidal.ts';
 import { testBackend } from './fixtures/backend.ts';
+import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
 beforeAll(async () => {
   await selectBackend(testBackend('cpu'));
 });
 
-function config(pos: string, overrides: Partial<GptConfig> = {}): GptConfig {
-  return {
-    vocabSize: 12,
-    dModel: 16,
-    heads: 2,
-    layers: 1,
-    dFf: 32,
-    maxLen: 16,
-    dropout: 0,
-    pos,
-    tieEmbeddings: false,
-    ropeFraction: 1,
-    ropeBase: 10000,
-    ...overrides,
-  };
-}
+const config = (pos: string, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ layers: 1, pos, ...overrides });
 
 function context(seqLen: number, cfg: GptConfig, params: Record<string, tf.Variable> = {}): PositionalContext {
   const positions = tf.range(0, seqLen, 1, 'int32') as tf.Tensor1D;

@@ -11,7 +11,8 @@ import {
   PROFILE_NAMES,
   type FinishedRun,
 } from '../src/experiments/reproductions/reproduction.ts';
-import { longestSequence, prepareExperiment } from '../src/experiments/setup.ts';
+import { longestSequence } from '../src/config/dataSetup.ts';
+import { prepareExperiment } from '../src/experiments/setup.ts';
 import type { RunInfo } from '../src/runs/records.ts';
 
 /** Every registered experiment is well-formed data: valid configs, unique cells, the paper's numbers. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { uploadedBytes } from '../src/backends/torch/index.ts';
-import { trainParityModel } from '../src/backends/torch/parity.ts';
+import { trainParityModel } from './harness/parity.ts';
 import { encodeBatch } from '../src/data/batches.ts';
 import { modelTensors, restoreModel } from '../src/experiments/checkpoint.ts';
 import { modelDecoder } from '../src/inference/decode.ts';

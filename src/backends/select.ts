@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { BACKEND_NAMES, DEVICE_NAMES } from '../contracts/backendNames.ts';
 import { UserError } from '../errors.ts';
 import { registerTorchBackend, torchBackend, torchUnavailableReason } from './torch/index.ts';
 
@@ -13,9 +14,7 @@ function torchInfo(): string {
   return `${info.torch}, ${info.device}, ${info.threads} threads${info.device === 'cpu' ? `, OpenBLAS ${info.openblas === 'none' ? 'not found' : 'found'}` : ''}`;
 }
 
-export const BACKEND_NAMES = ['auto', 'torch', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
-export const DEVICE_NAMES = ['cpu', 'cuda'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 const require = createRequire(import.meta.url);

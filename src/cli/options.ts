@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { BACKEND_NAMES, DEVICE_NAMES } from '../backends/select.ts';
+import { BACKEND_NAMES, DEVICE_NAMES } from '../contracts/backendNames.ts';
 
 /** --config and --set, shared by every command that reads a config. */
 export function withConfigOptions<T>(args: Argv<T>, { required = true } = {}) {

@@ -9,7 +9,8 @@ import { lengthProbeDuringTraining } from '../probes/duringTraining.ts';
 import { buildReport } from '../report/report.ts';
 import { createRunDir } from '../runs/runDirectory.ts';
 import { describeConfigFields } from '../config/describe.ts';
-import { ProgressBar, formatDuration } from './progress.ts';
+import { formatDuration } from '../duration.ts';
+import { ProgressBar } from './progress.ts';
 import { withBackendOption, withConfigOptions } from './options.ts';
 import { stopOnSignals } from './signals.ts';
 

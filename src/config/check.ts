@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import { testLengths, testSetSize } from '../data/dataset.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
-import { longestSequence, prepareExperiment } from '../experiments/setup.ts';
+import { dataSetup, longestSequence } from './dataSetup.ts';
 import type { Config } from './schema.ts';
 
 /** Number of distinct training problems the sampler can produce. */
@@ -27,9 +27,9 @@ export function checkConfig(config: Config, file: string): void {
   if (model.d_model % model.heads !== 0) {
     fail('model.d_model', `d_model ${model.d_model} must be divisible by model.heads ${model.heads}`);
   }
-  const experiment = prepareExperiment(config);
-  if (!experiment.format.ops.includes(task.op)) {
-    fail('format.name', `format "${format.name}" cannot express task.op "${task.op}" (it supports ${experiment.format.ops.join(', ')})`);
+  const data = dataSetup(config);
+  if (!data.format.ops.includes(task.op)) {
+    fail('format.name', `format "${format.name}" cannot express task.op "${task.op}" (it supports ${data.format.ops.join(', ')})`);
   }
   if (task.sampling === 'balanced' && task.op !== 'add') {
     fail('task.sampling', 'balanced sampling balances carries and is defined for addition only');
@@ -38,12 +38,12 @@ export function checkConfig(config: Config, file: string): void {
     fail('task.sampling', "qiu sampling sparsifies the multiplier and is defined for multiplication only");
   }
   if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);
-  const trainTokens = longestSequence(experiment, task.train_digits[1]);
+  const trainTokens = longestSequence(data, task.train_digits[1]);
   if (trainTokens > model.max_len) {
     fail('model.max_len', `training examples need up to ${trainTokens} tokens but max_len is ${model.max_len}`);
   }
   const pe = getPositionalEncoding(model.pos);
-  const testTokens = longestSequence(experiment, task.test_digits[1]);
+  const testTokens = longestSequence(data, task.test_digits[1]);
   if (!pe.extrapolates && testTokens > model.max_len) {
     fail(
       'task.test_digits',
@@ -53,8 +53,8 @@ export function checkConfig(config: Config, file: string): void {
   }
   if (task.train_size !== null) {
     let heldOut = 0n;
-    for (const digits of testLengths(experiment.task)) {
-      if (digits >= task.train_digits[0] && digits <= task.train_digits[1]) heldOut += BigInt(testSetSize(experiment.task, digits));
+    for (const digits of testLengths(data.task)) {
+      if (digits >= task.train_digits[0] && digits <= task.train_digits[1]) heldOut += BigInt(testSetSize(data.task, digits));
     }
     const available = trainingSpaceSize(config) - heldOut;
     if (BigInt(task.train_size) > available) {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { BACKEND_NAMES, DEVICE_NAMES } from '../backends/select.ts';
+import { BACKEND_NAMES, DEVICE_NAMES } from '../contracts/backendNames.ts';
 import { FORMAT_NAMES } from '../data/formats/index.ts';
 import { POSITIONAL_NAMES } from '../models/positional/index.ts';
+import { positionalOptionFields } from './positionalOptions.ts';
 
 /** [min, max] operand digits, inclusive. */
 const digitRange = z
@@ -49,8 +50,8 @@ export const modelSchema = z
     dropout: z.number().min(0).max(0.9).default(0).describe('dropout on embeddings, attention weights and block outputs'),
     max_len: z.number().int().positive().default(64).describe('longest sequence in tokens (size of a learned APE table)'),
     pos: z.enum(POSITIONAL_NAMES).default('nope').describe('positional encoding'),
-    rope_fraction: z.number().gt(0).max(1).default(1).describe('fraction of each head RoPE rotates (Kazemnejad: 0.25)'),
-    rope_base: z.number().positive().default(10000).describe('RoPE frequency base'),
+    // Each encoding's own options (rope_fraction, rope_base, ...), declared in its file.
+    ...positionalOptionFields,
     tie_embeddings: z.boolean().default(true).describe('output projection shares the token embedding (nanoGPT)'),
   })
   .strict();

@@ -13,6 +13,12 @@ export function answerOf(problem: Problem): bigint {
   return problem.op === 'add' ? problem.a + problem.b : problem.a * problem.b;
 }
 
+/** The problem with the longest rendering at a length: all nines (longest answer, a carry in every column). */
+export function longestProblem(op: Op, digits: number): Problem {
+  const nines = 10n ** BigInt(digits) - 1n;
+  return { op, a: nines, b: nines };
+}
+
 /** Decimal digits of a non-negative integer (0 has one digit). */
 export function digitCount(n: bigint): number {
   return n.toString().length;

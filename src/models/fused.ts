@@ -1,44 +1,39 @@
 import * as tf from '@tensorflow/tfjs';
+import {
+  FUSED_KERNELS,
+  type AdamWAttrs,
+  type AdamWStep,
+  type AttentionAttrs,
+  type LayerNormAttrs,
+  type LinearGradAttrs,
+  type ScaleAllAttrs,
+  type TensorListAttrs,
+} from '../contracts/kernels.ts';
 
 /**
  * Fused operations: one backend kernel where the composed tfjs version runs many (layer norm ~10 kernels
  * forward and ~20 backward, attention ~8 + ~15, the AdamW step ~13 per parameter). A backend that registers
- * the kernel names below gets the fused path (today: `torch`, src/backends/torch/fused/); every other backend
- * runs the composed ops in ops.ts, loss.ts and adamw.ts, unchanged to the bit. Each op function there starts
- * with `if (useFused(...))` and otherwise reads as before.
+ * the kernels named in src/contracts/kernels.ts gets the fused path (today: `torch`,
+ * src/backends/torch/fused/); every other backend runs the composed ops in ops.ts, loss.ts and adamw.ts,
+ * unchanged to the bit. Each op function there starts with `if (useFused(...))` and otherwise reads as before.
  *
  * Gradients: the forward kernel returns what its gradient needs besides its inputs (layer norm's mean and
  * reciprocal deviation, attention's pattern, cross-entropy's log-probabilities); tf.customGrad saves those and
  * returns the one visible output, so the tape never asks for the gradient of a helper output (tfjs would
  * upload a zero tensor from the host for each) and the gradient runs one ...Grad kernel.
- *
- * Kernel contracts (inputs → outputs; float32 unless said):
- *   ArithLayerNorm        {x [..., D], gain [D], bias [D]}, attrs {epsilon} → [y, mean, rstd] (mean/rstd opaque)
- *   ArithLayerNormGrad    {dy, x, mean, rstd, gain, bias} → [dx, dgain, dbias]
- *   ArithLinear           {x [..., in], weight [in, out], bias [out] (optional)} → [x weight + bias]
- *   ArithLinearGrad       {dy, x, weight}, attrs {hasBias} → [dx, dweight, dbias (with a bias)]
- *   ArithGelu             {x} → [GELU tanh approximation of x];  ArithGeluGrad {dy, x} → [dx]
- *   ArithAttention        {q [B,H,T,d], k [B,H,S,d], v [B,H,S,d], bias (broadcasts to [B,H,T,S])}, attrs {scale}
- *                         → [softmax(q kᵀ scale + bias) v, pattern [B,H,T,S]]
- *   ArithAttentionGrad    {dy, q, k, v, pattern}, attrs {scale} → [dq, dk, dv]
- *   ArithMaskedCrossEntropy      {logits [B,T,V], targets [B,T] int32, mask [B,T]} → [loss [], logProbabilities]
- *   ArithMaskedCrossEntropyGrad  {dy [], logProbabilities, targets, mask} → [dlogits]
- *   ArithGlobalNorm       {g0..} → [sqrt(Σ sum(gᵢ²)) []];   ArithScaleAll {g0..}, attrs {scale} → [gᵢ · scale ..]
- *   ArithAdamW            {p0.., g0.., m0.., v0..}, attrs {count, lr, beta1, beta2, epsilon, weightDecay,
- *                         correction1, correction2, decay: number[] (1 where the parameter decays)} → []
- *                         updates p, m, v in place: same data ids, new values.
  */
 export const FUSIONS = ['linear', 'layernorm', 'gelu', 'attention', 'cross-entropy', 'grad-norm', 'adamw'] as const;
 export type Fusion = (typeof FUSIONS)[number];
 
+/** The forward kernel each fusion needs; a backend registers a fusion's kernels together. */
 const KERNELS: Record<Fusion, string> = {
-  linear: 'ArithLinear',
-  layernorm: 'ArithLayerNorm',
-  gelu: 'ArithGelu',
-  attention: 'ArithAttention',
-  'cross-entropy': 'ArithMaskedCrossEntropy',
-  'grad-norm': 'ArithGlobalNorm',
-  adamw: 'ArithAdamW',
+  linear: FUSED_KERNELS.linear,
+  layernorm: FUSED_KERNELS.layerNorm,
+  gelu: FUSED_KERNELS.gelu,
+  attention: FUSED_KERNELS.attention,
+  'cross-entropy': FUSED_KERNELS.maskedCrossEntropy,
+  'grad-norm': FUSED_KERNELS.globalNorm,
+  adamw: FUSED_KERNELS.adamW,
 };
 
 /** 'all', 'none', a list of FUSIONS (',' or '+' between), or 'no-X' for all but X (to measure what X buys). */
@@ -89,28 +84,28 @@ type Save = tf.GradSaveFunc;
 
 export const fusedLayerNorm = (x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor =>
   tf.customGrad(((x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, save: Save) => {
-    const [y, mean, rstd] = runMany('ArithLayerNorm', { x, gain, bias }, { epsilon });
+    const [y, mean, rstd] = runMany(FUSED_KERNELS.layerNorm, { x, gain, bias }, { epsilon } satisfies LayerNormAttrs);
     save([x, mean, rstd, gain, bias]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, [sx, sMean, sRstd, sGain, sBias]: tf.Tensor[]) =>
-        runMany('ArithLayerNormGrad', { dy, x: sx, mean: sMean, rstd: sRstd, gain: sGain, bias: sBias }),
+        runMany(FUSED_KERNELS.layerNormGrad, { dy, x: sx, mean: sMean, rstd: sRstd, gain: sGain, bias: sBias }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor;
 
 const linearWithBias = tf.customGrad(((x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, save: Save) => {
   save([x, weight]);
   return {
-    value: run('ArithLinear', { x, weight, bias }) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) => runMany('ArithLinearGrad', { dy, x: sx, weight: sWeight }, { hasBias: true }),
+    value: run(FUSED_KERNELS.linear, { x, weight, bias }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) => runMany(FUSED_KERNELS.linearGrad, { dy, x: sx, weight: sWeight }, { hasBias: true } satisfies LinearGradAttrs),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 
 const linearWithoutBias = tf.customGrad(((x: tf.Tensor, weight: tf.Tensor, save: Save) => {
   save([x, weight]);
   return {
-    value: run('ArithLinear', { x, weight }) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) => runMany('ArithLinearGrad', { dy, x: sx, weight: sWeight }, { hasBias: false }),
+    value: run(FUSED_KERNELS.linear, { x, weight }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) => runMany(FUSED_KERNELS.linearGrad, { dy, x: sx, weight: sWeight }, { hasBias: false } satisfies LinearGradAttrs),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, weight: tf.Tensor) => tf.Tensor;
 
@@ -120,8 +115,8 @@ export const fusedLinear = (x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): 
 export const fusedGelu = tf.customGrad(((x: tf.Tensor, save: Save) => {
   save([x]);
   return {
-    value: run('ArithGelu', { x }) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => run('ArithGeluGrad', { dy, x: sx }) as tf.Tensor,
+    value: run(FUSED_KERNELS.gelu, { x }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => run(FUSED_KERNELS.geluGrad, { dy, x: sx }) as tf.Tensor,
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
 
@@ -131,12 +126,12 @@ export const fusedGelu = tf.customGrad(((x: tf.Tensor, save: Save) => {
  */
 export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, scale: number): tf.Tensor {
   return tf.customGrad(((q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, save: Save) => {
-    const [output, pattern] = runMany('ArithAttention', { q, k, v, bias }, { scale });
+    const [output, pattern] = runMany(FUSED_KERNELS.attention, { q, k, v, bias }, { scale } satisfies AttentionAttrs);
     save([q, k, v, pattern]);
     return {
       value: output,
       gradFunc: (dy: tf.Tensor, [sq, sk, sv, sPattern]: tf.Tensor[]) =>
-        runMany('ArithAttentionGrad', { dy, q: sq, k: sk, v: sv, pattern: sPattern }, { scale }),
+        runMany(FUSED_KERNELS.attentionGrad, { dy, q: sq, k: sk, v: sv, pattern: sPattern }, { scale } satisfies AttentionAttrs),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0])(q, k, v) as tf.Tensor;
 }
@@ -144,13 +139,13 @@ export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: t
 /** Targets and mask are data, not inputs of the gradient: it flows to the logits only. */
 export function fusedMaskedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   return tf.customGrad(((logits: tf.Tensor, save: Save) => {
-    const [loss, logProbabilities] = runMany('ArithMaskedCrossEntropy', { logits, targets, mask });
+    const [loss, logProbabilities] = runMany(FUSED_KERNELS.maskedCrossEntropy, { logits, targets, mask });
     // Saved (not only closed over): a caller may create them inside the differentiated function.
     save([logProbabilities, targets, mask]);
     return {
       value: loss,
       gradFunc: (dy: tf.Tensor, [sLogProbabilities, sTargets, sMask]: tf.Tensor[]) =>
-        run('ArithMaskedCrossEntropyGrad', { dy, logProbabilities: sLogProbabilities, targets: sTargets, mask: sMask }) as tf.Tensor,
+        run(FUSED_KERNELS.maskedCrossEntropyGrad, { dy, logProbabilities: sLogProbabilities, targets: sTargets, mask: sMask }) as tf.Tensor,
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0])(logits) as tf.Scalar;
 }
@@ -159,22 +154,12 @@ const listInputs = (tensors: tf.Tensor[]): tf.NamedTensorMap => Object.fromEntri
 
 /** Global L2 norm of all gradients in one kernel (not differentiated). */
 export function fusedGlobalNorm(grads: tf.Tensor[]): tf.Scalar {
-  return run('ArithGlobalNorm', listInputs(grads), { count: grads.length }) as tf.Scalar;
+  return run(FUSED_KERNELS.globalNorm, listInputs(grads), { count: grads.length } satisfies TensorListAttrs) as tf.Scalar;
 }
 
 /** Every gradient times `scale`, in one kernel. */
 export function fusedScaleAll(grads: tf.Tensor[], scale: number): tf.Tensor[] {
-  return runMany('ArithScaleAll', listInputs(grads), { count: grads.length, scale });
-}
-
-export interface AdamWStep {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  weightDecay: number;
-  correction1: number;
-  correction2: number;
+  return runMany(FUSED_KERNELS.scaleAll, listInputs(grads), { count: grads.length, scale } satisfies ScaleAllAttrs);
 }
 
 /** One kernel call updates every parameter and both moments in place (same tensors, new values). */
@@ -186,5 +171,5 @@ export function fusedAdamW(params: tf.Tensor[], grads: tf.Tensor[], m: tf.Tensor
     inputs[`m${i}`] = m[i];
     inputs[`v${i}`] = v[i];
   });
-  run('ArithAdamW', inputs, { ...step, count: params.length, decay: decay.map(Number) });
+  run(FUSED_KERNELS.adamW, inputs, { ...step, count: params.length, decay: decay.map(Number) } satisfies AdamWAttrs);
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
 import { attention, dropout, embed, gelu, layerNorm, linear } from './ops.ts';
-import { getPositionalEncoding } from './positional/index.ts';
-import type { ModelShape, ParameterSpec, PositionalEncoding, PositionalOptions } from './positional/positional.ts';
+import { getPositionalEncoding, type PositionalOptions } from './positional/index.ts';
+import type { ModelShape, ParameterSpec, PositionalEncoding } from './positional/positional.ts';
 
 export interface GptConfig extends ModelShape, PositionalOptions {
   vocabSize: number;
@@ -41,7 +41,7 @@ export interface ForwardOptions {
 const INIT_STD = 0.02;
 
 /** Parameter names and shapes, GPT-2/nanoGPT style. Linear weights are stored [in, out]. */
-export function parameterSpecs(config: GptConfig, pe: PositionalEncoding): ParameterSpec[] {
+export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<PositionalOptions>): ParameterSpec[] {
   const d = config.dModel;
   const specs: ParameterSpec[] = [{ name: 'wte.weight', shape: [config.vocabSize, d], init: 'normal' }];
   specs.push(...pe.parameters(config, config));
@@ -85,7 +85,7 @@ function initialValues(spec: ParameterSpec, config: GptConfig, seed: number): Fl
 /** Decoder-only transformer: pre-LayerNorm GPT blocks, GELU MLP, final LayerNorm, output projection. */
 export class Gpt {
   readonly params: Record<string, tf.Variable>;
-  readonly pe: PositionalEncoding;
+  readonly pe: PositionalEncoding<PositionalOptions>;
 
   constructor(
     readonly config: GptConfig,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { RANDOM_UNIFORM, type RandomUniformAttrs } from '../contracts/kernels.ts';
 import { fusedAttention, fusedGelu, fusedLayerNorm, fusedLinear, useFused } from './fused.ts';
 
 /** Swaps the last two axes with an explicit permutation (works for rank 2, 3 and 4). */
@@ -12,7 +13,7 @@ export function transposeLast2(x: tf.Tensor): tf.Tensor {
 /**
  * Matrix product whose gradient transposes explicitly instead of passing transpose flags to matMul.
  * On wasm a flagged matMul is ~10x slower than transpose-then-matMul, and tfjs's own matMul gradient uses
- * the flags; this cut a training step 3-5x there (measured, see DEVELOPERS.md).
+ * the flags; this cut a training step 3-5x there (measured; bench/bench.ts --backends wasm times a step).
  */
 export const matmul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   // The gradient below does not sum over broadcast batch axes, so operands must have equal rank.
@@ -117,7 +118,9 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Ten
  * differ between such a backend and the others (each is reproducible per seed).
  */
 function uniformNoise(shape: number[], seed: number): tf.Tensor {
-  if (tf.getKernel('ArithRandomUniform', tf.getBackend())) return tf.engine().runKernel('ArithRandomUniform', {}, { shape, seed }) as tf.Tensor;
+  if (tf.getKernel(RANDOM_UNIFORM, tf.getBackend())) {
+    return tf.engine().runKernel(RANDOM_UNIFORM, {}, { shape, seed } satisfies RandomUniformAttrs) as tf.Tensor;
+  }
   return tf.randomUniform(shape, 0, 1, 'float32', seed);
 }
 

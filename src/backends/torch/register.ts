@@ -8,10 +8,10 @@
  *      `backend.slot(t)` is the native tensor of a tfjs tensor; `backend.output(slot)` wraps the result with the
  *      shape and dtype the addon described; `backend.result(slot, dtype)` also casts when libtorch's dtype
  *      differs from tfjs's; `backend.outputs(slots)` for several results; `backend.alias(t)` returns an input.
- *   2. A fused op of our own (one tfjs never calls) gets its own kernel name, and the model calls it with
- *      tf.engine().runKernel(name, inputs, attrs) only where the kernel is registered for the active backend
- *      (tf.getKernel(name, tf.getBackend())), falling back to the composed ops elsewhere. Its gradient is a
- *      tf.customGrad around that call, or a gradient config registered with tf.registerGradient.
+ *   2. A fused op of our own (one tfjs never calls) gets its own kernel name in src/contracts/kernels.ts, and the
+ *      model calls it with tf.engine().runKernel(name, inputs, attrs) only where the kernel is registered for the
+ *      active backend (tf.getKernel(name, tf.getBackend())), falling back to the composed ops elsewhere. Its
+ *      gradient is a tf.customGrad around that call, or a gradient config registered with tf.registerGradient.
  *   3. Add a case to test/torch-kernels.test.ts (a row in its table) comparing it with the cpu backend.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -25,16 +25,10 @@ import { shapeKernels } from './kernels/shape.ts';
 
 export const BACKEND_NAME = 'torch';
 
-export const KERNEL_LISTS: TorchKernel[][] = [elementwiseKernels, reduceKernels, matmulKernels, shapeKernels, creationKernels, fusedKernels];
-
-/** Kernels added by other modules (fused kernels) before the backend registers. */
-const extraKernels: TorchKernel[] = [];
-export function addTorchKernels(kernels: TorchKernel[]): void {
-  extraKernels.push(...kernels);
-}
+const KERNEL_LISTS: TorchKernel[][] = [elementwiseKernels, reduceKernels, matmulKernels, shapeKernels, creationKernels, fusedKernels];
 
 export function torchKernels(): TorchKernel[] {
-  return [...KERNEL_LISTS.flat(), ...extraKernels];
+  return KERNEL_LISTS.flat();
 }
 
 let registered = false;

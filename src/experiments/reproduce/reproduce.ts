@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { RunStoppedError } from '../../errors.ts';
-import { formatDuration } from '../../cli/progress.ts';
+import { formatDuration } from '../../duration.ts';
 import type { Reproduction } from '../reproductions/reproduction.ts';
 import { writeFileAtomic } from '../../runs/jsonFiles.ts';
 import { acquireLock } from './lock.ts';

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
 
 export interface ModelShape {
   layers: number;
@@ -7,11 +8,18 @@ export interface ModelShape {
   maxLen: number;
 }
 
-/** Options a positional encoding may read from `model` in the config. */
-export interface PositionalOptions {
-  ropeFraction: number;
-  ropeBase: number;
-}
+/**
+ * The options a positional encoding reads, declared once in its own file: a zod schema per option (type, range,
+ * default, description) under the name the model config uses. The config file spells that name in snake_case
+ * (ropeFraction is model.rope_fraction); the config schema, `train --help`, the model config and the checkpoint's
+ * metadata all take the options from this declaration (src/config/positionalOptions.ts maps the names). rope.ts
+ * shows the pattern: `options: ropeOptions`, and `satisfies PositionalEncoding<OptionValues<typeof ropeOptions>>`
+ * so that its hooks see the values typed.
+ */
+export type OptionSchemas = Record<string, z.ZodType>;
+
+/** The values of declared options, as the model config holds them. */
+export type OptionValues<Schemas extends OptionSchemas> = { [Name in keyof Schemas]: z.output<Schemas[Name]> };
 
 /** A new parameter a PE asks for: its name in the checkpoint, shape and initial values. */
 export interface ParameterSpec {
@@ -20,7 +28,7 @@ export interface ParameterSpec {
   init: 'normal' | 'zeros' | 'ones';
 }
 
-export interface PositionalContext {
+export interface PositionalContext<Options = object> {
   /** Position of each new token (the queries), [T] int32; `<bos>` is position 0. */
   positions: tf.Tensor1D;
   /** Position of every key: cached tokens then the new ones, [offset + T] int32. */
@@ -31,7 +39,7 @@ export interface PositionalContext {
   offset: number;
   params: Record<string, tf.Variable>;
   shape: ModelShape;
-  options: PositionalOptions;
+  options: Options;
 }
 
 /**
@@ -39,13 +47,15 @@ export interface PositionalContext {
  * PE's name. `embed` adds to token embeddings; `rotate` acts on per-head queries and keys of the new tokens
  * ([B, H, T, dHead]); `attentionBias` returns a bias broadcastable to the attention logits [B, H, T, offset + T].
  */
-export interface PositionalEncoding {
+export interface PositionalEncoding<Options = object> {
   name: string;
   description: string;
-  parameters(shape: ModelShape, options: PositionalOptions): ParameterSpec[];
-  embed?(tokenEmbeddings: tf.Tensor, context: PositionalContext): tf.Tensor;
-  rotate?(queries: tf.Tensor, keys: tf.Tensor, context: PositionalContext): [tf.Tensor, tf.Tensor];
-  attentionBias?(context: PositionalContext): tf.Tensor;
+  /** The options it reads (see OptionSchemas), when it has any; `Options` are their values. */
+  options?: OptionSchemas;
+  parameters(shape: ModelShape, options: Options): ParameterSpec[];
+  embed?(tokenEmbeddings: tf.Tensor, context: PositionalContext<Options>): tf.Tensor;
+  rotate?(queries: tf.Tensor, keys: tf.Tensor, context: PositionalContext<Options>): [tf.Tensor, tf.Tensor];
+  attentionBias?(context: PositionalContext<Options>): tf.Tensor;
   /** Whether positions beyond `maxLen` can be represented (false for a learned table). */
   extrapolates: boolean;
 }

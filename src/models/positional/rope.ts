@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { PositionalEncoding } from './positional.ts';
+import { z } from 'zod';
+import type { OptionValues, PositionalEncoding } from './positional.ts';
 
 /** Number of leading head dimensions RoPE rotates: `fraction` of dHead, rounded down to an even count. */
 export function rotaryDims(dHead: number, fraction: number): number {
@@ -27,10 +28,16 @@ export function applyRotary(x: tf.Tensor, positions: tf.Tensor1D, rotary: number
   return tf.concat(rotated, x.rank - 1);
 }
 
-export const rope: PositionalEncoding = {
+const ropeOptions = {
+  ropeFraction: z.number().gt(0).max(1).default(1).describe('fraction of each head RoPE rotates (Kazemnejad: 0.25)'),
+  ropeBase: z.number().positive().default(10000).describe('RoPE frequency base'),
+};
+
+export const rope = {
   name: 'rope',
   description: 'rotary embedding of queries and keys (model.rope_fraction of each head, base model.rope_base)',
   extrapolates: true,
+  options: ropeOptions,
   parameters: () => [],
   rotate(queries, keys, { positions, shape, options }) {
     const rotary = rotaryDims(shape.dModel / shape.heads, options.ropeFraction);
@@ -39,4 +46,4 @@ export const rope: PositionalEncoding = {
       applyRotary(keys, positions, rotary, options.ropeBase),
     ];
   },
-};
+} satisfies PositionalEncoding<OptionValues<typeof ropeOptions>>;

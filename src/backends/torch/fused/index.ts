@@ -7,5 +7,6 @@ import { gradNormKernels } from './gradNorm.ts';
 import { layerNormKernels } from './layerNorm.ts';
 import { linearKernels } from './linear.ts';
 
-/** The torch backend's fused kernels; src/models/fused.ts names them and falls back to composed ops without them. */
+/** The torch backend's fused kernels: src/contracts/kernels.ts names them, src/models/fused.ts calls them (and falls
+ * back to composed ops without them). */
 export const fusedKernels: TorchKernel[] = [...linearKernels, ...layerNormKernels, ...geluKernels, ...attentionKernels, ...crossEntropyKernels, ...gradNormKernels, ...adamWKernels];

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { RANDOM_UNIFORM, type RandomUniformAttrs } from '../../../contracts/kernels.ts';
 import { DTYPE_CODES, type TorchDtype } from '../addon.ts';
 import { kernel, type TorchKernel } from './kernel.ts';
-
-export const RANDOM_UNIFORM = 'ArithRandomUniform';
 
 /** Made on the device from their attributes: no host buffer crosses to libtorch. */
 export const creationKernels: TorchKernel[] = [
@@ -13,7 +12,7 @@ export const creationKernels: TorchKernel[] = [
   kernel('ZerosLike', ({ inputs: { x }, backend }) => backend.output(backend.native.zerosLike(backend.slot(x)))),
   kernel('OnesLike', ({ inputs: { x }, backend }) => backend.output(backend.native.onesLike(backend.slot(x)))),
   // Our own kernel (tfjs draws random numbers in JavaScript): see uniformNoise in src/models/ops.ts.
-  kernel<{ shape: number[]; seed: number }>(RANDOM_UNIFORM, ({ backend, attrs }) => backend.output(backend.native.randomUniform(attrs.shape, attrs.seed))),
+  kernel<RandomUniformAttrs>(RANDOM_UNIFORM, ({ backend, attrs }) => backend.output(backend.native.randomUniform(attrs.shape, attrs.seed))),
   kernel<{ start: number; stop: number; step: number; dtype: 'float32' | 'int32' }>('Range', ({ backend, attrs }) => {
     // tfjs's rangeImpl, quirks included: a step of the wrong sign gives nothing, except that a step of 1 on a
     // decreasing range becomes -1.

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadConfig } from '../../config/load.ts';
-import { encodeBatch } from '../../data/batches.ts';
-import { buildTestSets, heldOutKeys, TrainStream } from '../../data/dataset.ts';
-import { AdamW } from '../../experiments/adamw.ts';
-import { learningRate } from '../../experiments/schedule.ts';
-import { prepareExperiment, type Experiment } from '../../experiments/setup.ts';
-import { trainStep } from '../../experiments/train.ts';
-import { Gpt } from '../../models/gpt.ts';
-import { selectBackend, type DeviceName } from '../select.ts';
-import { uploadedBytes } from './index.ts';
+import { selectBackend, type DeviceName } from '../../src/backends/select.ts';
+import { uploadedBytes } from '../../src/backends/torch/index.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { encodeBatch } from '../../src/data/batches.ts';
+import { buildTestSets, heldOutKeys, TrainStream } from '../../src/data/dataset.ts';
+import { AdamW } from '../../src/experiments/adamw.ts';
+import { learningRate } from '../../src/experiments/schedule.ts';
+import { prepareExperiment, type Experiment } from '../../src/experiments/setup.ts';
+import { trainStep } from '../../src/experiments/train.ts';
+import { Gpt } from '../../src/models/gpt.ts';
 
 export interface ParityRun {
   model: Gpt;
