@@ -54,7 +54,7 @@ function commentsByPath(block: string): Map<string, string> {
   let section = '';
   let last = '';
   for (const line of block.split('\n')) {
-    const field = /^( *)([a-z_]+):([^#]*)(?:#(.*))?$/.exec(line);
+    const field = /^( *)([a-z0-9_]+):([^#]*)(?:#(.*))?$/.exec(line);
     if (field) {
       const [, indent, key, value, comment = ''] = field;
       if (indent.length === 0 && value.trim() === '') {
