@@ -8,6 +8,8 @@
  * Node's headers (npm_config_nodedir, default the running node's prefix) and node-addon-api (NODE_ADDON_API_DIR).
  * ARITH_BUILD_JOBS=N compiles N files at a time (default 2); ARITH_CXX_STD=c++20 (default c++17) for the newest
  * PyTorch headers, which move to C++20.
+ * An addon built from the same sources, libtorch and Node ABI is kept (native/torch/stamp.cjs): `npx` installing
+ * the folder into its cache runs postinstall again, which must not compile it twice. --force rebuilds anyway.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,9 +34,24 @@ function giveUp(reason, log = '') {
 }
 
 if (process.env.ARITH_SKIP_TORCH_BUILD === '1') giveUp('ARITH_SKIP_TORCH_BUILD=1');
-const { findLibtorch } = require(path.join(addonDir, 'paths.cjs'));
+const { findLibtorch, defines } = require(path.join(addonDir, 'paths.cjs'));
 const found = findLibtorch();
 if (found.problem) giveUp(found.problem);
+
+const { stampFile, hashSources, libtorchVersion, buildStamp, stampText, needsBuild } = require(path.join(addonDir, 'stamp.cjs'));
+const addonFile = path.join(addonDir, 'build/Release/arith_torch.node');
+const stamp = buildStamp({
+  sources: hashSources(addonDir),
+  libtorch: { ...found, version: libtorchVersion(found.include) },
+  defines: defines(found),
+  cxxStd: process.env.ARITH_CXX_STD || 'c++17',
+  nodeAbi: process.versions.modules,
+});
+const previousStamp = fs.existsSync(stampFile(addonFile)) ? fs.readFileSync(stampFile(addonFile), 'utf8') : null;
+if (!needsBuild(stamp, { addonExists: fs.existsSync(addonFile), previousText: previousStamp, force: process.argv.includes('--force') })) {
+  console.log('arith-lab: torch backend already built from these sources, libtorch and Node (npm run build:torch -- --force rebuilds it)');
+  process.exit(0);
+}
 
 // Headers of the running node, so nothing is downloaded (this machine may have no internet).
 const nodeRoot = path.resolve(path.dirname(process.execPath), '..');
@@ -61,6 +78,7 @@ if (nodeGyp) {
 } else {
   await buildDirect();
 }
+fs.writeFileSync(stampFile(addonFile), stampText(stamp));
 console.log(`arith-lab: torch backend built against ${found.root ?? 'Debian libtorch'}${found.cuda ? ' (with CUDA)' : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 /** The same build as binding.gyp, by calling the C++ compiler (CXX, default g++) `jobs` files at a time. */

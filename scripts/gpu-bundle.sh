@@ -2,7 +2,7 @@
 # Packs what an offline GPU box (x86-64 Linux, NVIDIA GPU, PyTorch for python3, g++; no Node, no network) needs to
 # run the lab into one folder, with run.sh to run there:
 #   - the torch engine: a compressed Node binary, the lab bundled by esbuild (bench.mjs, main.mjs for the CLI,
-#     device-check.mjs), the addon's source (native/torch/src, paths.cjs, scripts/build-torch.mjs), Node's headers
+#     device-check.mjs), the addon's source (native/torch/src, paths.cjs, stamp.cjs, scripts/build-torch.mjs), Node's headers
 #     (include/node without OpenSSL's) and node-addon-api's, bench/pytorch_bench.py for --vs-pytorch, configs/;
 #     run.sh builds the addon with g++ against the box's PyTorch (its include/ and lib/) and points the bundles
 #     at it through ARITH_TORCH_ADDON;
@@ -58,7 +58,7 @@ xz -T2 -6 -c "$node_bin" > "$out/node.xz"
 cp -r configs "$out/configs"
 
 # The torch addon's source and what its direct g++ build needs (scripts/build-torch.mjs --direct).
-cp -r native/torch/src native/torch/paths.cjs "$out/native/torch/"
+cp -r native/torch/src native/torch/paths.cjs native/torch/stamp.cjs "$out/native/torch/"
 cp scripts/build-torch.mjs "$out/scripts/"
 cp node_modules/node-addon-api/package.json node_modules/node-addon-api/index.js node_modules/node-addon-api/*.h "$out/node_modules/node-addon-api/"
 tar -C "$headers/include" --exclude=node/openssl -cf - node | tar -C "$out/node-headers/include" -xf -

@@ -9,7 +9,7 @@ const add = (a: number, b: number): Problem => ({ op: 'add', a: BigInt(a), b: Bi
 const encode = (name: string, problem: Problem, formatOptions = options) =>
   getFormat(name).encode(problem, formatOptions);
 
-describe('literal strings for 128+367 (SPEC §1)', () => {
+describe('literal strings for 128+367 (docs/formats.md)', () => {
   const cases: [string, string, string][] = [
     ['plain', '128+367=', '495\n'],
     ['plain-delimited', '$128+367=', '495$\n'],

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { RunStoppedError, UserError } from '../errors.ts';
 import { dataCommand } from './data.ts';
+import { exitWhenWritten } from './exit.ts';
 import { predictCommand } from './predict.ts';
 import { probeCommand } from './probe.ts';
 import { reportCommand } from './report.ts';
@@ -42,18 +43,18 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 main(hideBin(process.argv))
-  // Dawn (the webgpu backend) keeps Node's event loop alive while its device exists; end explicitly, keeping a
-  // status a command set without throwing (predict answers every line, then exits 2 if any line was bad).
-  .then(() => process.exit())
+  // End explicitly (see exitWhenWritten), keeping a status a command set without throwing (predict answers every
+  // line, then exits 2 if any line was bad), once all output is written.
+  .then(() => exitWhenWritten())
   .catch((error: unknown) => {
   if (error instanceof UserError) {
     process.stderr.write(`arith-lab: error: ${error.toString()}\n`);
-    process.exit(2);
+    return exitWhenWritten(2);
   }
   if (error instanceof RunStoppedError) {
     process.stderr.write(`arith-lab: ${error.message}\n`);
-    process.exit(error.exitCode);
+    return exitWhenWritten(error.exitCode);
   }
   process.stderr.write(`arith-lab: ${(error as Error)?.stack ?? String(error)}\n`);
-  process.exit(1);
+  return exitWhenWritten(1);
 });

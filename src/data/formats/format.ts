@@ -1,8 +1,8 @@
 import type { Op, Problem } from '../problem.ts';
 
 /**
- * One training example as text. `prompt + target` is the training string byte-exact to SPEC.md §1;
- * at test time the model sees `prompt` and must generate `target`.
+ * One training example as text. `prompt + target` is the training string byte-exact to the papers' own
+ * generated data (docs/formats.md); at test time the model sees `prompt` and must generate `target`.
  * End-of-sequence is the tokenizer's job (an `<eos>` token after the target), not part of these strings.
  */
 export interface Example {

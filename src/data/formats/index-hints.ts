@@ -16,7 +16,7 @@ function hinted(digits: string): string {
  * Zhou'23 index hints, answer reversed. Operands pad to (longest + 1) digits so the sum always fits; the
  * answer walks the hints down from the units position, each hint followed by that position's digit:
  * 88+842 → prompt `h0 0 h1 0 h2 8 h3 8 + h0 0 h1 8 h2 4 h3 2 =`, target ` h3 0 h2 3 h1 9 h0 0\n`.
- * Tokens are separated by one space, as SPEC writes them: without it `h1` followed by `0` would read as
+ * Tokens are separated by one space, as docs/formats.md writes them: without it `h1` followed by `0` would read as
  * the symbol `h10` under longest-first tokenizing. The prompt ends at `=` (Lee's convention), so the space
  * after `=` starts the target. Hints are h0..h{maxDigits}: the widest padded operand has maxDigits+1 digits.
  */

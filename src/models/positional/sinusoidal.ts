@@ -17,7 +17,8 @@ export function sinusoidalTable(seqLen: number, dModel: number, start = 0): Floa
 
 /**
  * Fixed sinusoidal positions. Token embeddings are multiplied by sqrt(d) first, as Vaswani et al. do: with
- * GPT-2's N(0, 0.02) init the unit-size table otherwise swamps the tokens and small models stall (SPEC §2).
+ * GPT-2's N(0, 0.02) init the unit-size table otherwise swamps the tokens and small models stall (seen in a
+ * reference run of this lab).
  */
 export const sinusoidal: PositionalEncoding = {
   name: 'sinusoidal',
