@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { UserError } from '../src/errors.ts';
 import { expectedParameters, prepareResume, writeCheckpoint } from '../src/experiments/checkpoint.ts';
 import type { NamedTensor } from '../src/experiments/safetensors.ts';
-import { prepareExperiment } from '../src/experiments/setup.ts';
+import { prepareExperiment } from '../src/config/experiment.ts';
 import { MODEL_FILE, STATE_FILE } from '../src/runs/paths.ts';
 import type { RunStatus } from '../src/runs/records.ts';
 import { createRunDir, writeResolvedConfig, writeRunInfo } from '../src/runs/runDirectory.ts';

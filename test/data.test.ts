@@ -8,7 +8,7 @@ import { buildTestSets, heldOutKeys, TrainStream, type TaskSpec } from '../src/d
 import { getFormat } from '../src/data/formats/index.ts';
 import { problemKey, parseProblem } from '../src/data/problem.ts';
 import { EOS_ID, PAD_ID, BOS_ID, Tokenizer } from '../src/data/tokenizer.ts';
-import { prepareExperiment } from '../src/experiments/setup.ts';
+import { prepareExperiment } from '../src/config/experiment.ts';
 
 const task: TaskSpec = {
   op: 'add',

@@ -43,10 +43,12 @@ describe('layer rules (dependency-cruiser)', () => {
   });
 
   it.each([
-    ['src/models/gpt.ts', "import '../experiments/train.ts';", 'models-stay-below'],
-    ['src/report/page.ts', "import '@tensorflow/tfjs';", 'report-without-tfjs'],
-    ['src/config/schema.ts', "import '../models/gpt.ts';", 'config-is-plain'],
+    ['src/models/gpt.ts', "import '../experiments/train.ts';", 'models-below-config'],
+    ['src/report/page.ts', "import '@tensorflow/tfjs';", 'report-below-experiments'],
+    ['src/runs/paths.ts', "import '../probes/run.ts';", 'runs-are-files'],
+    ['src/backends/torch/backend.ts', "import type { Gpt } from '../../models/gpt.ts';", 'backends-beside-models'],
     ['src/data/problem.ts', "import '../cli/main.ts';", 'cli-is-top'],
+    ['src/probes/run.ts', "import '../experiments/train.ts';", 'no-folder-cycles'],
   ])('%s importing %s fails with %s', (file, line, rule) => {
     const undo = addImport(file, line);
     try {

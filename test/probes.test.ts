@@ -4,7 +4,7 @@ import { tokenizeExample } from '../src/data/batches.ts';
 import { FORMAT_NAMES, getFormat } from '../src/data/formats/index.ts';
 import { answerOf, type Op, type Problem } from '../src/data/problem.ts';
 import { EOS_ID } from '../src/data/tokenizer.ts';
-import { prepareExperiment, type Experiment } from '../src/experiments/setup.ts';
+import { prepareExperiment, type Experiment } from '../src/config/experiment.ts';
 import { ask, isRejected, type Answered } from '../src/cli/ask.ts';
 import { printAnswers } from '../src/cli/predict.ts';
 import { modelDecoder, type Decoder } from '../src/inference/decode.ts';

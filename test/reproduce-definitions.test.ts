@@ -12,7 +12,7 @@ import {
   type FinishedRun,
 } from '../src/experiments/reproductions/reproduction.ts';
 import { longestSequence } from '../src/config/dataSetup.ts';
-import { prepareExperiment } from '../src/experiments/setup.ts';
+import { prepareExperiment } from '../src/config/experiment.ts';
 import type { RunInfo } from '../src/runs/records.ts';
 
 /** Every registered experiment is well-formed data: valid configs, unique cells, the paper's numbers. */

@@ -3,7 +3,7 @@ import type { Decoder } from '../inference/decode.ts';
 import { answerQueries } from '../inference/predict.ts';
 import type { Prediction } from '../inference/prediction.ts';
 import { writeQuery, type Query } from '../inference/query.ts';
-import type { Experiment } from '../experiments/setup.ts';
+import type { Experiment } from '../config/experiment.ts';
 
 /** One answered question: a Prediction as `predict --json` prints it (bigints as decimal strings). */
 export interface Answered {

@@ -4,7 +4,7 @@ import { tokenizeExample } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import { answerOf, parseProblem, type Problem } from '../data/problem.ts';
 import { UserError } from '../errors.ts';
-import { prepareExperiment, type Experiment } from '../experiments/setup.ts';
+import { prepareExperiment, type Experiment } from '../config/experiment.ts';
 import { withConfigOptions } from './options.ts';
 
 interface DataArgs {

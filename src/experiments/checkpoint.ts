@@ -13,7 +13,7 @@ import type { RunInfo } from '../runs/records.ts';
 import { readRunInfo } from '../runs/runDirectory.ts';
 import type { AdamW } from './adamw.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
-import { prepareExperiment, type Experiment } from './setup.ts';
+import { prepareExperiment, type Experiment } from '../config/experiment.ts';
 
 /** A checkpoint folder (see src/runs/checkpointFiles.ts) with its tensors decoded. */
 export interface Checkpoint {

@@ -2,7 +2,7 @@ import type { Problem } from '../data/problem.ts';
 import { modelDecoder } from '../inference/decode.ts';
 import { predict } from '../inference/predict.ts';
 import type { Gpt } from '../models/gpt.ts';
-import type { Experiment } from './setup.ts';
+import type { Experiment } from '../config/experiment.ts';
 
 /** Exact-match accuracy per test length, on the first `limit` problems of each held-out set. */
 export async function accuracyByLength(

@@ -20,7 +20,7 @@ import { modelTensors, optimizerTensors, restoreModel, restoreOptimizer, writeCh
 import { accuracyByLength, summarizeAccuracy } from './evaluate.ts';
 import { gitCommit, versions } from './provenance.ts';
 import { learningRate } from './schedule.ts';
-import { prepareExperiment, type Experiment } from './setup.ts';
+import { prepareExperiment, type Experiment } from '../config/experiment.ts';
 
 /** A measurement taken on the model being trained (train.probe_every), e.g. the length grid. */
 export type TrainingProbe = (step: number, model: Gpt, experiment: Experiment) => Promise<void>;

@@ -1,5 +1,4 @@
-import type { Experiment } from '../experiments/setup.ts';
-import type { TrainingProbe } from '../experiments/train.ts';
+import type { Experiment } from '../config/experiment.ts';
 import type { Gpt } from '../models/gpt.ts';
 import { appendLengthAtStep } from '../runs/probeFiles.ts';
 import { lengthProbe, type LengthResult } from './length.ts';
@@ -22,8 +21,11 @@ export async function probeLengthDuringTraining(runDir: string, step: number, mo
   return line;
 }
 
-/** train()'s `onProbe` for `train.probe_every`: the length grid of `train.probe_samples` problems per cell. */
-export function lengthProbeDuringTraining(runDir: string): TrainingProbe {
+/**
+ * train()'s `onProbe` for `train.probe_every`: the length grid of `train.probe_samples` problems per cell. Typed
+ * by its shape, not by importing the training loop's type: probes sit below training.
+ */
+export function lengthProbeDuringTraining(runDir: string): (step: number, model: Gpt, experiment: Experiment) => Promise<void> {
   return async (step, model, experiment) => {
     await probeLengthDuringTraining(runDir, step, model, experiment, experiment.config.train.probe_samples);
   };

@@ -1,6 +1,6 @@
 import { tokenizeExample } from '../data/batches.ts';
 import { answerOf, OP_SYMBOL, type Problem } from '../data/problem.ts';
-import type { Experiment } from '../experiments/setup.ts';
+import type { Experiment } from '../config/experiment.ts';
 
 /**
  * Where the digits of significance k sit in a training sequence, read off the format's own output, so that

@@ -1,5 +1,5 @@
 import type { Problem } from '../data/problem.ts';
-import type { Experiment } from '../experiments/setup.ts';
+import type { Experiment } from '../config/experiment.ts';
 import type { Prediction } from '../inference/prediction.ts';
 
 /**

@@ -2,7 +2,7 @@ import { sequenceLength } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream, type TaskSpec } from '../data/dataset.ts';
 import { longestProblem, problemKey, type Problem } from '../data/problem.ts';
 import { sampleOperand } from '../data/sampling.ts';
-import type { Experiment } from '../experiments/setup.ts';
+import type { Experiment } from '../config/experiment.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
 import { createRandom, type Random } from '../random.ts';
 import type { ProbeContext } from './probe.ts';

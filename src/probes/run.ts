@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { problemKey, type Problem } from '../data/problem.ts';
-import type { Experiment } from '../experiments/setup.ts';
+import type { Experiment } from '../config/experiment.ts';
 import { modelDecoder } from '../inference/decode.ts';
 import { predict } from '../inference/predict.ts';
 import type { Prediction } from '../inference/prediction.ts';

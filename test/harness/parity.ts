@@ -6,7 +6,7 @@ import { encodeBatch } from '../../src/data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../../src/data/dataset.ts';
 import { AdamW } from '../../src/experiments/adamw.ts';
 import { learningRate } from '../../src/experiments/schedule.ts';
-import { prepareExperiment, type Experiment } from '../../src/experiments/setup.ts';
+import { prepareExperiment, type Experiment } from '../../src/config/experiment.ts';
 import { trainStep } from '../../src/experiments/train.ts';
 import { Gpt } from '../../src/models/gpt.ts';
 

@@ -9,7 +9,7 @@ import { expectedParameters, latestCheckpoint, openRun } from '../checkpoint.ts'
 import { cellConfigInput, cellsOf, matchesPattern, type ProbeRequest, type ProfileName, type Reproduction } from '../reproductions/reproduction.ts';
 import { CONFIG_FILE, RUN_FILE } from '../../runs/paths.ts';
 import { longestSequence } from '../../config/dataSetup.ts';
-import { prepareExperiment } from '../setup.ts';
+import { prepareExperiment } from '../../config/experiment.ts';
 import type { Step, Task } from './processPool.ts';
 import { probeDone, safeRunInfo } from './results.ts';
 import type { Unit } from './unit.ts';

@@ -1,9 +1,7 @@
-import { dataSetup, type DataSetup } from '../config/dataSetup.ts';
-import { positionalOptions } from '../config/positionalOptions.ts';
-import type { Config } from '../config/schema.ts';
+import { dataSetup, type DataSetup } from './dataSetup.ts';
+import { positionalOptions } from './positionalOptions.ts';
+import type { Config } from './schema.ts';
 import type { GptConfig } from '../models/gpt.ts';
-
-// Kept importable from here while src/experiments/reproduce.ts imports it from this module.
 
 /** Everything a run derives from its config before touching tensors: the data side and the model. Pure and cheap. */
 export interface Experiment extends DataSetup {
