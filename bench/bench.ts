@@ -70,7 +70,11 @@ interface Timing {
 /** Host bytes uploaded so far on torch; null on other backends, which do not count them. */
 const torchUploads = () => (tf.getBackend() === 'torch' ? uploadedBytes() : null);
 
-async function benchOne(modelName: string, steps: number, warmup: number): Promise<{ parameters: number; ms: number; cpuMs: number; uploadBytes: number | null }> {
+async function benchOne(
+  modelName: string,
+  steps: number,
+  warmup: number,
+): Promise<{ parameters: number; ms: number; cpuMs: number; uploadBytes: number | null }> {
   const model = new Gpt(BENCH_MODELS[modelName], 0);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
   const batch = syntheticBatch();
@@ -97,12 +101,46 @@ async function benchOne(modelName: string, steps: number, warmup: number): Promi
 /** bench/pytorch_bench.py for one model: PyTorch eager, float32, the given threads and device. */
 function benchPytorch(python: string, modelName: string, steps: number, warmup: number, threads: number, device: string) {
   const m = BENCH_MODELS[modelName];
-  const args = ['bench/pytorch_bench.py', '--layers', m.layers, '--heads', m.heads, '--d-model', m.dModel, '--d-ff', m.dFf, '--vocab', BENCH_VOCAB, '--batch', BATCH, '--seq', SEQ, '--steps', steps, '--warmup', warmup, '--threads', threads, '--device', device].map(String);
+  const args = [
+    'bench/pytorch_bench.py',
+    '--layers',
+    m.layers,
+    '--heads',
+    m.heads,
+    '--d-model',
+    m.dModel,
+    '--d-ff',
+    m.dFf,
+    '--vocab',
+    BENCH_VOCAB,
+    '--batch',
+    BATCH,
+    '--seq',
+    SEQ,
+    '--steps',
+    steps,
+    '--warmup',
+    warmup,
+    '--threads',
+    threads,
+    '--device',
+    device,
+  ].map(String);
   // This process's environment, OMP_WAIT_POLICY included (the torch backend sets PASSIVE when it loads).
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
   const run = spawnSync(python, args, { env, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`${python} bench/pytorch_bench.py failed: ${(run.stderr || String(run.error)).trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { torch: string; device: string; threads: number; parameters: number; median_ms_per_step: number; median_cpu_ms_per_step: number };
+  if (run.status !== 0)
+    throw new Error(
+      `${python} bench/pytorch_bench.py failed: ${(run.stderr || String(run.error)).trim().split('\n').slice(-3).join(' | ')}`,
+    );
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as {
+    torch: string;
+    device: string;
+    threads: number;
+    parameters: number;
+    median_ms_per_step: number;
+    median_cpu_ms_per_step: number;
+  };
 }
 
 const backends = argument('backends', 'torch,wasm,cpu,tensorflow,webgpu').split(',') as BackendName[];
@@ -163,12 +201,22 @@ for (let round = 0; round < rounds; round++) {
         const fusions = label(enabledFusions(), available);
         const result = await benchOne(modelName, backend === 'cpu' ? Math.min(steps, 2) : steps, warmup);
         const key = `${backend}/${modelName}/${fusions}`;
-        const timing = timings.get(key) ?? { backend, model: modelName, fusions, parameters: result.parameters, ms: [], cpuMs: [], uploadBytes: [] };
+        const timing = timings.get(key) ?? {
+          backend,
+          model: modelName,
+          fusions,
+          parameters: result.parameters,
+          ms: [],
+          cpuMs: [],
+          uploadBytes: [],
+        };
         timing.ms.push(result.ms);
         timing.cpuMs.push(result.cpuMs);
         if (result.uploadBytes !== null) timing.uploadBytes.push(result.uploadBytes);
         timings.set(key, timing);
-        console.log(`round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`);
+        console.log(
+          `round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`,
+        );
       }
     }
     setFusions(defaultFusions);
@@ -177,29 +225,49 @@ for (let round = 0; round < rounds; round++) {
   if (vsPytorch) {
     for (const modelName of models) {
       const result = benchPytorch(python, modelName, steps, warmup, threads, device);
-      const entry = pytorchTimings.get(modelName) ?? { ms: [], cpuMs: [], info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters } };
+      const entry = pytorchTimings.get(modelName) ?? {
+        ms: [],
+        cpuMs: [],
+        info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters },
+      };
       entry.ms.push(result.median_ms_per_step);
       entry.cpuMs.push(result.median_cpu_ms_per_step);
       pytorchTimings.set(modelName, entry);
-      console.log(`round ${round + 1}: ${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(16)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`);
+      console.log(
+        `round ${round + 1}: ${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(16)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`,
+      );
     }
   }
 }
 
 const results: object[] = [...skipped];
-console.log(`\n${rounds > 1 ? `median of ${rounds} rounds, ` : ''}${steps} timed steps after ${warmup} warm-up, batch ${BATCH}, seq ${SEQ}, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `\n${rounds > 1 ? `median of ${rounds} rounds, ` : ''}${steps} timed steps after ${warmup} warm-up, batch ${BATCH}, seq ${SEQ}, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+);
 // CPU ms/step is the process's CPU time (all its threads): on a machine shared with other work it measures this
 // engine's work, where wall time also counts the waits for a core. Ratios are PyTorch's time over ours.
-console.log(`${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(16)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)} ${'CPU ms'.padStart(9)}${vsPytorch ? '  vs PyTorch (wall, CPU)' : ''}`);
+console.log(
+  `${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(16)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)} ${'CPU ms'.padStart(9)}${vsPytorch ? '  vs PyTorch (wall, CPU)' : ''}`,
+);
 const row = (backend: string, model: string, fusions: string, parameters: number, ms: number, cpuMs: number, ratios: string) =>
-  console.log(`${backend.padEnd(10)} ${model.padEnd(6)} ${fusions.padEnd(16)} ${String(parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)} ${cpuMs.toFixed(1).padStart(9)}${ratios}`);
+  console.log(
+    `${backend.padEnd(10)} ${model.padEnd(6)} ${fusions.padEnd(16)} ${String(parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)} ${cpuMs.toFixed(1).padStart(9)}${ratios}`,
+  );
 for (const timing of timings.values()) {
   const ms = medianOfRounds(timing.ms);
   const cpuMs = medianOfRounds(timing.cpuMs);
   const pytorch = pytorchTimings.get(timing.model);
   const ratio = pytorch ? medianOfRounds(pytorch.ms) / ms : undefined;
   const cpuRatio = pytorch ? medianOfRounds(pytorch.cpuMs) / cpuMs : undefined;
-  row(timing.backend, timing.model, timing.fusions, timing.parameters, ms, cpuMs, ratio && cpuRatio ? `  ${ratio.toFixed(2)}x, ${cpuRatio.toFixed(2)}x` : '');
+  row(
+    timing.backend,
+    timing.model,
+    timing.fusions,
+    timing.parameters,
+    ms,
+    cpuMs,
+    ratio && cpuRatio ? `  ${ratio.toFixed(2)}x, ${cpuRatio.toFixed(2)}x` : '',
+  );
   results.push({
     backend: timing.backend,
     model: timing.model,
@@ -222,11 +290,32 @@ for (const [modelName, entry] of pytorchTimings) {
   const ms = medianOfRounds(entry.ms);
   const cpuMs = medianOfRounds(entry.cpuMs);
   row('pytorch', modelName, 'eager', (entry.info as { parameters: number }).parameters, ms, cpuMs, '  1.00x');
-  pytorch.push({ model: modelName, ...entry.info, median_ms_per_step: ms, tokens_per_s: tokensPerSecond(ms), median_cpu_ms_per_step: cpuMs, rounds_ms_per_step: entry.ms });
+  pytorch.push({
+    model: modelName,
+    ...entry.info,
+    median_ms_per_step: ms,
+    tokens_per_s: tokensPerSecond(ms),
+    median_cpu_ms_per_step: cpuMs,
+    rounds_ms_per_step: entry.ms,
+  });
 }
 const out = argument('out', 'bench/results');
 fs.mkdirSync(out, { recursive: true });
 const file = path.join(out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-const meta = { date: new Date().toISOString(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, threads, device, omp_wait_policy: process.env.OMP_WAIT_POLICY ?? null, python: python || null, load_at_start: loadAtStart, load_at_end: os.loadavg(), steps, warmup, rounds };
+const meta = {
+  date: new Date().toISOString(),
+  cpus: os.cpus().length,
+  cpu: os.cpus()[0]?.model,
+  node: process.version,
+  threads,
+  device,
+  omp_wait_policy: process.env.OMP_WAIT_POLICY ?? null,
+  python: python || null,
+  load_at_start: loadAtStart,
+  load_at_end: os.loadavg(),
+  steps,
+  warmup,
+  rounds,
+};
 fs.writeFileSync(file, JSON.stringify({ ...meta, results, ...(vsPytorch ? { pytorch } : {}) }, null, 2) + '\n');
 console.log(`wrote ${file}`);

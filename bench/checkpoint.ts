@@ -28,7 +28,14 @@ for (const name of argument('models', 'small,large').split(',')) {
   const model = new Gpt(BENCH_MODELS[name], 0);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
   const runDir = path.join(root, name);
-  const state = { stream: { random: {}, cursor: 0, epoch: 0 }, optimizer_step: 1, train_seconds: 0, window: { tokens: 0, seconds: 0 }, last_record: null, backend };
+  const state = {
+    stream: { random: {}, cursor: 0, epoch: 0 },
+    optimizer_step: 1,
+    train_seconds: 0,
+    window: { tokens: 0, seconds: 0 },
+    last_record: null,
+    backend,
+  };
   const writes: number[] = [];
   const reads: number[] = [];
   let dir = '';

@@ -52,7 +52,14 @@ for (const pos of positions) {
   const maxUpload = Math.max(...tested.uploads);
   const uploadOk = maxUpload <= tested.batchBytes + 4096;
   ok &&= uploadOk;
-  const row: Record<string, unknown> = { pos, device, losses: tested.losses, ms: Math.round(tested.ms), upload_bytes_per_step: tested.uploads, batch_bytes: tested.batchBytes };
+  const row: Record<string, unknown> = {
+    pos,
+    device,
+    losses: tested.losses,
+    ms: Math.round(tested.ms),
+    upload_bytes_per_step: tested.uploads,
+    batch_bytes: tested.batchBytes,
+  };
   const parts: string[] = [];
   for (const reference of references) {
     const ref = await train(reference, pos);
@@ -67,12 +74,17 @@ for (const pos of positions) {
       `upload/step ${maxUpload} B (batch ${tested.batchBytes} B)${uploadOk ? '' : ' FAIL'}  ${Math.round(tested.ms / steps)} ms/step`,
   );
 }
-console.log(ok ? 'device check: PASS' : `device check: FAIL (losses must agree to ${TOLERANCE} relative, uploads stay within the batch + 4096 B)`);
+console.log(
+  ok ? 'device check: PASS' : `device check: FAIL (losses must agree to ${TOLERANCE} relative, uploads stay within the batch + 4096 B)`,
+);
 const out = argument('out', '');
 if (out) {
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `device-check-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), device, steps, against, tolerance: TOLERANCE, ok, results: rows }, null, 2) + '\n');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), device, steps, against, tolerance: TOLERANCE, ok, results: rows }, null, 2) + '\n',
+  );
   console.log(`wrote ${file}`);
 }
 process.exitCode = ok ? 0 : 1;

@@ -19,7 +19,16 @@ const generalization: Record<string, number> = { nope: 0.7, ape: 0.05, sinusoida
 let started = performance.now();
 const runs: string[] = [];
 for (const pos of encodings) {
-  runs.push(await fabricateRun(path.join(root, `addition-${pos}-bench`), { pos, steps: 5000, generalization: generalization[pos], probeEvery: 500, samples: 100, maxDigits: 10 }));
+  runs.push(
+    await fabricateRun(path.join(root, `addition-${pos}-bench`), {
+      pos,
+      steps: 5000,
+      generalization: generalization[pos],
+      probeEvery: 500,
+      samples: 100,
+      maxDigits: 10,
+    }),
+  );
 }
 console.log(`fabricated ${runs.length} runs in ${((performance.now() - started) / 1000).toFixed(1)} s under ${root}`);
 for (const run of runs) {
@@ -36,20 +45,28 @@ const wall = (performance.now() - started) / 1000;
 console.log(`compare page, 5 runs: ${wall.toFixed(2)} s, ${mb(compare.bytes)}, ${compare.figures.length} figures -> ${compare.file}`);
 for (const run of runs) {
   const single = buildReport([run]);
-  console.log(`single-run page ${path.basename(run)}: ${single.seconds.toFixed(2)} s, ${mb(single.bytes)}, ${single.figures.length} figures`);
+  console.log(
+    `single-run page ${path.basename(run)}: ${single.seconds.toFixed(2)} s, ${mb(single.bytes)}, ${single.figures.length} figures`,
+  );
 }
 
 // The command a user types, process start and TypeScript loading included.
 const out = path.join(root, 'compare-cli.html');
 started = performance.now();
-const cli = spawnSync(process.execPath, ['bin/arith-lab.js', 'report', '--compare', path.join(root, 'addition-*'), '--out', out], { encoding: 'utf8' });
+const cli = spawnSync(process.execPath, ['bin/arith-lab.js', 'report', '--compare', path.join(root, 'addition-*'), '--out', out], {
+  encoding: 'utf8',
+});
 if (cli.status !== 0) throw new Error(cli.stderr);
-console.log(`arith-lab report --compare '${path.join(root, 'addition-*')}': ${((performance.now() - started) / 1000).toFixed(2)} s wall, ${mb(fs.statSync(out).size)}`);
+console.log(
+  `arith-lab report --compare '${path.join(root, 'addition-*')}': ${((performance.now() - started) / 1000).toFixed(2)} s wall, ${mb(fs.statSync(out).size)}`,
+);
 
 if (hasChromium()) {
   for (const file of [compare.file, path.join(runs[0], 'report.html')]) {
     const loaded = await openReport(file);
-    console.log(`headless Chromium draws ${path.basename(file)} in ${(loaded.renderMs / 1000).toFixed(2)} s; errors ${loaded.errors.length}, requests ${loaded.requests.length}`);
+    console.log(
+      `headless Chromium draws ${path.basename(file)} in ${(loaded.renderMs / 1000).toFixed(2)} s; errors ${loaded.errors.length}, requests ${loaded.requests.length}`,
+    );
     await loaded.close();
   }
 }

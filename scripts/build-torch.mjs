@@ -79,7 +79,9 @@ if (nodeGyp) {
   await buildDirect();
 }
 fs.writeFileSync(stampFile(addonFile), stampText(stamp));
-console.log(`arith-lab: torch backend built against ${found.root ?? 'Debian libtorch'}${found.cuda ? ' (with CUDA)' : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(
+  `arith-lab: torch backend built against ${found.root ?? 'Debian libtorch'}${found.cuda ? ' (with CUDA)' : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
 
 /** The same build as binding.gyp, by calling the C++ compiler (CXX, default g++) `jobs` files at a time. */
 async function buildDirect() {
@@ -97,9 +99,16 @@ async function buildDirect() {
   const objDir = path.join(addonDir, 'build/Release/obj.direct');
   fs.mkdirSync(objDir, { recursive: true });
   const flags = [
-    `-std=${process.env.ARITH_CXX_STD || 'c++17'}`, '-O2', '-fPIC', '-fexceptions', '-frtti', '-Wno-deprecated-declarations',
+    `-std=${process.env.ARITH_CXX_STD || 'c++17'}`,
+    '-O2',
+    '-fPIC',
+    '-fexceptions',
+    '-frtti',
+    '-Wno-deprecated-declarations',
     ...['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL', ...defines(found)].map((d) => `-D${d}`),
-    `-I${path.join(nodedir, 'include/node')}`, `-I${addonApi}`, ...found.include.map((dir) => `-I${dir}`),
+    `-I${path.join(nodedir, 'include/node')}`,
+    `-I${addonApi}`,
+    ...found.include.map((dir) => `-I${dir}`),
   ];
   const queue = sources().map((source) => ({ source, object: path.join(objDir, `${path.basename(source, '.cc')}.o`) }));
   const compile = ({ source, object }) =>
@@ -114,11 +123,16 @@ async function buildDirect() {
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
       const { status, log } = await compile(job);
-      if (status !== 0) giveUp((log.split('\n').find((line) => /error/.test(line)) ?? `${cxx} failed on ${job.source}`).trim().slice(0, 200), log);
+      if (status !== 0)
+        giveUp((log.split('\n').find((line) => /error/.test(line)) ?? `${cxx} failed on ${job.source}`).trim().slice(0, 200), log);
     }
   };
   const objects = sources().map((source) => path.join(objDir, `${path.basename(source, '.cc')}.o`));
   await Promise.all(Array.from({ length: jobs }, worker));
-  const link = spawnSync(cxx, ['-shared', '-o', path.join(addonDir, 'build/Release/arith_torch.node'), ...objects, ...libraryFlags(found)], { cwd: addonDir, encoding: 'utf8', env });
+  const link = spawnSync(
+    cxx,
+    ['-shared', '-o', path.join(addonDir, 'build/Release/arith_torch.node'), ...objects, ...libraryFlags(found)],
+    { cwd: addonDir, encoding: 'utf8', env },
+  );
   if (link.status !== 0) giveUp(`linking failed: ${(link.stderr ?? '').split('\n')[0]}`, `${link.stdout}${link.stderr}`);
 }

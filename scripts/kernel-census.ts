@@ -28,12 +28,28 @@ for (const kernel of tf.getKernelsForBackend('cpu')) {
 }
 
 const byConfig: Record<string, string[]> = {};
-for (const file of fs.readdirSync('configs').filter((f) => f.endsWith('.yaml')).sort()) {
+for (const file of fs
+  .readdirSync('configs')
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()) {
   counts.clear();
-  const config = loadConfig(path.join('configs', file), ['train.steps=2', 'train.eval_every=2', 'task.test_size=2', 'train.batch=4', 'task.train_size=null', 'model.layers=1', 'model.d_model=16', 'model.heads=2']);
+  const config = loadConfig(path.join('configs', file), [
+    'train.steps=2',
+    'train.eval_every=2',
+    'task.test_size=2',
+    'train.batch=4',
+    'task.train_size=null',
+    'model.layers=1',
+    'model.d_model=16',
+    'model.heads=2',
+  ]);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-census-'));
   const { model, experiment } = await train({ ...config, backend: 'cpu' }, runDir, {});
-  await runProbes(Object.values(PROBES), { predictor: modelPredictor(model, experiment), capture: modelCapture(model) }, probeContext(experiment, { samples: 2 }));
+  await runProbes(
+    Object.values(PROBES),
+    { predictor: modelPredictor(model, experiment), capture: modelCapture(model) },
+    probeContext(experiment, { samples: 2 }),
+  );
   await ask(modelDecoder(model), experiment, ['12+34']);
   model.dispose();
   byConfig[file] = [...counts.keys()].sort();

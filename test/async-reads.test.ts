@@ -35,7 +35,8 @@ function callerFrame(skip: Function): string {
   return frames[0]?.trim() ?? '';
 }
 
-const isTfjsInternal = (frame: string) => /node_modules[\\/](\.pnpm[\\/].*[\\/])?@tensorflow[\\/]/.test(frame) || frame.includes('node:internal');
+const isTfjsInternal = (frame: string) =>
+  /node_modules[\\/](\.pnpm[\\/].*[\\/])?@tensorflow[\\/]/.test(frame) || frame.includes('node:internal');
 
 describe('the library never reads a tensor synchronously (webgpu in Node cannot)', () => {
   const originals = new Map<Method, Function>();
@@ -85,8 +86,16 @@ describe('the library never reads a tensor synchronously (webgpu in Node cannot)
         format: { name: 'reversed' },
         model: { layers: 1, heads: 2, d_model: 16, max_len: 17, pos: 'ape' },
         train: {
-          steps: 4, batch: 8, lr: 0.01, warmup: 1, eval_every: 2, eval_size: 4, log_every: 1,
-          checkpoint_every: 4, probe_every: 4, probe_samples: 2,
+          steps: 4,
+          batch: 8,
+          lr: 0.01,
+          warmup: 1,
+          eval_every: 2,
+          eval_size: 4,
+          log_every: 1,
+          checkpoint_every: 4,
+          probe_every: 4,
+          probe_samples: 2,
         },
       },
       'test',
@@ -101,7 +110,11 @@ describe('the library never reads a tensor synchronously (webgpu in Node cannot)
     try {
       const before = tf.memory().numTensors;
       const context = probeContext(loaded.experiment, { samples: 2 });
-      const runs = await runProbes(Object.values(PROBES), { predictor: modelPredictor(loaded.model, loaded.experiment), capture: modelCapture(loaded.model) }, context);
+      const runs = await runProbes(
+        Object.values(PROBES),
+        { predictor: modelPredictor(loaded.model, loaded.experiment), capture: modelCapture(loaded.model) },
+        context,
+      );
       expect(runs.map((r) => r.name)).toEqual(Object.keys(PROBES));
       const answers = await ask(modelDecoder(loaded.model), loaded.experiment, ['12+34', '7+8']);
       expect(answers.every((a) => !isRejected(a))).toBe(true);

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { buildTestSets } from '../src/data/dataset.ts';
-import { UserError } from '../src/errors.ts';
 import { loadRun, readCheckpoint } from '../src/experiments/checkpoint.ts';
 import { accuracyByLength } from '../src/experiments/evaluate.ts';
 import { train, type TrainResult } from '../src/experiments/train.ts';
@@ -54,7 +53,10 @@ function metricsOf(runDir: string) {
 /** The newest step in metrics.jsonl, ignoring a line being written right now. */
 function lastLoggedStep(runDir: string): number {
   try {
-    const lines = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.endsWith('}'));
+    const lines = fs
+      .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.endsWith('}'));
     return lines.length ? (JSON.parse(lines[lines.length - 1]) as MetricsRecord).step : 0;
   } catch {
     return 0;
@@ -102,7 +104,12 @@ describe('checkpoints of an uninterrupted run', () => {
     // Steps 25, 50, ... wrote checkpoints and 40, 80, ... evaluated; neither may leave tensors behind.
     expect(new Set(tensorCounts.slice(1)).size).toBe(1);
     const info = readRunInfo(referenceDir);
-    expect(info).toMatchObject({ status: 'finished', backend: 'wasm', step: 200, checkpoint: { step: 200, dir: 'checkpoints/step-000200' } });
+    expect(info).toMatchObject({
+      status: 'finished',
+      backend: 'wasm',
+      step: 200,
+      checkpoint: { step: 200, dir: 'checkpoints/step-000200' },
+    });
     expect(info.versions.tfjs).toBeTruthy();
     expect(info.train_seconds).toBeGreaterThan(0);
   });
@@ -123,7 +130,9 @@ describe('checkpoints of an uninterrupted run', () => {
     }
     const older = await loadRun(referenceDir, { step: 175 });
     expect(older.step).toBe(175);
-    expect(Array.from(older.model.params['wte.weight'].dataSync())).not.toEqual(Array.from(reference.model.params['wte.weight'].dataSync()));
+    expect(Array.from(older.model.params['wte.weight'].dataSync())).not.toEqual(
+      Array.from(reference.model.params['wte.weight'].dataSync()),
+    );
     older.model.dispose();
     await expect(loadRun(referenceDir, { step: 25 })).rejects.toThrow(/no checkpoint at step 25 \(available: 150, 175, 200\)/);
   });
@@ -161,7 +170,9 @@ describe('interrupted runs continue exactly', () => {
     const { code, stderr } = await exit;
     expect(code, stderr).toBe(130);
     const lastLine = stderr.trim().split('\n').at(-1)!;
-    const step = Number(/^arith-lab: interrupted after step (\d+); checkpoint written, continue with: arith-lab train --resume /.exec(lastLine)?.[1]);
+    const step = Number(
+      /^arith-lab: interrupted after step (\d+); checkpoint written, continue with: arith-lab train --resume /.exec(lastLine)?.[1],
+    );
     expect(step).toBeGreaterThanOrEqual(55);
     expect(step).toBeLessThan(200);
     expect(stderr).not.toMatch(STACK_LINE);
@@ -183,7 +194,9 @@ describe('interrupted runs continue exactly', () => {
     const failed = await startCli(['train', '--resume', broken]).exit;
     expect(failed.code).toBe(2);
     expect(failed.stderr.trim().split('\n')).toHaveLength(1);
-    expect(failed.stderr).toMatch(/^arith-lab: error: .*all-truncated: no usable checkpoint \(checkpoint step-\d+ is unusable: model.safetensors: 100 bytes, state.json recorded \d+ \(truncated\?\)/);
+    expect(failed.stderr).toMatch(
+      /^arith-lab: error: .*all-truncated: no usable checkpoint \(checkpoint step-\d+ is unusable: model.safetensors: 100 bytes, state.json recorded \d+ \(truncated\?\)/,
+    );
 
     const resumed = await startCli(['train', '--resume', interruptedDir]).exit;
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -207,7 +220,10 @@ describe('divergence', () => {
     expect(code, stderr).toBe(1);
     expect(stderr).not.toMatch(STACK_LINE);
     const lastLine = stderr.trim().split('\n').at(-1)!;
-    const match = /^arith-lab: run diverged: (loss|gradient norm) became (NaN|Infinity|-Infinity) at step (\d+); last good checkpoint: step (\d+) \(/.exec(lastLine);
+    const match =
+      /^arith-lab: run diverged: (loss|gradient norm) became (NaN|Infinity|-Infinity) at step (\d+); last good checkpoint: step (\d+) \(/.exec(
+        lastLine,
+      );
     expect(match, lastLine).not.toBeNull();
     const [failedStep, goodStep] = [Number(match![3]), Number(match![4])];
     expect(goodStep).toBe(failedStep - 1);

@@ -73,10 +73,30 @@ describe('loadConfig', () => {
     ['rope_fraction out of range', (c) => (c.model.rope_fraction = 0), 'model.rope_fraction', /expected number to be >0/],
     ['min_lr above lr', (c) => (c.train.min_lr = 0.01), 'train.min_lr', /above lr/],
     ['sequence too long for max_len', (c) => (c.model.max_len = 10), 'model.max_len', /need up to \d+ tokens/],
-    ['APE cannot reach the test lengths', (c) => ((c.model.pos = 'ape'), (c.model.max_len = 24)), 'task.test_digits', /learned "ape" table/],
-    ['scratchpad cannot multiply', (c) => ((c.task.op = 'mul'), (c.format.name = 'scratchpad-simple'), (c.model.max_len = 400)), 'format.name', /cannot express task.op "mul"/],
-    ['balanced sampling for multiplication', (c) => ((c.task.op = 'mul'), (c.task.sampling = 'balanced')), 'task.sampling', /addition only/],
-    ['training set larger than the problem space', (c) => ((c.task.train_digits = [1, 1]), (c.task.train_size = 100)), 'task.train_size', /only 90 distinct problems/],
+    [
+      'APE cannot reach the test lengths',
+      (c) => ((c.model.pos = 'ape'), (c.model.max_len = 24)),
+      'task.test_digits',
+      /learned "ape" table/,
+    ],
+    [
+      'scratchpad cannot multiply',
+      (c) => ((c.task.op = 'mul'), (c.format.name = 'scratchpad-simple'), (c.model.max_len = 400)),
+      'format.name',
+      /cannot express task.op "mul"/,
+    ],
+    [
+      'balanced sampling for multiplication',
+      (c) => ((c.task.op = 'mul'), (c.task.sampling = 'balanced')),
+      'task.sampling',
+      /addition only/,
+    ],
+    [
+      'training set larger than the problem space',
+      (c) => ((c.task.train_digits = [1, 1]), (c.task.train_size = 100)),
+      'task.train_size',
+      /only 90 distinct problems/,
+    ],
     ['bad run name', (c) => (c.name = 'my run'), 'name', /letters, digits/],
     ['checkpoint_every zero', (c) => (c.train.checkpoint_every = 0), 'train.checkpoint_every', /expected number to be >0/],
     ['keep_checkpoints fractional', (c) => (c.train.keep_checkpoints = 1.5), 'train.keep_checkpoints', /expected int/],
@@ -111,7 +131,10 @@ describe('loadConfig', () => {
 
 describe('bad run directories and resume requests', () => {
   const runs = path.join(dir, 'runs');
-  const tinyFile = writeConfig('tiny-run.yaml', YAML.stringify({ ...base, model: { ...base.model, layers: 1, d_model: 16, heads: 2 }, train: { ...base.train, steps: 20 } }));
+  const tinyFile = writeConfig(
+    'tiny-run.yaml',
+    YAML.stringify({ ...base, model: { ...base.model, layers: 1, d_model: 16, heads: 2 }, train: { ...base.train, steps: 20 } }),
+  );
   const tiny = loadConfig(tinyFile);
 
   /** A run directory as training leaves it, with zero-valued checkpoints (no tensors needed). */
@@ -119,17 +142,35 @@ describe('bad run directories and resume requests', () => {
     const runDir = path.join(runs, name);
     fs.mkdirSync(runDir, { recursive: true });
     writeResolvedConfig(runDir, tiny);
-    writeRunInfo(runDir, { status: options.status ?? 'interrupted', name, backend: 'cpu', started_at: '', updated_at: '', versions: {}, git_commit: null });
+    writeRunInfo(runDir, {
+      status: options.status ?? 'interrupted',
+      name,
+      backend: 'cpu',
+      started_at: '',
+      updated_at: '',
+      versions: {},
+      git_commit: null,
+    });
     const shapes = expectedParameters(prepareExperiment(tiny).model);
     const zeros = (prefix: string) =>
-      Object.fromEntries([...shapes].map(([n, shape]) => [prefix + n, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }])) as Record<string, NamedTensor>;
+      Object.fromEntries(
+        [...shapes].map(([n, shape]) => [prefix + n, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }]),
+      ) as Record<string, NamedTensor>;
     for (const step of options.checkpoints ?? [10]) {
-      const state = { stream: { random: {}, cursor: 0, epoch: 0 }, optimizer_step: step, train_seconds: 0, window: { tokens: 0, seconds: 0 }, last_record: null, backend: 'cpu' };
+      const state = {
+        stream: { random: {}, cursor: 0, epoch: 0 },
+        optimizer_step: step,
+        train_seconds: 0,
+        window: { tokens: 0, seconds: 0 },
+        last_record: null,
+        backend: 'cpu',
+      };
       writeCheckpoint(runDir, { step, model: zeros(''), optimizer: { ...zeros('adam.m.'), ...zeros('adam.v.') }, state }, 5);
     }
     return runDir;
   }
-  const checkpointFile = (runDir: string, step: number, file: string) => path.join(runDir, 'checkpoints', `step-${String(step).padStart(6, '0')}`, file);
+  const checkpointFile = (runDir: string, step: number, file: string) =>
+    path.join(runDir, 'checkpoints', `step-${String(step).padStart(6, '0')}`, file);
   const train = (args: Record<string, unknown>) => trainCommand.handler({ set: [], runs: runs, overwrite: false, ...args } as never);
 
   /** Every file under a folder with its size and modification time: what "nothing written" compares. */
@@ -143,7 +184,13 @@ describe('bad run directories and resume requests', () => {
 
   // Each case: a setup that returns the call to make, the file and field the error must name, and its message.
   const cases: [string, () => () => unknown, (runDir: string) => string | undefined, string | undefined, RegExp][] = [
-    ['resume: the directory does not exist', () => () => prepareResume(path.join(runs, 'missing')), () => path.join(runs, 'missing'), undefined, /^run directory not found$/],
+    [
+      'resume: the directory does not exist',
+      () => () => prepareResume(path.join(runs, 'missing')),
+      () => path.join(runs, 'missing'),
+      undefined,
+      /^run directory not found$/,
+    ],
     ['resume: a file, not a directory', () => () => prepareResume(tinyFile), () => tinyFile, undefined, /^not a directory$/],
     [
       'resume: a directory that is not a run',
@@ -231,7 +278,13 @@ describe('bad run directories and resume requests', () => {
       '--resume',
       /drop --config and --set/,
     ],
-    ['train with neither --config nor --resume', () => () => train({}), () => undefined, '--config', /name a config with --config FILE, or a run to continue with --resume DIR/],
+    [
+      'train with neither --config nor --resume',
+      () => () => train({}),
+      () => undefined,
+      '--config',
+      /name a config with --config FILE, or a run to continue with --resume DIR/,
+    ],
     [
       '--run-dir exists and is not empty, without --overwrite',
       () => {
@@ -242,7 +295,13 @@ describe('bad run directories and resume requests', () => {
       '--run-dir',
       /exists and is not empty \(pass --overwrite to replace it, or --resume to continue it\)/,
     ],
-    ['--run-dir is a file', () => () => createRunDir({ root: runs, name: 'x', explicit: tinyFile }), () => tinyFile, '--run-dir', /exists and is not a directory/],
+    [
+      '--run-dir is a file',
+      () => () => createRunDir({ root: runs, name: 'x', explicit: tinyFile }),
+      () => tinyFile,
+      '--run-dir',
+      /exists and is not a directory/,
+    ],
   ];
 
   for (const [label, setup, file, field, message] of cases) {

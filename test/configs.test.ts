@@ -7,7 +7,10 @@ import { train } from '../src/experiments/train.ts';
 import { readMetrics } from '../src/runs/metricsLog.ts';
 import { testBackend } from './fixtures/backend.ts';
 
-const configs = fs.readdirSync('configs').filter((f) => f.endsWith('.yaml')).sort();
+const configs = fs
+  .readdirSync('configs')
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 /** Every shipped config loads, and trains and evaluates end to end (a few steps, a few problems). */
 describe('shipped configs', () => {

@@ -112,7 +112,7 @@ describe('seeded reproducibility', () => {
   });
 });
 
-describe('balanced sampling (Lee\'23)', () => {
+describe("balanced sampling (Lee'23)", () => {
   it('contains all 100 one-digit pairs and balances carries at the longest length', () => {
     const spec: TaskSpec = { ...task, testDigits: [3, 3], testSize: 100, trainSize: 3000, sampling: 'balanced' };
     const stream = new TrainStream(spec, 2, heldOutKeys(buildTestSets(spec, 2)));
@@ -144,9 +144,13 @@ describe('batches', () => {
     const batch = encodeBatch(examples, tokenizer, 'answer');
     // <bos> $128+367= 594$\n <eos> is 16 tokens, so 15 input positions.
     expect(batch.seqLen).toBe(15);
-    const row0 = Array.from(batch.inputs.slice(0, 15)).map((id) => tokenizer.tokens[id]).join('');
+    const row0 = Array.from(batch.inputs.slice(0, 15))
+      .map((id) => tokenizer.tokens[id])
+      .join('');
     expect(row0).toBe('<bos>$128+367=594$\n');
-    const targets0 = Array.from(batch.targets.slice(0, 15)).map((id) => tokenizer.tokens[id]).join('');
+    const targets0 = Array.from(batch.targets.slice(0, 15))
+      .map((id) => tokenizer.tokens[id])
+      .join('');
     expect(targets0).toBe('$128+367=594$\n<eos>');
     // The loss starts where the target's first token is predicted (after "=") and ends at <eos>.
     expect(Array.from(batch.lossMask.slice(0, 15))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
@@ -179,7 +183,12 @@ describe("Qiu'24 multiplication sampling", () => {
   });
 
   it('sparsifies the second operand of about 45% of problems and leaves the first alone', () => {
-    const spec = { op: 'mul' as const, trainDigits: [3, 3] as [number, number], sampling: 'qiu' as const, operandLengths: 'independent' as const };
+    const spec = {
+      op: 'mul' as const,
+      trainDigits: [3, 3] as [number, number],
+      sampling: 'qiu' as const,
+      operandLengths: 'independent' as const,
+    };
     const random = createRandom(0, 'qiu-share');
     const n = 4000;
     let sparse = 0;
@@ -198,7 +207,14 @@ describe("Qiu'24 multiplication sampling", () => {
 
   it('is refused for addition, naming the field', () => {
     expect(() =>
-      parseConfig({ task: { op: 'add', train_digits: [1, 3], test_digits: [1, 3], sampling: 'qiu' }, format: { name: 'reversed' }, train: { steps: 1 } }, 'x.yaml'),
+      parseConfig(
+        {
+          task: { op: 'add', train_digits: [1, 3], test_digits: [1, 3], sampling: 'qiu' },
+          format: { name: 'reversed' },
+          train: { steps: 1 },
+        },
+        'x.yaml',
+      ),
     ).toThrow(expect.objectContaining({ details: expect.objectContaining({ field: 'task.sampling' }) }));
   });
 });

@@ -17,15 +17,42 @@ describe('key/value cache', () => {
   for (const pos of POSITIONAL_NAMES) {
     it(`${pos}: incremental logits equal the full forward pass`, () => {
       const model = new Gpt(config(pos), 4);
-      const ids = [[1, 5, 7, 3, 9, 4, 6, 8], [1, 4, 4, 10, 2, 3, 5, 11]];
+      const ids = [
+        [1, 5, 7, 3, 9, 4, 6, 8],
+        [1, 4, 4, 10, 2, 3, 5, 11],
+      ];
       const full = tf.tidy(() => model.forward(tf.tensor2d(ids, [2, 8], 'int32'), { training: false }).arraySync());
       const cache: KvCache = { length: 0, keys: [], values: [] };
       const before = tf.memory().numTensors;
       // A 5-token prefix, then one token at a time.
-      const prefix = tf.tidy(() => model.forward(tf.tensor2d(ids.map((r) => r.slice(0, 5)), [2, 5], 'int32'), { training: false, cache }).arraySync());
+      const prefix = tf.tidy(() =>
+        model
+          .forward(
+            tf.tensor2d(
+              ids.map((r) => r.slice(0, 5)),
+              [2, 5],
+              'int32',
+            ),
+            { training: false, cache },
+          )
+          .arraySync(),
+      );
       const steps = [prefix];
       for (let t = 5; t < 8; t++) {
-        steps.push(tf.tidy(() => model.forward(tf.tensor2d(ids.map((r) => [r[t]]), [2, 1], 'int32'), { training: false, cache }).arraySync()));
+        steps.push(
+          tf.tidy(() =>
+            model
+              .forward(
+                tf.tensor2d(
+                  ids.map((r) => [r[t]]),
+                  [2, 1],
+                  'int32',
+                ),
+                { training: false, cache },
+              )
+              .arraySync(),
+          ),
+        );
       }
       expect(cache.length).toBe(8);
       for (let b = 0; b < 2; b++) {
@@ -40,7 +67,11 @@ describe('key/value cache', () => {
 
   it('greedy decoding equals argmax of full forward passes, token by token', async () => {
     const model = new Gpt(config('rope'), 9);
-    const prompts = [[1, 5, 6], [1, 7, 3], [1, 3]];
+    const prompts = [
+      [1, 5, 6],
+      [1, 7, 3],
+      [1, 3],
+    ];
     const maxNew = [6, 4, 5];
     const before = tf.memory().numTensors;
     const generated = await greedyDecode(model, prompts, maxNew);

@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 // Every relative link in README.md and docs/*.md names a file of the repository. The docs use no anchors, so a
 // link is a path; one with `#` is refused, since nothing here checks headings.
 
-const DOCS = ['README.md', ...fs.readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const DOCS = [
+  'README.md',
+  ...fs
+    .readdirSync('docs')
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
 /** Targets of Markdown links `[text](target)` and reference definitions `[label]: target`, outside code. */
 function linkTargets(markdown: string): string[] {

@@ -6,8 +6,7 @@ import type { Op, Problem } from '../src/data/problem.ts';
 
 const options: FormatOptions = { padWidth: 3, maxDigits: 12 };
 const add = (a: number, b: number): Problem => ({ op: 'add', a: BigInt(a), b: BigInt(b) });
-const encode = (name: string, problem: Problem, formatOptions = options) =>
-  getFormat(name).encode(problem, formatOptions);
+const encode = (name: string, problem: Problem, formatOptions = options) => getFormat(name).encode(problem, formatOptions);
 
 describe('literal strings for 128+367 (docs/formats.md)', () => {
   const cases: [string, string, string][] = [
@@ -88,12 +87,8 @@ describe("rules beyond the example (Lee's generated files)", () => {
   });
 
   it('simplified: one line per digit of the longer operand: 999+1 and 12+345', () => {
-    expect(encode('scratchpad-simple', add(999, 1)).target).toBe(
-      'A->0 , C->1\nA->0 , C->1\nA->0 , C->1.\n1000\n',
-    );
-    expect(encode('scratchpad-simple', add(12, 345)).target).toBe(
-      'A->7 , C->0\nA->5 , C->0\nA->3 , C->0.\n357\n',
-    );
+    expect(encode('scratchpad-simple', add(999, 1)).target).toBe('A->0 , C->1\nA->0 , C->1\nA->0 , C->1.\n1000\n');
+    expect(encode('scratchpad-simple', add(12, 345)).target).toBe('A->7 , C->0\nA->5 , C->0\nA->3 , C->0.\n357\n');
   });
 });
 

@@ -189,7 +189,10 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
         const before = tf.memory().numTensors;
         const { grads: clipped, norm } = await clipByGlobalNorm(grads, maxNorm);
         expect(tf.memory().numTensors).toBe(before);
-        results.push([{ shape: [], values: Float32Array.of(norm) }, ...(await Promise.all(Object.values(clipped).map(async (t) => ({ shape: t.shape, values: (await t.data()) as Float32Array }))))]);
+        results.push([
+          { shape: [], values: Float32Array.of(norm) },
+          ...(await Promise.all(Object.values(clipped).map(async (t) => ({ shape: t.shape, values: (await t.data()) as Float32Array })))),
+        ]);
         tf.dispose(Object.values(clipped));
       }
       expectClose(results[0], results[1], 1e-5);
@@ -197,13 +200,17 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
   }
 
   it('AdamW: three steps of weights and moments, in place (same data ids, no new tensors)', async () => {
-    const shapes: Record<string, number[]> = { 'a.weight': [6, 5], 'a.bias': [5], 'table': [4, 3, 2] };
+    const shapes: Record<string, number[]> = { 'a.weight': [6, 5], 'a.bias': [5], table: [4, 3, 2] };
     const run = (backend: 'cpu' | 'torch') => {
-      const params = Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, tf.variable(tensor(randomArray(shape, name)))]));
+      const params = Object.fromEntries(
+        Object.entries(shapes).map(([name, shape]) => [name, tf.variable(tensor(randomArray(shape, name)))]),
+      );
       const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
       const ids = Object.values(params).map((p) => p.dataId);
       for (let step = 1; step <= 3; step++) {
-        const grads = Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, tensor(randomArray(shape, `${name}:grad:${step}`, step))]));
+        const grads = Object.fromEntries(
+          Object.entries(shapes).map(([name, shape]) => [name, tensor(randomArray(shape, `${name}:grad:${step}`, step))]),
+        );
         const before = tf.memory().numTensors;
         optimizer.apply(grads, 0.01 * step);
         expect(tf.memory().numTensors).toBe(before);
@@ -225,12 +232,20 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     expectClose(results[0], results[1], 1e-5);
   });
 
-  const config = (pos: string) => tinyGptConfig({ heads: 4, dModel: 32, dFf: 64, maxLen: 32, pos, ropeFraction: 0.5, tieEmbeddings: true, vocabSize: 13 });
+  const config = (pos: string) =>
+    tinyGptConfig({ heads: 4, dModel: 32, dFf: 64, maxLen: 32, pos, ropeFraction: 0.5, tieEmbeddings: true, vocabSize: 13 });
   const batch = (() => {
     const random = createRandom(5, 'batch');
     const [B, T] = [8, 12];
     const ids = () => Int32Array.from({ length: B * T }, () => random.int(0, 12));
-    return { batch: B, seqLen: T, inputs: ids(), targets: ids(), lossMask: Float32Array.from({ length: B * T }, (_, i) => (i % T > 5 ? 1 : 0)), answerMask: new Float32Array(B * T) };
+    return {
+      batch: B,
+      seqLen: T,
+      inputs: ids(),
+      targets: ids(),
+      lossMask: Float32Array.from({ length: B * T }, (_, i) => (i % T > 5 ? 1 : 0)),
+      answerMask: new Float32Array(B * T),
+    };
   })();
 
   for (const pos of ['nope', 'alibi', 'rope', 'ape']) {
@@ -260,7 +275,11 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     const hooked = model.forward(tokens, { training: false, hook: (name, activation) => (seen[name] = activation.shape) });
     const fused = model.forward(tokens, { training: false });
     expect(seen['blocks.1.attn.pattern']).toEqual([8, 4, 12, 12]);
-    expectClose([{ shape: fused.shape, values: (await fused.data()) as Float32Array }], [{ shape: hooked.shape, values: (await hooked.data()) as Float32Array }], 1e-5);
+    expectClose(
+      [{ shape: fused.shape, values: (await fused.data()) as Float32Array }],
+      [{ shape: hooked.shape, values: (await hooked.data()) as Float32Array }],
+      1e-5,
+    );
     tf.dispose([tokens, hooked, fused]);
     model.dispose();
   });
@@ -284,13 +303,21 @@ describe('without fused kernels (cpu, wasm) the op functions are the composed op
         const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
         optimizer.apply({ w: tensor(randomArray([16, 3], 'gw')), b: tensor(randomArray([3], 'gb')) }, 0.01);
         const out = [
-          layerNorm(xs, tf.onesLike(xs.slice([0, 0, 0], [1, 1, 16]).reshape([16])), tf.zerosLike(xs.slice([0, 0, 0], [1, 1, 16]).reshape([16]))),
+          layerNorm(
+            xs,
+            tf.onesLike(xs.slice([0, 0, 0], [1, 1, 16]).reshape([16])),
+            tf.zerosLike(xs.slice([0, 0, 0], [1, 1, 16]).reshape([16])),
+          ),
           gelu(xs),
           linear(xs, tensor(randomArray([16, 3], 'lw')), tensor(randomArray([3], 'lb'))),
           attention(tq, tk, tv, tensor(bias)),
           // The composition attention() replaced in gpt.ts, verbatim (compared with the line above).
           matmul(tf.softmax(tf.add(tf.mul(matmul(tq, transposeLast2(tk)), 1 / Math.sqrt(4)), tensor(bias))), tv),
-          maskedCrossEntropy(tensor(randomArray([2, 5, 7], 'logits')) as tf.Tensor3D, tensor(targets) as tf.Tensor2D, tensor(mask) as tf.Tensor2D),
+          maskedCrossEntropy(
+            tensor(randomArray([2, 5, 7], 'logits')) as tf.Tensor3D,
+            tensor(targets) as tf.Tensor2D,
+            tensor(mask) as tf.Tensor2D,
+          ),
           ...tf.grads((a: tf.Tensor) => tf.sum(tf.mul(gelu(layerNorm(a, tf.ones([16]), tf.zeros([16]))), 1.5)))([xs]),
           params.w.clone(),
           params.b.clone(),

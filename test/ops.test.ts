@@ -136,16 +136,34 @@ describe('maskedCrossEntropy', () => {
 
   it('matches a hand-computed mean over masked positions', () => {
     tf.tidy(() => {
-      const logits = tf.tensor3d([[[1, 2, 3], [0, 0, 0], [5, -1, 0]]]);
+      const logits = tf.tensor3d([
+        [
+          [1, 2, 3],
+          [0, 0, 0],
+          [5, -1, 0],
+        ],
+      ]);
       expect(maskedCrossEntropy(logits, targets(), mask()).dataSync()[0]).toBeCloseTo(expected, 6);
     });
   });
 
   it('ignores logits where the mask is 0, but not where it is 1', () => {
     tf.tidy(() => {
-      const changedMasked = tf.tensor3d([[[1, 2, 3], [0, 0, 0], [-30, 40, 7]]]);
+      const changedMasked = tf.tensor3d([
+        [
+          [1, 2, 3],
+          [0, 0, 0],
+          [-30, 40, 7],
+        ],
+      ]);
       expect(maskedCrossEntropy(changedMasked, targets(), mask()).dataSync()[0]).toBeCloseTo(expected, 6);
-      const changedKept = tf.tensor3d([[[1, 2, 3], [2, 0, 0], [5, -1, 0]]]);
+      const changedKept = tf.tensor3d([
+        [
+          [1, 2, 3],
+          [2, 0, 0],
+          [5, -1, 0],
+        ],
+      ]);
       expect(maskedCrossEntropy(changedKept, targets(), mask()).dataSync()[0]).not.toBeCloseTo(expected, 3);
       // The gradient at the masked position is exactly zero.
       const grad = tf.grad((l: tf.Tensor) => maskedCrossEntropy(l as tf.Tensor3D, targets(), mask()))(changedMasked);
@@ -157,8 +175,22 @@ describe('maskedCrossEntropy', () => {
     tf.tidy(() => {
       // Two rows, one unmasked token each, uniform logits over 4 tokens -> log 4 each.
       const logits = tf.zeros([2, 2, 4]) as tf.Tensor3D;
-      const t = tf.tensor2d([[0, 1], [2, 3]], [2, 2], 'int32');
-      const m = tf.tensor2d([[1, 0], [0, 1]], [2, 2], 'float32');
+      const t = tf.tensor2d(
+        [
+          [0, 1],
+          [2, 3],
+        ],
+        [2, 2],
+        'int32',
+      );
+      const m = tf.tensor2d(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        [2, 2],
+        'float32',
+      );
       expect(maskedCrossEntropy(logits, t, m).dataSync()[0]).toBeCloseTo(Math.log(4), 6);
       expect(Math.abs(maskedCrossEntropy(logits, t, tf.zeros([2, 2]) as tf.Tensor2D).dataSync()[0])).toBe(0);
     });

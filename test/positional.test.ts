@@ -58,8 +58,8 @@ describe('sinusoidal', () => {
     const table = sinusoidalTable(5, 8);
     // angles: 3, 0.3, 0.03, 0.003
     const expected = [
-      0.1411200080598672, -0.9899924966004454, 0.29552020666133955, 0.955336489125606, 0.02999550020249566,
-      0.9995500337489875, 0.002999995500002025, 0.999995500003375,
+      0.1411200080598672, -0.9899924966004454, 0.29552020666133955, 0.955336489125606, 0.02999550020249566, 0.9995500337489875,
+      0.002999995500002025, 0.999995500003375,
     ];
     const row = Array.from(table.slice(3 * 8, 4 * 8));
     for (let k = 0; k < 8; k++) expect(row[k]).toBeCloseTo(expected[k], 6);
@@ -68,7 +68,13 @@ describe('sinusoidal', () => {
   it('matches the formula at scattered (p, i) for d=16', () => {
     const d = 16;
     const table = sinusoidalTable(40, d);
-    for (const [p, i] of [[1, 0], [7, 3], [25, 5], [39, 7], [12, 1]] as const) {
+    for (const [p, i] of [
+      [1, 0],
+      [7, 3],
+      [25, 5],
+      [39, 7],
+      [12, 1],
+    ] as const) {
       const angle = p / Math.pow(10000, (2 * i) / d);
       expect(table[p * d + 2 * i]).toBeCloseTo(Math.sin(angle), 6);
       expect(table[p * d + 2 * i + 1]).toBeCloseTo(Math.cos(angle), 6);
@@ -137,7 +143,13 @@ describe('RoPE', () => {
     }
     // ...and the offset matters: distinct offsets give distinct scores.
     const at = (o: number) => byOffset.get(o)![0];
-    for (const [a, b] of [[0, 1], [1, 2], [0, 3], [2, 5], [1, -1]]) {
+    for (const [a, b] of [
+      [0, 1],
+      [1, 2],
+      [0, 3],
+      [2, 5],
+      [1, -1],
+    ]) {
       expect(Math.abs(at(a) - at(b)), `offsets ${a} vs ${b}`).toBeGreaterThan(1e-3);
     }
   });
@@ -205,7 +217,12 @@ function referenceSlopes(n: number): number[] {
   };
   if (Number.isInteger(Math.log2(n))) return powerOfTwo(n);
   const closest = Math.pow(2, Math.floor(Math.log2(n)));
-  return [...powerOfTwo(closest), ...referenceSlopes(2 * closest).filter((_, i) => i % 2 === 0).slice(0, n - closest)];
+  return [
+    ...powerOfTwo(closest),
+    ...referenceSlopes(2 * closest)
+      .filter((_, i) => i % 2 === 0)
+      .slice(0, n - closest),
+  ];
 }
 
 describe('ALiBi', () => {

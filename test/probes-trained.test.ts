@@ -28,8 +28,16 @@ const CONFIG = {
   format: { name: 'reversed-padded', pad_width: 2 },
   model: { layers: 2, heads: 2, d_model: 32, max_len: 17, pos: 'ape' },
   train: {
-    steps: 300, batch: 64, lr: 0.01, warmup: 20, eval_every: 300, eval_size: 100, log_every: 50,
-    checkpoint_every: 300, probe_every: 150, probe_samples: 100,
+    steps: 300,
+    batch: 64,
+    lr: 0.01,
+    warmup: 20,
+    eval_every: 300,
+    eval_size: 100,
+    log_every: 50,
+    checkpoint_every: 300,
+    probe_every: 150,
+    probe_samples: 100,
   },
 };
 
@@ -40,7 +48,11 @@ let runs: ProbeRun[];
 beforeAll(async () => {
   trained = await train(parseConfig(structuredClone(CONFIG), 'test'), runDir, { onProbe: lengthProbeDuringTraining(runDir) });
   const context = probeContext(trained.experiment, { samples: 100 });
-  runs = await runProbes(Object.values(PROBES), { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) }, context);
+  runs = await runProbes(
+    Object.values(PROBES),
+    { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) },
+    context,
+  );
 }, 180_000);
 
 const resultOf = <T>(name: string) => runs.find((r) => r.name === name)!.result as T;
@@ -66,7 +78,11 @@ describe('probes on a really trained model', () => {
   it('leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;
     const context = probeContext(trained.experiment, { samples: 5 });
-    await runProbes(Object.values(PROBES), { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) }, context);
+    await runProbes(
+      Object.values(PROBES),
+      { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) },
+      context,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -116,7 +132,10 @@ describe('probes on a really trained model', () => {
       encoding: 'utf8',
     });
     expect(predict.status).toBe(2);
-    const answers = predict.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const answers = predict.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(answers).toHaveLength(problems.length + 1);
     expect(answers[problems.length]).toMatchObject({ line: problems.length + 1, error: expect.any(String) });
     // Same greedy decoding as evaluation, with a budget that does not peek at the answer.

@@ -21,7 +21,11 @@ import { probeContext, runProbes, type ProbeRun } from '../src/probes/run.ts';
 import { probeJson } from '../src/runs/probeFiles.ts';
 import { selectBackend } from '../src/backends/select.ts';
 
-function experimentFor(format: string, op: Op = 'add', extra: { pos?: string; maxLen?: number; trainDigits?: [number, number]; testDigits?: [number, number] } = {}): Experiment {
+function experimentFor(
+  format: string,
+  op: Op = 'add',
+  extra: { pos?: string; maxLen?: number; trainDigits?: [number, number]; testDigits?: [number, number] } = {},
+): Experiment {
   const config = parseConfig(
     {
       seed: 1,
@@ -54,10 +58,18 @@ function carryStub(experiment: Experiment): { predictor: Predictor; seen: Proble
       let answer = expected;
       if (carryInto(problem, K)) {
         const digit = (expected / 10n ** BigInt(K)) % 10n;
-        answer = expected + ((digit + 1n) % 10n - digit) * 10n ** BigInt(K);
+        answer = expected + (((digit + 1n) % 10n) - digit) * 10n ** BigInt(K);
       }
       const prompt = experiment.format.encode(problem, experiment.formatOptions).prompt;
-      return { problem, prompt, output: `${[...answer.toString()].reverse().join('')}$\n`, answer, parseError: null, expected, correct: answer === expected };
+      return {
+        problem,
+        prompt,
+        output: `${[...answer.toString()].reverse().join('')}$\n`,
+        answer,
+        parseError: null,
+        expected,
+        correct: answer === expected,
+      };
     });
   return { predictor, seen };
 }
@@ -148,9 +160,17 @@ describe('probes attribute known errors to the right buckets (stub predictor: wr
   });
 
   it('is deterministic for a seed and changes with it', async () => {
-    const again = await runProbes([PROBES.length], { predictor: carryStub(experiment).predictor }, probeContext(experiment, { samples: 60, maxDigits: 6 }));
+    const again = await runProbes(
+      [PROBES.length],
+      { predictor: carryStub(experiment).predictor },
+      probeContext(experiment, { samples: 60, maxDigits: 6 }),
+    );
     expect(probeJson(again[0].result)).toBe(probeJson(runs[0].result));
-    const other = await runProbes([PROBES.length], { predictor: carryStub(experiment).predictor }, probeContext(experiment, { samples: 60, maxDigits: 6, seed: 9 }));
+    const other = await runProbes(
+      [PROBES.length],
+      { predictor: carryStub(experiment).predictor },
+      probeContext(experiment, { samples: 60, maxDigits: 6, seed: 9 }),
+    );
     expect(probeJson(other[0].result)).not.toBe(probeJson(runs[0].result));
   });
 });
@@ -168,7 +188,12 @@ describe('multiplication buckets by nonzero partial products', () => {
     const result = run.result as CarriesResult;
     expect(result.bucketings.map((b) => b.name)).toEqual(['nonzero-partial-products']);
     const four = result.bucketings[0].lengths[3];
-    expect(four.buckets.map((b) => [b.value, b.count])).toEqual([[1, 20], [2, 20], [3, 20], [4, 20]]);
+    expect(four.buckets.map((b) => [b.value, b.count])).toEqual([
+      [1, 20],
+      [2, 20],
+      [3, 20],
+      [4, 20],
+    ]);
     for (const p of seen.filter((q) => q.b.toString().length === 4)) expect(p.b.toString()[0]).not.toBe('0');
   });
 });
@@ -183,7 +208,7 @@ describe('the length grid is capped at what a learned position table can represe
     expect(context.maxDigitsLimit).toMatch(/max_len 17/);
   });
 
-  it('index hints exist only up to the run\'s longest operand', () => {
+  it("index hints exist only up to the run's longest operand", () => {
     const context = probeContext(experimentFor('index-hints'), { maxDigits: 9 });
     expect(context.maxDigits).toBe(4);
     expect(context.maxDigitsLimit).toMatch(/index-hints/);
@@ -211,7 +236,10 @@ describe('token layout finds operand and answer digits in every format', () => {
           expect(layout.tokens[index]).toBe(expected[expected.length - 1 - k] ?? '0');
           expect(index).toBeGreaterThanOrEqual(layout.promptLength);
         });
-        for (const [operand, value] of [['a', problem.a], ['b', problem.b]] as const) {
+        for (const [operand, value] of [
+          ['a', problem.a],
+          ['b', problem.b],
+        ] as const) {
           const text = value.toString();
           for (let k = 0; k < text.length; k++) {
             const index = layout.roles.indexOf(`${operand}${k}`);

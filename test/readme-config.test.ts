@@ -29,7 +29,8 @@ function fields(schema: AnySchema, path = '', fallback?: { value: unknown }, out
     case 'pipe':
       return fields(def.in as AnySchema, path, fallback, out);
     case 'object':
-      for (const [key, child] of Object.entries(def.shape as Record<string, AnySchema>)) fields(child, path ? `${path}.${key}` : key, undefined, out);
+      for (const [key, child] of Object.entries(def.shape as Record<string, AnySchema>))
+        fields(child, path ? `${path}.${key}` : key, undefined, out);
       return out;
     case 'enum':
       out.push({ path, fallback, options: Object.values(def.entries as Record<string, string>) });

@@ -39,19 +39,37 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
 
   for (const pos of POSITIONAL_NAMES) {
     it(`${pos}: losses over 8 steps agree to 1e-5`, async () => {
-      const config = loadConfig('configs/addition-nope.yaml', [`model.pos=${pos}`, 'model.layers=2', 'model.d_model=32', 'model.heads=4', 'model.rope_fraction=0.5']);
+      const config = loadConfig('configs/addition-nope.yaml', [
+        `model.pos=${pos}`,
+        'model.layers=2',
+        'model.d_model=32',
+        'model.heads=4',
+        'model.rope_fraction=0.5',
+      ]);
       const experiment = prepareExperiment(config);
       const model = new Gpt(experiment.model, 3);
-      const params = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.dataSync()) }]));
+      const params = Object.fromEntries(
+        Object.entries(model.params).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.dataSync()) }]),
+      );
       const stream = new TrainStream(experiment.task, 3, heldOutKeys(buildTestSets(experiment.task, 3)));
       const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
       const batches = [];
       const lrs = [];
       const losses = [];
       for (let step = 1; step <= 8; step++) {
-        const batch = encodeBatch(stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)), experiment.tokenizer, 'answer');
+        const batch = encodeBatch(
+          stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)),
+          experiment.tokenizer,
+          'answer',
+        );
         const lr = learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 2, steps: 8 });
-        batches.push({ B: batch.batch, T: batch.seqLen, inputs: Array.from(batch.inputs), targets: Array.from(batch.targets), mask: Array.from(batch.lossMask) });
+        batches.push({
+          B: batch.batch,
+          T: batch.seqLen,
+          inputs: Array.from(batch.inputs),
+          targets: Array.from(batch.targets),
+          mask: Array.from(batch.lossMask),
+        });
         lrs.push(lr);
         losses.push((await trainStep(model, optimizer, batch, lr, 1.0, step)).loss);
       }

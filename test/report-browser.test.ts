@@ -24,7 +24,18 @@ const CONFIG = {
   task: { op: 'add', train_digits: [1, 2], test_digits: [1, 3], test_size: 50 },
   format: { name: 'reversed' },
   model: { layers: 2, heads: 2, d_model: 32, max_len: 17, pos: 'ape' },
-  train: { steps: 60, batch: 32, lr: 0.01, warmup: 5, eval_every: 20, eval_size: 20, log_every: 5, checkpoint_every: 60, probe_every: 20, probe_samples: 10 },
+  train: {
+    steps: 60,
+    batch: 32,
+    lr: 0.01,
+    warmup: 5,
+    eval_every: 20,
+    eval_size: 20,
+    log_every: 5,
+    checkpoint_every: 60,
+    probe_every: 20,
+    probe_samples: 10,
+  },
 };
 const LAYERS = 2;
 const HEADS = 2;
@@ -39,14 +50,16 @@ let probedPage: string;
 let comparePage: string;
 
 beforeAll(async () => {
-  const config = (pos: string) => parseConfig({ ...structuredClone(CONFIG), name: `addition-${pos}`, model: { ...CONFIG.model, pos } }, 'test');
+  const config = (pos: string) =>
+    parseConfig({ ...structuredClone(CONFIG), name: `addition-${pos}`, model: { ...CONFIG.model, pos } }, 'test');
   fs.mkdirSync(ape, { recursive: true });
   const trained = await train(config('ape'), ape, { onProbe: lengthProbeDuringTraining(ape) });
   // Before probing: only the training curves and train.probe_every's length-by-step.jsonl exist.
   unprobedPage = buildReport([ape], { out: path.join(root, 'unprobed.html') }).file;
   const context = probeContext(trained.experiment, { samples: 20 });
   const target = { predictor: modelPredictor(trained.model, trained.experiment), capture: modelCapture(trained.model) };
-  for (const run of await runProbes(Object.values(PROBES), target, context)) writeProbeRun(ape, run, { step: CONFIG.train.steps, checkpoint: false });
+  for (const run of await runProbes(Object.values(PROBES), target, context))
+    writeProbeRun(ape, run, { step: CONFIG.train.steps, checkpoint: false });
   trained.model.dispose();
   probedPage = buildReport([ape]).file;
 
@@ -80,9 +93,19 @@ async function renderedPlots(page: Page): Promise<RenderedPlot[]> {
       const tolerance = 1;
       groups.forEach((a, i) => {
         const { box } = a;
-        if (box.left < frame.left - tolerance || box.right > frame.right + tolerance || box.top < frame.top - tolerance || box.bottom > frame.bottom + tolerance) outside.push(a.name);
+        if (
+          box.left < frame.left - tolerance ||
+          box.right > frame.right + tolerance ||
+          box.top < frame.top - tolerance ||
+          box.bottom > frame.bottom + tolerance
+        )
+          outside.push(a.name);
         for (const b of groups.slice(i + 1)) {
-          const apart = box.right <= b.box.left + tolerance || b.box.right <= box.left + tolerance || box.bottom <= b.box.top + tolerance || b.box.bottom <= box.top + tolerance;
+          const apart =
+            box.right <= b.box.left + tolerance ||
+            b.box.right <= box.left + tolerance ||
+            box.bottom <= b.box.top + tolerance ||
+            b.box.bottom <= box.top + tolerance;
           if (!apart) overlaps.push(`${a.name} / ${b.name}`);
         }
       });
@@ -136,7 +159,10 @@ describe.skipIf(!hasChromium())('report pages in headless Chromium', () => {
       },
     };
     const file = path.join(root, 'bad.html');
-    fs.writeFileSync(file, renderHtml({ title: 'bad', subtitle: '', sections: [{ id: 's', heading: 's', blocks: [{ kind: 'figure', figure }] }], aside: [] }));
+    fs.writeFileSync(
+      file,
+      renderHtml({ title: 'bad', subtitle: '', sections: [{ id: 's', heading: 's', blocks: [{ kind: 'figure', figure }] }], aside: [] }),
+    );
     const loaded = await openReport(file);
     try {
       const [plot] = await renderedPlots(loaded.page);
@@ -206,7 +232,9 @@ describe.skipIf(!hasChromium())('report pages in headless Chromium', () => {
       await expectClean(loaded, plots);
       const legend = await loaded.page.$$eval('#figure-compare-loss .legendtext', (texts) => texts.map((t) => t.textContent));
       expect(legend).toEqual(['model.pos=ape', 'model.pos=nope']);
-      const rows = await loaded.page.$$eval('#generalization tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)));
+      const rows = await loaded.page.$$eval('#generalization tbody tr', (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)),
+      );
       expect(rows).toEqual([
         ['addition-ape', 'ape', 'finished'],
         ['addition-nope', 'nope', 'finished'],
@@ -224,7 +252,11 @@ describe('train --report', () => {
     const configFile = path.join(root, 'tiny.yaml');
     fs.writeFileSync(configFile, YAML.stringify({ ...CONFIG, train: { ...CONFIG.train, steps: 20, eval_every: 10, probe_every: null } }));
     const runDir = path.join(root, 'runs', 'cli');
-    const result = spawnSync(process.execPath, [path.resolve('bin/arith-lab.js'), 'train', '--config', configFile, '--run-dir', runDir, '--report'], { encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [path.resolve('bin/arith-lab.js'), 'train', '--config', configFile, '--run-dir', runDir, '--report'],
+      { encoding: 'utf8' },
+    );
     expect(result.status, result.stderr).toBe(0);
     const report = path.join(runDir, 'report.html');
     expect(result.stdout).toContain(`report: ${report}`);

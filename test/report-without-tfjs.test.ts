@@ -22,7 +22,10 @@ console.log(JSON.stringify({ modules, engine: '_tfengine' in globalThis }));`;
 describe('the report loads without tfjs', () => {
   it('no module of src/report (nor src/runs, which it reads through) loads tfjs', () => {
     const files = ['src/report', 'src/runs'].flatMap((dir) =>
-      fs.readdirSync(dir).filter((name) => name.endsWith('.ts')).map((name) => path.join(dir, name)),
+      fs
+        .readdirSync(dir)
+        .filter((name) => name.endsWith('.ts'))
+        .map((name) => path.join(dir, name)),
     );
     expect(files).toContain(path.join('src', 'report', 'report.ts'));
     expect(tfjsLoadedBy(files)).toEqual({ modules: 0, engine: false });

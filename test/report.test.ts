@@ -42,9 +42,27 @@ function config(pos: string, extra: Record<string, unknown> = {}) {
 }
 
 const metrics: MetricsRecord[] = [
-  { step: 100, loss: 1.5, lr: 0.001, tokens_per_s: 1000, elapsed_s: 1, accuracy: { '1': 0.5, '2': 0.1, '3': 0 }, accuracy_in_range: 0.3, accuracy_beyond: 0 },
+  {
+    step: 100,
+    loss: 1.5,
+    lr: 0.001,
+    tokens_per_s: 1000,
+    elapsed_s: 1,
+    accuracy: { '1': 0.5, '2': 0.1, '3': 0 },
+    accuracy_in_range: 0.3,
+    accuracy_beyond: 0,
+  },
   { step: 200, loss: 0.5, lr: 0.0005, tokens_per_s: 1000, elapsed_s: 2 },
-  { step: 300, loss: 0.1234567, lr: 0.0001, tokens_per_s: 1000, elapsed_s: 3, accuracy: { '1': 1, '2': 0.9, '3': 0.25 }, accuracy_in_range: 0.95, accuracy_beyond: 0.25 },
+  {
+    step: 300,
+    loss: 0.1234567,
+    lr: 0.0001,
+    tokens_per_s: 1000,
+    elapsed_s: 3,
+    accuracy: { '1': 1, '2': 0.9, '3': 0.25 },
+    accuracy_in_range: 0.95,
+    accuracy_beyond: 0.25,
+  },
 ];
 
 const info = (status: RunInfo['status'], extra: Partial<RunInfo> = {}): RunInfo => ({
@@ -79,7 +97,16 @@ const length: LengthResult & ProbeMeta = {
     [0.8, 0.7, 0.1],
     [0.3, 0.1, null],
   ],
-  diagonal: [1, 2, 3].map((n) => ({ digitsA: n, digitsB: n, inTrainingRange: n <= 2, source: 'held-out', seenInTraining: 'no', count: 10, correct: 10 - 3 * n, accuracy: (10 - 3 * n) / 10 })),
+  diagonal: [1, 2, 3].map((n) => ({
+    digitsA: n,
+    digitsB: n,
+    inTrainingRange: n <= 2,
+    source: 'held-out',
+    seenInTraining: 'no',
+    count: 10,
+    correct: 10 - 3 * n,
+    accuracy: (10 - 3 * n) / 10,
+  })),
   summary: { diagonalInRange: 0.55, diagonalBeyond: 0.1, gridInRange: 0.85, gridBeyond: 0.14 },
 };
 
@@ -108,9 +135,24 @@ const carries: CarriesResult & ProbeMeta = {
   sampling: 'stratified',
   samples: 10,
   bucketings: [
-    { name: 'carries', description: 'number of columns that produce a carry', lengths: [], inRange: [{ value: 0, ...tally(9, 10) }, { value: 1, ...tally(5, 10) }], beyond: [{ value: 0, ...tally(2, 10) }] },
+    {
+      name: 'carries',
+      description: 'number of columns that produce a carry',
+      lengths: [],
+      inRange: [
+        { value: 0, ...tally(9, 10) },
+        { value: 1, ...tally(5, 10) },
+      ],
+      beyond: [{ value: 0, ...tally(2, 10) }],
+    },
     // No longer lengths probed: that group has no problems and gets no bars.
-    { name: 'longest-chain', description: 'longest run', lengths: [], inRange: [{ value: 0, ...tally(9, 10) }], beyond: [{ value: 0, ...tally(0, 0) }] },
+    {
+      name: 'longest-chain',
+      description: 'longest run',
+      lengths: [],
+      inRange: [{ value: 0, ...tally(9, 10) }],
+      beyond: [{ value: 0, ...tally(0, 0) }],
+    },
   ],
 };
 
@@ -126,17 +168,31 @@ function attentionPrompt(layers: number, heads: number): AttentionPrompt {
     tokens,
     roles: ['bos', null, 'a0', null, 'b0', null, 'answer0', null],
     promptLength: 6,
-    layers: Array.from({ length: layers }, (_, layer) => ({ layer, heads: Array.from({ length: heads }, (__, head) => ({ head, pattern, answerDigits: [] })) })),
+    layers: Array.from({ length: layers }, (_, layer) => ({
+      layer,
+      heads: Array.from({ length: heads }, (__, head) => ({ head, pattern, answerDigits: [] })),
+    })),
   };
 }
 
 function runData(pos: string, extra: Partial<RunData> = {}): RunData {
   const result = { accuracy: metrics[2].accuracy!, accuracy_in_range: 0.95, accuracy_beyond: 0.25 };
-  return { dir: `runs/addition-${pos}-x`, name: `addition-${pos}-x`, config: config(pos), info: info('finished', { result }), metrics, probes: {}, lengthByStep: [], notes: [], ...extra };
+  return {
+    dir: `runs/addition-${pos}-x`,
+    name: `addition-${pos}-x`,
+    config: config(pos),
+    info: info('finished', { result }),
+    metrics,
+    probes: {},
+    lengthByStep: [],
+    notes: [],
+    ...extra,
+  };
 }
 
 const ids = (page: ReportPage) => pageFigures(page).map((f) => f.id);
-const notes = (page: ReportPage) => [...page.sections, ...page.aside].flatMap((s) => s.blocks.flatMap((b) => (b.kind === 'note' ? [b.text] : [])));
+const notes = (page: ReportPage) =>
+  [...page.sections, ...page.aside].flatMap((s) => s.blocks.flatMap((b) => (b.kind === 'note' ? [b.text] : [])));
 
 describe('figure specs of one run', () => {
   it('loss and learning rate share the step axis, the learning rate on a second y axis', () => {
@@ -152,8 +208,16 @@ describe('figure specs of one run', () => {
   it('held-out accuracy by step: one line per test length, in percent, evaluation steps only', () => {
     const figure = accuracyByStepFigure(runData('nope'))!;
     expect(figure.data.map((t) => t.name)).toEqual(['1 digit (trained)', '2 digits (trained)', '3 digits (beyond)']);
-    expect(figure.data.map((t) => t.x)).toEqual([[100, 300], [100, 300], [100, 300]]);
-    expect(figure.data.map((t) => t.y)).toEqual([[50, 100], [10, 90], [0, 25]]);
+    expect(figure.data.map((t) => t.x)).toEqual([
+      [100, 300],
+      [100, 300],
+      [100, 300],
+    ]);
+    expect(figure.data.map((t) => t.y)).toEqual([
+      [50, 100],
+      [10, 90],
+      [0, 25],
+    ]);
     expect(figure.data.map((t) => (t.line as { dash: string }).dash)).toEqual(['solid', 'solid', 'dash']);
     expect(figure.layout.yaxis).toMatchObject({ title: { text: 'exact match (%)' } });
     expect(accuracyByStepFigure(runData('nope', { metrics: [metrics[1]] }))).toBeNull();
@@ -163,7 +227,11 @@ describe('figure specs of one run', () => {
     const figure = lengthGridFigure(length);
     expect(figure.data).toHaveLength(1);
     expect(figure.data[0]).toMatchObject({ type: 'heatmap', x: [1, 2, 3], y: [1, 2, 3], zmin: 0, zmax: 100 });
-    expect(figure.data[0].z).toEqual([[100, 90, 20], [80, 70, 10], [30, 10, null]]);
+    expect(figure.data[0].z).toEqual([
+      [100, 90, 20],
+      [80, 70, 10],
+      [30, 10, null],
+    ]);
     expect(figure.layout.shapes).toEqual([expect.objectContaining({ type: 'rect', x0: 0.5, x1: 2.5, y0: 0.5, y1: 2.5 })]);
     expect(JSON.stringify(figure.layout.title)).toMatch(/capped at 3 digits/);
   });
@@ -223,20 +291,58 @@ describe('the page of one run', () => {
   });
 
   it('a probed run gets every probe figure; a missing probe gets a note naming the command', () => {
-    const probes = { length, digits, carries, attention: { ...meta, probe: 'attention' as const, description: '', convention: '', prompts: [attentionPrompt(1, 2), attentionPrompt(1, 2)], summary: [] } };
+    const probes = {
+      length,
+      digits,
+      carries,
+      attention: {
+        ...meta,
+        probe: 'attention' as const,
+        description: '',
+        convention: '',
+        prompts: [attentionPrompt(1, 2), attentionPrompt(1, 2)],
+        summary: [],
+      },
+    };
     const page = runPage(runData('nope', { probes }));
-    expect(ids(page)).toEqual(['loss', 'accuracy-by-step', 'length-grid', 'digits', 'carries-carries', 'carries-longest-chain', 'attention-0', 'attention-1']);
+    expect(ids(page)).toEqual([
+      'loss',
+      'accuracy-by-step',
+      'length-grid',
+      'digits',
+      'carries-carries',
+      'carries-longest-chain',
+      'attention-0',
+      'attention-1',
+    ]);
     expect(notes(page).join('\n')).toMatch(/No probes\/errors.json yet: `arith-lab probe runs\/addition-nope-x --probe errors`/);
     expect(notes(page)).toContain('The grid stops at 3 digits (4 asked): max_len 17.');
   });
 
   it('figure ids are unique element ids', async () => {
-    const run = readRun(await fabricateRun(fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-')), { steps: 400, probeEvery: 200, samples: 10, maxDigits: 6 }));
+    const run = readRun(
+      await fabricateRun(fs.mkdtempSync(path.join(os.tmpdir(), 'arith-report-')), {
+        steps: 400,
+        probeEvery: 200,
+        samples: 10,
+        maxDigits: 6,
+      }),
+    );
     const page = runPage(run);
     const figureIds = ids(page);
     expect(new Set(figureIds).size).toBe(figureIds.length);
     // Attention prompts at 3, 5 and 7 digits; the grid stops at 6, so two.
-    expect(figureIds).toEqual(['loss', 'accuracy-by-step', 'length-grid', 'length-by-step', 'digits', 'carries-carries', 'carries-longest-chain', 'attention-0', 'attention-1']);
+    expect(figureIds).toEqual([
+      'loss',
+      'accuracy-by-step',
+      'length-grid',
+      'length-by-step',
+      'digits',
+      'carries-carries',
+      'carries-longest-chain',
+      'attention-0',
+      'attention-1',
+    ]);
     expect(pageFigures(page).find((f) => f.id === 'length-by-step')!.data).toHaveLength(6);
   });
 });
@@ -255,7 +361,9 @@ describe('comparing runs', () => {
   });
 
   it('final accuracy: run.json for a finished run, the latest evaluation for one in progress', () => {
-    const finished = runData('nope', { info: info('finished', { result: { accuracy: {}, accuracy_in_range: 0.97, accuracy_beyond: 0.3 } }) });
+    const finished = runData('nope', {
+      info: info('finished', { result: { accuracy: {}, accuracy_in_range: 0.97, accuracy_beyond: 0.3 } }),
+    });
     expect(summarize(finished)).toMatchObject({ source: 'final', inRange: 0.97, beyond: 0.3, status: 'finished' });
     const running = runData('nope', { info: info('running'), metrics: metrics.slice(0, 2) });
     expect(summarize(running)).toMatchObject({ source: 'latest evaluation', step: 100, inRange: 0.3, beyond: 0 });
@@ -264,7 +372,11 @@ describe('comparing runs', () => {
   });
 
   it('overlays one trace per run with data, named by its label', () => {
-    const runs = [runData('nope', { probes: { length } }), runData('rope'), runData('alibi', { metrics: [], info: info('running', { step: 0 }) })];
+    const runs = [
+      runData('nope', { probes: { length } }),
+      runData('rope'),
+      runData('alibi', { metrics: [], info: info('running', { step: 0 }) }),
+    ];
     const figures = compareFigures(runs);
     expect(figures.map((f) => [f.id, f.data.length])).toEqual([
       ['compare-by-length', 2],
@@ -330,9 +442,17 @@ describe('reading runs', () => {
       fs.writeFileSync(path.join(root, name, 'metrics.jsonl'), '');
     }
     fs.writeFileSync(path.join(root, 'addition-compare.html'), '');
-    expect(expandGlob(path.join(root, 'addition-*')).map((p) => path.basename(p))).toEqual(['addition-ape-1', 'addition-compare.html', 'addition-nope-1']);
+    expect(expandGlob(path.join(root, 'addition-*')).map((p) => path.basename(p))).toEqual([
+      'addition-ape-1',
+      'addition-compare.html',
+      'addition-nope-1',
+    ]);
     expect(expandRuns([path.join(root, 'addition-*')]).map((p) => path.basename(p))).toEqual(['addition-ape-1', 'addition-nope-1']);
-    expect(expandRuns([path.join(root, '*-1'), path.join(root, 'mul-1')]).map((p) => path.basename(p))).toEqual(['addition-ape-1', 'addition-nope-1', 'mul-1']);
+    expect(expandRuns([path.join(root, '*-1'), path.join(root, 'mul-1')]).map((p) => path.basename(p))).toEqual([
+      'addition-ape-1',
+      'addition-nope-1',
+      'mul-1',
+    ]);
     expect(() => expandRuns([path.join(root, 'sub*')])).toThrow(/matches no run directory/);
     expect(segmentPattern('a[!b]?.*').test('ac1.x')).toBe(true);
     expect(segmentPattern('a[!b]?.*').test('ab1.x')).toBe(false);
@@ -351,11 +471,20 @@ describe('building report files', () => {
     expect(fs.readFileSync(single.file, 'utf8')).toMatch(/^<!doctype html>/);
     const several = buildReport([nope, rope], { runsRoot: path.join(root, 'runs'), now: new Date(2026, 0, 2, 3, 4, 5) });
     expect(several.file).toBe(path.join(root, 'runs', 'compare-20260102-030405.html'));
-    expect(several.figures.map((f) => f.id)).toEqual(['compare-by-length', 'compare-grids', 'compare-in-range', 'compare-beyond', 'compare-loss']);
+    expect(several.figures.map((f) => f.id)).toEqual([
+      'compare-by-length',
+      'compare-grids',
+      'compare-in-range',
+      'compare-beyond',
+      'compare-loss',
+    ]);
 
     const cli = path.resolve('bin/arith-lab.js');
     const out = path.join(root, 'pe.html');
-    const result = spawnSync(process.execPath, [cli, 'report', '--compare', 'runs/addition-*', '--out', out], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [cli, 'report', '--compare', 'runs/addition-*', '--out', out], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe(out);
     expect(fs.readFileSync(out, 'utf8')).toMatch(/model.pos=rope/);

@@ -66,7 +66,10 @@ describe('reproduction definitions', () => {
             expect(unit.config.name).toBe(`${unit.cell.id}-seed${unit.seed}`);
             expect(unit.runDir).toBe(`/tmp/nowhere/${unit.cell.id}-seed${unit.seed}`);
             // The profile has the last word, then its per-column and per-row patches.
-            const expected = mergePatch(mergePatch(mergePatch(mergePatch({}, unit.cell.column.overrides), unit.cell.row.overrides), chosen.overrides), chosen.byColumn?.[unit.cell.column.id]);
+            const expected = mergePatch(
+              mergePatch(mergePatch(mergePatch({}, unit.cell.column.overrides), unit.cell.row.overrides), chosen.overrides),
+              chosen.byColumn?.[unit.cell.column.id],
+            );
             mergePatch(expected, chosen.byRow?.[unit.cell.row.id]);
             for (const [section, fields] of Object.entries(expected)) {
               for (const [field, value] of Object.entries(fields as object)) {
@@ -81,7 +84,11 @@ describe('reproduction definitions', () => {
       it('reads its metrics from a finished run as percentages', () => {
         const info = {
           status: 'finished',
-          result: { accuracy: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [String(i + 1), 0.5])), accuracy_in_range: 0.25, accuracy_beyond: 0.125 },
+          result: {
+            accuracy: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [String(i + 1), 0.5])),
+            accuracy_in_range: 0.25,
+            accuracy_beyond: 0.125,
+          },
         } as unknown as RunInfo;
         const run: FinishedRun = { info, probes: {} };
         for (const metric of reproduction.metrics) {
@@ -93,7 +100,7 @@ describe('reproduction definitions', () => {
     });
   }
 
-  it('Lee: rows are fixed training sets of 1k-20k balanced problems, tested on 3 digits; Lee\'s model in the paper profile', () => {
+  it("Lee: rows are fixed training sets of 1k-20k balanced problems, tested on 3 digits; Lee's model in the paper profile", () => {
     const lee = REPRODUCTIONS['lee2023-sample-efficiency'];
     const paper = unitsOf(lee, 'paper', 1, 'x');
     expect([...new Set(paper.map((u) => u.config.task.train_size))]).toEqual([1000, 2000, 3000, 4000, 5000, 10000, 20000]);

@@ -26,7 +26,17 @@ const toy: Reproduction = {
     task: { op: 'add', train_digits: [1, 2], test_digits: [1, 3], test_size: 10 },
     format: { name: 'reversed-padded', pad_width: 2 },
     model: { layers: 1, heads: 2, d_model: 16, max_len: 16 },
-    train: { steps: 80, batch: 8, lr: 3e-3, warmup: 5, eval_every: 10, eval_size: 5, log_every: 5, checkpoint_every: 20, keep_checkpoints: 2 },
+    train: {
+      steps: 80,
+      batch: 8,
+      lr: 3e-3,
+      warmup: 5,
+      eval_every: 10,
+      eval_size: 5,
+      log_every: 5,
+      checkpoint_every: 20,
+      keep_checkpoints: 2,
+    },
   },
   rows: { label: '', entries: [{ id: 'all', label: 'toy', overrides: {} }] },
   columns: {
@@ -38,7 +48,11 @@ const toy: Reproduction = {
   },
   metrics: [
     { id: 'in', label: 'in range', read: (run) => 100 * (run.info.result?.accuracy_in_range ?? NaN) },
-    { id: 'grid', label: 'length grid', read: (run) => 100 * ((run.probes.length as { summary?: { gridInRange: number } })?.summary?.gridInRange ?? NaN) },
+    {
+      id: 'grid',
+      label: 'length grid',
+      read: (run) => 100 * ((run.probes.length as { summary?: { gridInRange: number } })?.summary?.gridInRange ?? NaN),
+    },
   ],
   paper: {
     'all/nope/in': { text: 'n/a', source: 'none' },
@@ -132,7 +146,13 @@ describe('reproduce', () => {
   it('--set changes every cell and runs apart from the profile; --only selects cells; a dry run writes nothing', async () => {
     const runsRoot = path.join(root, 'dry');
     const lines: string[] = [];
-    const result = await reproduce(toy, { runsRoot, overrides: ['train.lr=0.01'], only: ['no*'], dryRun: true, log: (line) => lines.push(line) });
+    const result = await reproduce(toy, {
+      runsRoot,
+      overrides: ['train.lr=0.01'],
+      only: ['no*'],
+      dryRun: true,
+      log: (line) => lines.push(line),
+    });
     expect(result.dir).toBe(path.join(runsRoot, 'reproduce', 'toy', 'quick+train.lr=0.01'));
     expect(lines).toEqual([expect.stringMatching(/2 runs \(1 selected by --only\).*1 new/), '  nope-seed0: new']);
     expect(result.results.overrides).toEqual(['train.lr=0.01']);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatOurs, rankValues, renderMarkdown, summarizeResults, type CellResult, type SeedResult } from '../src/experiments/reproduce/table.ts';
+import {
+  formatOurs,
+  rankValues,
+  renderMarkdown,
+  summarizeResults,
+  type CellResult,
+  type SeedResult,
+} from '../src/experiments/reproduce/table.ts';
 import type { Reproduction } from '../src/experiments/reproductions/reproduction.ts';
 
 /** A two-by-two table with one metric, and a one-row table with two metrics and a rank: no training. */
@@ -16,8 +23,20 @@ const grid: Reproduction = {
   citation: 'Someone 2023.',
   notes: ['A note.'],
   base,
-  rows: { label: 'size', entries: [{ id: 'small', label: '1k', overrides: {} }, { id: 'large', label: '2k', overrides: {} }] },
-  columns: { label: 'format', entries: [{ id: 'a', label: 'A', overrides: {} }, { id: 'b', label: 'B', overrides: {} }] },
+  rows: {
+    label: 'size',
+    entries: [
+      { id: 'small', label: '1k', overrides: {} },
+      { id: 'large', label: '2k', overrides: {} },
+    ],
+  },
+  columns: {
+    label: 'format',
+    entries: [
+      { id: 'a', label: 'A', overrides: {} },
+      { id: 'b', label: 'B', overrides: {} },
+    ],
+  },
   metrics: [{ id: 'exact', label: 'exact match', read: () => null }],
   paper: {
     'small/a/exact': { value: 1.5, text: '1.5', source: 'Table 1' },
@@ -30,7 +49,9 @@ const grid: Reproduction = {
       question: 'Does B beat A at 1k?',
       answer: (mean) => {
         const [a, b] = [mean('small', 'a', 'exact'), mean('small', 'b', 'exact')];
-        return a === null || b === null ? { verdict: 'unknown', evidence: 'missing' } : { verdict: b > a ? 'yes' : 'no', evidence: `${b} vs ${a}` };
+        return a === null || b === null
+          ? { verdict: 'unknown', evidence: 'missing' }
+          : { verdict: b > a ? 'yes' : 'no', evidence: `${b} vs ${a}` };
       },
     },
   ],
@@ -144,7 +165,19 @@ describe('reproduction table', () => {
   });
 
   it('formats one seed without a range', () => {
-    expect(formatOurs({ row: 'r', column: 'c', metric: 'm', ours: { mean: 12.34, min: 12.34, max: 12.34, n: 1 }, seeds: 1, missing: [], paper: null })).toBe('12.3');
-    expect(formatOurs({ row: 'r', column: 'c', metric: 'm', ours: null, seeds: 2, missing: ['interrupted', 'missing'], paper: null })).toBe('missing');
+    expect(
+      formatOurs({
+        row: 'r',
+        column: 'c',
+        metric: 'm',
+        ours: { mean: 12.34, min: 12.34, max: 12.34, n: 1 },
+        seeds: 1,
+        missing: [],
+        paper: null,
+      }),
+    ).toBe('12.3');
+    expect(formatOurs({ row: 'r', column: 'c', metric: 'm', ours: null, seeds: 2, missing: ['interrupted', 'missing'], paper: null })).toBe(
+      'missing',
+    );
   });
 });

@@ -99,9 +99,9 @@ describe('safetensors', () => {
     };
     expect(reject(header({ a: { dtype: 'F16', shape: [4], data_offsets: [0, 8] } }))).toMatch(/dtype "F16", only F32/);
     expect(reject(header({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }))).toMatch(/8 bytes for shape \[3\]/);
-    expect(reject(header({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }))).toMatch(
-      /gap or overlap/,
-    );
+    expect(
+      reject(header({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } })),
+    ).toMatch(/gap or overlap/);
   });
 
   it('refuses to write a tensor whose data does not fill its shape', () => {

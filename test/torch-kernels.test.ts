@@ -29,20 +29,44 @@ interface Case {
 const random = createRandom(7, 'torch-kernels');
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 /** Floats in [lo, hi), kept away from 0 by `gap` when asked (for divisions). */
-const floats = (shape: number[], lo = -3, hi = 3): Input => ({ shape, dtype: 'float32', values: Array.from({ length: size(shape) }, () => lo + (hi - lo) * random.next()) });
-const ints = (shape: number[], lo = -5, hi = 5): Input => ({ shape, dtype: 'int32', values: Array.from({ length: size(shape) }, () => random.int(lo, hi)) });
-const bools = (shape: number[]): Input => ({ shape, dtype: 'bool', values: Array.from({ length: size(shape) }, () => (random.next() < 0.5 ? 1 : 0)) });
+const floats = (shape: number[], lo = -3, hi = 3): Input => ({
+  shape,
+  dtype: 'float32',
+  values: Array.from({ length: size(shape) }, () => lo + (hi - lo) * random.next()),
+});
+const ints = (shape: number[], lo = -5, hi = 5): Input => ({
+  shape,
+  dtype: 'int32',
+  values: Array.from({ length: size(shape) }, () => random.int(lo, hi)),
+});
+const bools = (shape: number[]): Input => ({
+  shape,
+  dtype: 'bool',
+  values: Array.from({ length: size(shape) }, () => (random.next() < 0.5 ? 1 : 0)),
+});
 const nonZero = (input: Input): Input => ({ ...input, values: input.values.map((v) => (v === 0 ? 1 : v)) });
 
 const SHAPES: number[][] = [[], [0], [1], [3, 4], [2, 1, 3, 2]];
 /** Pairs of shapes that broadcast, tfjs-style. */
 const PAIRS: [number[], number[]][] = [
-  [[3, 4], [3, 4]],
-  [[3, 1], [1, 4]],
+  [
+    [3, 4],
+    [3, 4],
+  ],
+  [
+    [3, 1],
+    [1, 4],
+  ],
   [[2, 3, 4], [4]],
   [[], [2, 3]],
-  [[0, 3], [1, 3]],
-  [[2, 1, 3, 1], [1, 4, 1, 5]],
+  [
+    [0, 3],
+    [1, 3],
+  ],
+  [
+    [2, 1, 3, 1],
+    [1, 4, 1, 5],
+  ],
 ];
 
 const CASES: Case[] = [];
@@ -51,17 +75,39 @@ const add = (name: string, inputs: Input[], run: Case['run'], reference?: Case['
 // ---- unary ----
 const unary: [string, (x: tf.Tensor) => tf.Tensor, [number, number], boolean][] = [
   // name, op, float input range, also on int32
-  ['abs', tf.abs, [-3, 3], true], ['neg', tf.neg, [-3, 3], true], ['exp', tf.exp, [-3, 3], true],
-  ['expm1', tf.expm1, [-3, 3], false], ['log', tf.log, [0.1, 5], false], ['log1p', tf.log1p, [-0.5, 5], false],
-  ['sqrt', tf.sqrt, [0, 5], false], ['rsqrt', tf.rsqrt, [0.1, 5], false], ['square', tf.square, [-3, 3], true],
-  ['reciprocal', tf.reciprocal, [0.5, 3], false], ['tanh', tf.tanh, [-3, 3], false], ['sin', tf.sin, [-3, 3], false],
-  ['cos', tf.cos, [-3, 3], false], ['tan', tf.tan, [-1, 1], false], ['asin', tf.asin, [-0.9, 0.9], false],
-  ['acos', tf.acos, [-0.9, 0.9], false], ['atan', tf.atan, [-3, 3], false], ['sinh', tf.sinh, [-3, 3], false],
-  ['cosh', tf.cosh, [-3, 3], false], ['sigmoid', tf.sigmoid, [-3, 3], false], ['softplus', tf.softplus, [-3, 3], false],
-  ['relu', tf.relu, [-3, 3], true], ['relu6', tf.relu6, [-3, 9], true], ['elu', tf.elu, [-3, 3], false],
-  ['selu', tf.selu, [-3, 3], false], ['erf', tf.erf, [-2, 2], false], ['floor', tf.floor, [-3, 3], false],
-  ['ceil', tf.ceil, [-3, 3], false], ['round', tf.round, [-3, 3], false], ['sign', tf.sign, [-3, 3], true],
-  ['isNaN', tf.isNaN, [-3, 3], false], ['isInf', tf.isInf, [-3, 3], false], ['isFinite', tf.isFinite, [-3, 3], false],
+  ['abs', tf.abs, [-3, 3], true],
+  ['neg', tf.neg, [-3, 3], true],
+  ['exp', tf.exp, [-3, 3], true],
+  ['expm1', tf.expm1, [-3, 3], false],
+  ['log', tf.log, [0.1, 5], false],
+  ['log1p', tf.log1p, [-0.5, 5], false],
+  ['sqrt', tf.sqrt, [0, 5], false],
+  ['rsqrt', tf.rsqrt, [0.1, 5], false],
+  ['square', tf.square, [-3, 3], true],
+  ['reciprocal', tf.reciprocal, [0.5, 3], false],
+  ['tanh', tf.tanh, [-3, 3], false],
+  ['sin', tf.sin, [-3, 3], false],
+  ['cos', tf.cos, [-3, 3], false],
+  ['tan', tf.tan, [-1, 1], false],
+  ['asin', tf.asin, [-0.9, 0.9], false],
+  ['acos', tf.acos, [-0.9, 0.9], false],
+  ['atan', tf.atan, [-3, 3], false],
+  ['sinh', tf.sinh, [-3, 3], false],
+  ['cosh', tf.cosh, [-3, 3], false],
+  ['sigmoid', tf.sigmoid, [-3, 3], false],
+  ['softplus', tf.softplus, [-3, 3], false],
+  ['relu', tf.relu, [-3, 3], true],
+  ['relu6', tf.relu6, [-3, 9], true],
+  ['elu', tf.elu, [-3, 3], false],
+  ['selu', tf.selu, [-3, 3], false],
+  ['erf', tf.erf, [-2, 2], false],
+  ['floor', tf.floor, [-3, 3], false],
+  ['ceil', tf.ceil, [-3, 3], false],
+  ['round', tf.round, [-3, 3], false],
+  ['sign', tf.sign, [-3, 3], true],
+  ['isNaN', tf.isNaN, [-3, 3], false],
+  ['isInf', tf.isInf, [-3, 3], false],
+  ['isFinite', tf.isFinite, [-3, 3], false],
   ['clone (Identity)', tf.clone, [-3, 3], true],
 ];
 for (const [name, op, [lo, hi], onInts] of unary) {
@@ -69,18 +115,32 @@ for (const [name, op, [lo, hi], onInts] of unary) {
   if (onInts) add(`${name} int32 [3,4]`, [ints([3, 4])], op);
 }
 add('round half to even', [{ shape: [6], dtype: 'float32', values: [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5] }], tf.round);
-add('isNaN/isInf on specials', [{ shape: [4], dtype: 'float32', values: [NaN, Infinity, -Infinity, 1] }], (x) => [tf.isNaN(x), tf.isInf(x), tf.isFinite(x)]);
+add('isNaN/isInf on specials', [{ shape: [4], dtype: 'float32', values: [NaN, Infinity, -Infinity, 1] }], (x) => [
+  tf.isNaN(x),
+  tf.isInf(x),
+  tf.isFinite(x),
+]);
 add('logicalNot bool', [bools([3, 4])], tf.logicalNot);
 
 // ---- binary ----
 const binary: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, 'float' | 'int' | 'both', boolean][] = [
   // name, op, dtypes, divisor must be non-zero
-  ['add', tf.add, 'both', false], ['sub', tf.sub, 'both', false], ['mul', tf.mul, 'both', false],
-  ['div (RealDiv)', tf.div, 'float', true], ['floorDiv', tf.floorDiv, 'both', true], ['mod', tf.mod, 'both', true],
-  ['maximum', tf.maximum, 'both', false], ['minimum', tf.minimum, 'both', false],
-  ['squaredDifference', tf.squaredDifference, 'both', false], ['atan2', tf.atan2, 'float', false],
-  ['equal', tf.equal, 'both', false], ['notEqual', tf.notEqual, 'both', false], ['less', tf.less, 'both', false],
-  ['lessEqual', tf.lessEqual, 'both', false], ['greater', tf.greater, 'both', false], ['greaterEqual', tf.greaterEqual, 'both', false],
+  ['add', tf.add, 'both', false],
+  ['sub', tf.sub, 'both', false],
+  ['mul', tf.mul, 'both', false],
+  ['div (RealDiv)', tf.div, 'float', true],
+  ['floorDiv', tf.floorDiv, 'both', true],
+  ['mod', tf.mod, 'both', true],
+  ['maximum', tf.maximum, 'both', false],
+  ['minimum', tf.minimum, 'both', false],
+  ['squaredDifference', tf.squaredDifference, 'both', false],
+  ['atan2', tf.atan2, 'float', false],
+  ['equal', tf.equal, 'both', false],
+  ['notEqual', tf.notEqual, 'both', false],
+  ['less', tf.less, 'both', false],
+  ['lessEqual', tf.lessEqual, 'both', false],
+  ['greater', tf.greater, 'both', false],
+  ['greaterEqual', tf.greaterEqual, 'both', false],
 ];
 for (const [name, op, dtypes, divisor] of binary) {
   for (const [sa, sb] of PAIRS) {
@@ -93,13 +153,25 @@ add('pow float32', [floats([3, 4], 0.1, 3), floats([4], -2, 2)], tf.pow);
 add('pow int32', [ints([3, 4], -3, 3), ints([3, 4], 0, 3)], tf.pow);
 add('pow scalar exponent (GELU)', [floats([2, 3])], (x) => tf.pow(x, 3));
 add('div int32 (tfjs floors it)', [ints([3, 4]), nonZero(ints([3, 4]))], tf.div);
-for (const [name, op] of [['logicalAnd', tf.logicalAnd], ['logicalOr', tf.logicalOr], ['logicalXor', tf.logicalXor]] as const) {
+for (const [name, op] of [
+  ['logicalAnd', tf.logicalAnd],
+  ['logicalOr', tf.logicalOr],
+  ['logicalXor', tf.logicalXor],
+] as const) {
   add(`${name} bool`, [bools([3, 4]), bools([3, 4])], op);
   add(`${name} bool broadcast`, [bools([3, 1]), bools([4])], op);
 }
 
 // ---- element-wise with attributes ----
-for (const [from, to] of [['float32', 'int32'], ['float32', 'bool'], ['int32', 'float32'], ['int32', 'bool'], ['bool', 'float32'], ['bool', 'int32'], ['float32', 'float32']] as const) {
+for (const [from, to] of [
+  ['float32', 'int32'],
+  ['float32', 'bool'],
+  ['int32', 'float32'],
+  ['int32', 'bool'],
+  ['bool', 'float32'],
+  ['bool', 'int32'],
+  ['float32', 'float32'],
+] as const) {
   const input = from === 'float32' ? floats([3, 4]) : from === 'int32' ? ints([3, 4]) : bools([3, 4]);
   add(`cast ${from} -> ${to}`, [input], (x) => tf.cast(x, to));
 }
@@ -117,9 +189,30 @@ add('addN int32', [ints([2, 2]), ints([2, 2])], (a, b) => tf.addN([a, b]));
 
 // ---- reductions ----
 const axesCases: [number[], number | number[] | undefined][] = [
-  [[3, 4], 0], [[3, 4], 1], [[3, 4], -1], [[3, 4], undefined], [[2, 3, 4], [0, 2]], [[2, 3, 4], [1]], [[2, 1, 3, 2], [1, 3]], [[0, 3], 1], [[1], 0], [[], undefined],
+  [[3, 4], 0],
+  [[3, 4], 1],
+  [[3, 4], -1],
+  [[3, 4], undefined],
+  [
+    [2, 3, 4],
+    [0, 2],
+  ],
+  [[2, 3, 4], [1]],
+  [
+    [2, 1, 3, 2],
+    [1, 3],
+  ],
+  [[0, 3], 1],
+  [[1], 0],
+  [[], undefined],
 ];
-for (const [name, op] of [['sum', tf.sum], ['mean', tf.mean], ['prod', tf.prod], ['max', tf.max], ['min', tf.min]] as const) {
+for (const [name, op] of [
+  ['sum', tf.sum],
+  ['mean', tf.mean],
+  ['prod', tf.prod],
+  ['max', tf.max],
+  ['min', tf.min],
+] as const) {
   for (const [shape, axis] of axesCases) {
     if ((name === 'max' || name === 'min' || name === 'mean') && size(shape) === 0) continue; // no identity element
     for (const keepDims of [false, true]) {
@@ -129,12 +222,18 @@ for (const [name, op] of [['sum', tf.sum], ['mean', tf.mean], ['prod', tf.prod],
   }
 }
 add('sum bool', [bools([3, 4])], (x) => tf.sum(x, 1));
-for (const [name, op] of [['any', tf.any], ['all', tf.all]] as const) {
+for (const [name, op] of [
+  ['any', tf.any],
+  ['all', tf.all],
+] as const) {
   add(`${name} bool axis 1`, [bools([3, 4])], (x) => op(x, 1));
   add(`${name} bool all axes keepDims`, [bools([2, 3, 2])], (x) => op(x, undefined, true));
   add(`${name} bool axes [0,2]`, [bools([2, 3, 2])], (x) => op(x, [0, 2]));
 }
-for (const [name, op] of [['argMax', tf.argMax], ['argMin', tf.argMin]] as const) {
+for (const [name, op] of [
+  ['argMax', tf.argMax],
+  ['argMin', tf.argMin],
+] as const) {
   add(`${name} float32 axis 1`, [floats([3, 5])], (x) => op(x, 1));
   add(`${name} float32 axis 0 rank 3`, [floats([4, 2, 3])], (x) => op(x, 0));
   add(`${name} int32 with ties`, [ints([4, 6], 0, 2)], (x) => op(x, -1));
@@ -192,8 +291,23 @@ add('unstack int32 rank 3', [ints([2, 3, 2])], (x) => tf.unstack(x, 2));
 add('split equal', [floats([6, 4])], (x) => tf.split(x, 3, 0));
 add('split sizes', [floats([2, 7])], (x) => tf.split(x, [2, -1, 1], 1));
 add('split int32 rank 4', [ints([2, 3, 4, 2])], (x) => tf.split(x, 2, 2));
-add('pad', [floats([2, 3])], (x) => tf.pad(x, [[1, 0], [2, 1]]));
-add('pad with a value, rank 3', [floats([2, 2, 2])], (x) => tf.pad(x, [[0, 1], [1, 1], [0, 0]], 7));
+add('pad', [floats([2, 3])], (x) =>
+  tf.pad(x, [
+    [1, 0],
+    [2, 1],
+  ]),
+);
+add('pad with a value, rank 3', [floats([2, 2, 2])], (x) =>
+  tf.pad(
+    x,
+    [
+      [0, 1],
+      [1, 1],
+      [0, 0],
+    ],
+    7,
+  ),
+);
 add('pad int32', [ints([3])], (x) => tf.pad(x, [[2, 1]], -1));
 add('tile', [floats([2, 3])], (x) => tf.tile(x, [2, 3]));
 add('tile int32 rank 3', [ints([1, 2, 1])], (x) => tf.tile(x, [3, 1, 2]));
@@ -204,7 +318,9 @@ add('gather axis 1, 2-D indices', [floats([2, 5, 3]), ints([2, 3], 0, 4)], (x, i
 add('gather int32', [ints([6]), ints([3], 0, 5)], (x, i) => tf.gather(x, i));
 add('unsortedSegmentSum', [floats([5, 3]), ints([5], 0, 3)], (x, ids) => tf.unsortedSegmentSum(x, ids as tf.Tensor1D, 4));
 add('unsortedSegmentSum int32 rank 1', [ints([6]), ints([6], 0, 2)], (x, ids) => tf.unsortedSegmentSum(x, ids as tf.Tensor1D, 3));
-add('gather gradient', [floats([5, 3]), ints([2, 4], 0, 4)], (x, i) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, i), tf.range(1, 4))))(x));
+add('gather gradient', [floats([5, 3]), ints([2, 4], 0, 4)], (x, i) =>
+  tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, i), tf.range(1, 4))))(x),
+);
 add('reverse', [floats([3, 4])], (x) => [tf.reverse(x), tf.reverse(x, 1), tf.reverse(x, [0, 1])]);
 add('reverse int32 rank 4', [ints([2, 1, 3, 2])], (x) => tf.reverse(x, [0, 3]));
 add('oneHot', [ints([2, 3], 0, 4)], (i) => tf.oneHot(i, 5));
@@ -221,10 +337,30 @@ add('zerosLike, onesLike int32', [ints([3])], (x) => [tf.zerosLike(x), tf.onesLi
 add('range int32', [], () => [tf.range(0, 7, 1, 'int32'), tf.range(3, 12, 3, 'int32'), tf.range(5, 0, 1, 'int32')]);
 add('range float32', [], () => [tf.range(0, 3, 0.5), tf.range(2, -2, -1), tf.range(0, 0), tf.range(1, 5, -1)]);
 // Kernels no tfjs 4.22 op reaches (its ops compose others), called directly, against the composed op on cpu.
-add('LogSoftmax kernel', [floats([2, 3, 5], -5, 5)], (x) => tf.engine().runKernel('LogSoftmax', { logits: x }, { axis: -1 }) as tf.Tensor, (x) => tf.logSoftmax(x));
-add('LogicalXor kernel', [bools([3, 4]), bools([4])], (a, b) => tf.engine().runKernel('LogicalXor', { a, b }, {}) as tf.Tensor, tf.logicalXor);
-add('BroadcastTo kernel', [floats([3, 1])], (x) => tf.engine().runKernel('BroadcastTo', { x }, { shape: [2, 3, 4], inputShape: [3, 1] }) as tf.Tensor, (x) => tf.broadcastTo(x, [2, 3, 4]));
-add('ones and zeros (written as constants)', [], () => [tf.ones([3, 2]), tf.zeros([2], 'int32'), tf.scalar(0.5), tf.tensor([true, true], [2], 'bool')]);
+add(
+  'LogSoftmax kernel',
+  [floats([2, 3, 5], -5, 5)],
+  (x) => tf.engine().runKernel('LogSoftmax', { logits: x }, { axis: -1 }) as tf.Tensor,
+  (x) => tf.logSoftmax(x),
+);
+add(
+  'LogicalXor kernel',
+  [bools([3, 4]), bools([4])],
+  (a, b) => tf.engine().runKernel('LogicalXor', { a, b }, {}) as tf.Tensor,
+  tf.logicalXor,
+);
+add(
+  'BroadcastTo kernel',
+  [floats([3, 1])],
+  (x) => tf.engine().runKernel('BroadcastTo', { x }, { shape: [2, 3, 4], inputShape: [3, 1] }) as tf.Tensor,
+  (x) => tf.broadcastTo(x, [2, 3, 4]),
+);
+add('ones and zeros (written as constants)', [], () => [
+  tf.ones([3, 2]),
+  tf.zeros([2], 'int32'),
+  tf.scalar(0.5),
+  tf.tensor([true, true], [2], 'bool'),
+]);
 
 function make({ shape, dtype, values }: Input): tf.Tensor {
   return tf.tensor(dtype === 'bool' ? values.map(Boolean) : values, shape, dtype);
@@ -241,7 +377,11 @@ function runOn(backend: string, testCase: Case): Result[] {
   const run = backend === 'cpu' ? (testCase.reference ?? testCase.run) : testCase.run;
   return tf.tidy(() => {
     const out = run(...testCase.inputs.map(make));
-    return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync() as ArrayLike<number>) }));
+    return (Array.isArray(out) ? out : [out]).map((t) => ({
+      shape: t.shape,
+      dtype: t.dtype,
+      values: Array.from(t.dataSync() as ArrayLike<number>),
+    }));
   });
 }
 
@@ -261,7 +401,13 @@ describeTorch('torch kernels agree with the cpu backend', () => {
     // Count the kernels the cases reach, by wrapping each registered torch kernel.
     for (const config of tf.getKernelsForBackend('torch')) {
       tf.unregisterKernel(config.kernelName, 'torch');
-      tf.registerKernel({ ...config, kernelFunc: (args) => (calls.set(config.kernelName, (calls.get(config.kernelName) ?? 0) + 1), (config.kernelFunc as (a: typeof args) => ReturnType<tf.KernelFunc>)(args)) });
+      tf.registerKernel({
+        ...config,
+        kernelFunc: (args) => (
+          calls.set(config.kernelName, (calls.get(config.kernelName) ?? 0) + 1),
+          (config.kernelFunc as (a: typeof args) => ReturnType<tf.KernelFunc>)(args)
+        ),
+      });
     }
   });
   afterAll(() => {
@@ -281,8 +427,10 @@ describeTorch('torch kernels agree with the cpu backend', () => {
 
   it('the cases call every registered torch kernel', () => {
     // Fused kernels (Arith*) are ours, not tfjs's: test/fused.test.ts checks them against their composition.
-    const missing = torchKernels().map((k) => k.kernelName).filter((name) => !calls.has(name) && !name.startsWith('Arith'));
-    expect(missing, `kernels no case calls: ${missing.join(", ")}`).toEqual([]);
+    const missing = torchKernels()
+      .map((k) => k.kernelName)
+      .filter((name) => !calls.has(name) && !name.startsWith('Arith'));
+    expect(missing, `kernels no case calls: ${missing.join(', ')}`).toEqual([]);
   });
 
   it('native tensors are freed with their tfjs tensors', () => {

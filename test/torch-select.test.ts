@@ -7,7 +7,10 @@ import { describeTorch } from './fixtures/torch.ts';
 
 /** Runs test/fixtures/select-backend.ts in a fresh process; returns its lines without tfjs's banner. */
 function select(args: string[], env: Record<string, string> = {}): string[] {
-  const out = execFileSync(process.execPath, ['bin/run-ts.js', 'test/fixtures/select-backend.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['bin/run-ts.js', 'test/fixtures/select-backend.ts', ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   return out.split('\n').filter((line) => /^(log|chosen|error): /.test(line));
 }
 
@@ -47,7 +50,9 @@ describeTorch('backend auto with the addon', () => {
     const a = native.fromBuffer(new Float32Array([1, 2, 3]), [3], 0);
     const b = native.fromBuffer(new Float32Array([1, 2, 3, 4]), [4], 0);
     try {
-      expect(() => native.add(a, b)).toThrow(/^The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 0$/);
+      expect(() => native.add(a, b)).toThrow(
+        /^The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 0$/,
+      );
       expect(() => native.reshape(a, [2, 2])).toThrow(/shape '\[2, 2\]' is invalid for input of size 3/);
     } finally {
       native.dispose(a);
@@ -72,6 +77,7 @@ describe('torch threads', () => {
   it('default to ARITH_THREADS when it is a positive integer, else to the usable cores', () => {
     expect(defaultThreads({ ARITH_THREADS: '1' })).toBe(1);
     expect(defaultThreads({ ARITH_THREADS: '3' })).toBe(3);
-    for (const bad of [undefined, '', '0', '-2', '1.5', 'two']) expect(defaultThreads({ ARITH_THREADS: bad })).toBe(os.availableParallelism());
+    for (const bad of [undefined, '', '0', '-2', '1.5', 'two'])
+      expect(defaultThreads({ ARITH_THREADS: bad })).toBe(os.availableParallelism());
   });
 });

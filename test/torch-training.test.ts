@@ -57,7 +57,11 @@ describeTorch('training on torch matches cpu', () => {
       // Same weights on both: load the cpu-trained weights into the torch model.
       restoreModel(torch.model, cpuWeights);
       const problems = cpu.stream.next(12);
-      const sequence = encodeBatch([cpu.experiment.format.encode(problems[0], cpu.experiment.formatOptions)], cpu.experiment.tokenizer, 'answer');
+      const sequence = encodeBatch(
+        [cpu.experiment.format.encode(problems[0], cpu.experiment.formatOptions)],
+        cpu.experiment.tokenizer,
+        'answer',
+      );
       const ids = Array.from(sequence.inputs);
       const decodedTorch = await predict(modelDecoder(torch.model), torch.experiment, problems);
       const captureTorch = await modelCapture(torch.model)([ids], ['blocks.1.attn.pattern']);

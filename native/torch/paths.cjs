@@ -15,12 +15,16 @@ function multiarchLib() {
 /** { root, include: [dirs], lib, cuda, problem } where problem is null when headers and libraries are there. */
 function findLibtorch(env = process.env) {
   const root = env.LIBTORCH || null;
-  const include = root ? [path.join(root, 'include'), path.join(root, 'include/torch/csrc/api/include')] : ['/usr/include', '/usr/include/torch/csrc/api/include'];
+  const include = root
+    ? [path.join(root, 'include'), path.join(root, 'include/torch/csrc/api/include')]
+    : ['/usr/include', '/usr/include/torch/csrc/api/include'];
   const lib = root ? path.join(root, 'lib') : multiarchLib();
   const cuda = fs.existsSync(path.join(lib, 'libtorch_cuda.so')) && fs.existsSync(path.join(lib, 'libc10_cuda.so'));
   let problem = null;
   if (!fs.existsSync(path.join(include[0], 'ATen/ATen.h'))) {
-    problem = root ? `LIBTORCH=${root} has no include/ATen/ATen.h` : 'libtorch not found (no /usr/include/ATen/ATen.h; apt-get install libtorch-dev, or set LIBTORCH to a PyTorch install)';
+    problem = root
+      ? `LIBTORCH=${root} has no include/ATen/ATen.h`
+      : 'libtorch not found (no /usr/include/ATen/ATen.h; apt-get install libtorch-dev, or set LIBTORCH to a PyTorch install)';
   } else if (!fs.existsSync(path.join(lib, 'libtorch_cpu.so'))) {
     problem = `no libtorch_cpu.so in ${lib}`;
   }
@@ -42,7 +46,11 @@ function defines(found) {
 
 /** The addon's C++ sources, relative to this folder: every src/*.cc. */
 function sources() {
-  return fs.readdirSync(path.join(__dirname, 'src')).filter((f) => f.endsWith('.cc')).sort().map((f) => `src/${f}`);
+  return fs
+    .readdirSync(path.join(__dirname, 'src'))
+    .filter((f) => f.endsWith('.cc'))
+    .sort()
+    .map((f) => `src/${f}`);
 }
 
 module.exports = { findLibtorch, libraryFlags, defines, sources };

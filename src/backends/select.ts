@@ -56,13 +56,18 @@ async function setUpWebgpu(): Promise<void> {
   }
   Object.assign(globalThis, dawn.globals ?? {});
   const gpu = dawn.create([]);
-  Object.defineProperty(globalThis.navigator ?? Object.assign(globalThis, { navigator: {} }).navigator, 'gpu', { value: gpu, configurable: true });
+  Object.defineProperty(globalThis.navigator ?? Object.assign(globalThis, { navigator: {} }).navigator, 'gpu', {
+    value: gpu,
+    configurable: true,
+  });
   const adapter = await gpu.requestAdapter();
   if (!adapter) {
     throw new UserError('backend "webgpu": no WebGPU adapter found (is a Vulkan driver installed?)', { field: 'backend' });
   }
   await import('@tensorflow/tfjs-backend-webgpu' as string).catch(() => {
-    throw new UserError('backend "webgpu" needs @tensorflow/tfjs-backend-webgpu: npm install @tensorflow/tfjs-backend-webgpu', { field: 'backend' });
+    throw new UserError('backend "webgpu" needs @tensorflow/tfjs-backend-webgpu: npm install @tensorflow/tfjs-backend-webgpu', {
+      field: 'backend',
+    });
   });
 }
 
@@ -84,7 +89,11 @@ let announced = false;
  * `auto` picks the fastest available engine on this machine: torch when its addon is built, else wasm (and
  * says once why not torch). `device` places torch's tensors; the other backends ignore it.
  */
-export async function selectBackend(name: BackendName, log: (line: string) => void = () => {}, device: DeviceName = 'cpu'): Promise<string> {
+export async function selectBackend(
+  name: BackendName,
+  log: (line: string) => void = () => {},
+  device: DeviceName = 'cpu',
+): Promise<string> {
   let resolved = name === 'auto' ? 'torch' : name;
   if (name === 'auto') {
     const reason = torchUnavailableReason();

@@ -25,7 +25,13 @@ function describe(problem: Problem, experiment: Experiment, showTokens: boolean)
     `  target  ${JSON.stringify(example.target)}`,
     `  model sees <bos> + prompt (${promptLength} tokens), learns target + <eos> (${ids.length - promptLength} tokens)`,
   ];
-  if (showTokens) lines.push(`  tokens  ${ids.map((id) => experiment.tokenizer.tokens[id]).map((t) => JSON.stringify(t)).join(' ')}`);
+  if (showTokens)
+    lines.push(
+      `  tokens  ${ids
+        .map((id) => experiment.tokenizer.tokens[id])
+        .map((t) => JSON.stringify(t))
+        .join(' ')}`,
+    );
   return lines.join('\n');
 }
 
@@ -43,7 +49,9 @@ export const dataCommand: CommandModule<object, DataArgs> = {
   handler: (args) => {
     const config = loadConfig(args.config, args.set);
     const experiment = prepareExperiment(config);
-    console.log(`format ${config.format.name}; vocabulary (${experiment.tokenizer.size}): ${experiment.tokenizer.tokens.map((t) => JSON.stringify(t)).join(' ')}`);
+    console.log(
+      `format ${config.format.name}; vocabulary (${experiment.tokenizer.size}): ${experiment.tokenizer.tokens.map((t) => JSON.stringify(t)).join(' ')}`,
+    );
     if (args.problem !== undefined) {
       const problem = parseProblem(args.problem);
       if (!problem) throw new UserError(`expected a problem like 128+367 or 12*34, got "${args.problem}"`, { field: '--problem' });

@@ -47,14 +47,14 @@ main(hideBin(process.argv))
   // line, then exits 2 if any line was bad), once all output is written.
   .then(() => exitWhenWritten())
   .catch((error: unknown) => {
-  if (error instanceof UserError) {
-    process.stderr.write(`arith-lab: error: ${error.toString()}\n`);
-    return exitWhenWritten(2);
-  }
-  if (error instanceof RunStoppedError) {
-    process.stderr.write(`arith-lab: ${error.message}\n`);
-    return exitWhenWritten(error.exitCode);
-  }
-  process.stderr.write(`arith-lab: ${(error as Error)?.stack ?? String(error)}\n`);
-  return exitWhenWritten(1);
-});
+    if (error instanceof UserError) {
+      process.stderr.write(`arith-lab: error: ${error.toString()}\n`);
+      return exitWhenWritten(2);
+    }
+    if (error instanceof RunStoppedError) {
+      process.stderr.write(`arith-lab: ${error.message}\n`);
+      return exitWhenWritten(error.exitCode);
+    }
+    process.stderr.write(`arith-lab: ${(error as Error)?.stack ?? String(error)}\n`);
+    return exitWhenWritten(1);
+  });

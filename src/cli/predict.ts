@@ -30,7 +30,9 @@ export function printAnswers(results: AskResult[], json: boolean, out = process.
       err.write(`arith-lab: line ${result.line}: ${JSON.stringify(result.input)}: ${result.error}\n`);
       out.write('?\n');
     } else if (result.answer === null) {
-      err.write(`arith-lab: line ${result.line}: ${result.problem}: the model's output ${JSON.stringify(result.output)} does not parse (${result.parseError})\n`);
+      err.write(
+        `arith-lab: line ${result.line}: ${result.problem}: the model's output ${JSON.stringify(result.output)} does not parse (${result.parseError})\n`,
+      );
       out.write('?\n');
     } else {
       out.write(`${result.answer}\n`);
@@ -46,13 +48,22 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
     withBackendOption(args)
       .positional('run', { type: 'string', demandOption: true, describe: 'run directory (or its name under runs/)' })
       .positional('problems', { type: 'string', array: true, default: [] as string[], describe: 'problems; default: read stdin' })
-      .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: prompt, output, answer, expected, ok (or error)' })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'one JSON object per line: prompt, output, answer, expected, ok (or error)',
+      })
       .option('checkpoint', { type: 'number', describe: 'checkpoint step to load; default the newest' })
       .example('$0 predict runs/addition-nope-20261126-101500 128+367 12+5', 'prints 495 and 17, one per line')
       .example("printf '128+367\\n99999+1\\n' | $0 predict addition-nope-20261126-101500 --json", 'from stdin, as JSON') as never,
   handler: async (args) => {
     const log = (line: string) => process.stderr.write(line + '\n');
-    const loaded = await loadRun(resolveRunDir(args.run), { step: args.checkpoint, backend: args.backend as BackendName | undefined, device: args.device as DeviceName | undefined, log });
+    const loaded = await loadRun(resolveRunDir(args.run), {
+      step: args.checkpoint,
+      backend: args.backend as BackendName | undefined,
+      device: args.device as DeviceName | undefined,
+      log,
+    });
     const decode = modelDecoder(loaded.model);
     let bad = 0;
     try {

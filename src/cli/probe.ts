@@ -35,7 +35,10 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
       .option('probe', { type: 'string', array: true, choices: PROBE_NAMES, describe: 'probes to run (repeatable); default all' })
       .option('checkpoint', { type: 'number', describe: 'checkpoint step to load; default the newest' })
       .option('samples', { type: 'number', default: DEFAULT_SAMPLES, describe: 'problems per grid cell / bucket' })
-      .option('max-digits', { type: 'number', describe: 'longest operand probed; default 2x the longest training length (capped to what fits)' })
+      .option('max-digits', {
+        type: 'number',
+        describe: 'longest operand probed; default 2x the longest training length (capped to what fits)',
+      })
       .option('seed', { type: 'number', describe: "seed of the probes' problem draws; default the run's seed" })
       .example('$0 probe runs/addition-nope-20261126-101500', 'every probe on the newest checkpoint')
       .example('$0 probe addition-ape-20261126-101500 --probe length --max-digits 12', 'one probe, a longer grid') as never,
@@ -47,11 +50,18 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
     }
     const runDir = resolveRunDir(args.run);
     const log = (line: string) => process.stderr.write(line + '\n');
-    const loaded = await loadRun(runDir, { step: args.checkpoint, backend: args.backend as BackendName | undefined, device: args.device as DeviceName | undefined, log });
+    const loaded = await loadRun(runDir, {
+      step: args.checkpoint,
+      backend: args.backend as BackendName | undefined,
+      device: args.device as DeviceName | undefined,
+      log,
+    });
     try {
       const probes = args.probe?.length ? [...new Set(args.probe)].map(getProbe) : Object.values(PROBES);
       const context = probeContext(loaded.experiment, { samples: args.samples, maxDigits: args['max-digits'], seed: args.seed });
-      log(`run ${runDir}, checkpoint step ${loaded.step}, backend ${loaded.backend}; operands up to ${context.maxDigits} digits, ${context.samples} samples`);
+      log(
+        `run ${runDir}, checkpoint step ${loaded.step}, backend ${loaded.backend}; operands up to ${context.maxDigits} digits, ${context.samples} samples`,
+      );
       if (context.maxDigitsLimit) log(`capped at ${context.maxDigits} digits: ${context.maxDigitsLimit}`);
       const target = { predictor: modelPredictor(loaded.model, loaded.experiment), capture: modelCapture(loaded.model) };
       await runProbes(probes, target, context, (run) => {

@@ -33,24 +33,48 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
   builder: (args) =>
     withBackendOption(args)
       .positional('name', { type: 'string', describe: 'experiment; without it, the list' })
-      .option('profile', { type: 'string', choices: PROFILE_NAMES, default: 'quick', describe: 'quick: sized for a 2-core CPU; paper: the paper\'s settings (GPU)' })
+      .option('profile', {
+        type: 'string',
+        choices: PROFILE_NAMES,
+        default: 'quick',
+        describe: "quick: sized for a 2-core CPU; paper: the paper's settings (GPU)",
+      })
       .option('seeds', { type: 'number', describe: "seeds 0..N-1 per cell; default the profile's (quick 1, paper 3)" })
-      .option('jobs', { type: 'number', default: 1, describe: 'runs trained at once, each in its own process (about one per core on wasm)' })
+      .option('jobs', {
+        type: 'number',
+        default: 1,
+        describe: 'runs trained at once, each in its own process (about one per core on wasm)',
+      })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds reproduce/<name>/<profile>/' })
       .option('report', { type: 'boolean', default: true, describe: 'write report.html beside table.md (--no-report to skip)' })
       .option('set', {
         type: 'string',
         array: true,
         default: [] as string[],
-        describe: 'change one thing in every cell, after the profile (repeatable): --set train.loss_on=all; runs go to <profile>+<changes>/',
+        describe:
+          'change one thing in every cell, after the profile (repeatable): --set train.loss_on=all; runs go to <profile>+<changes>/',
       })
-      .option('only', { type: 'string', array: true, describe: "train only cells whose id matches (repeatable; * any characters): --only 'n2k-*' --only '*-reversed'" })
-      .option('retry-failed', { type: 'boolean', default: false, describe: 'start failed runs over (by default they are kept: a diverged run diverges again)' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'say what would train, resume or be skipped, and print the table so far; train nothing' })
+      .option('only', {
+        type: 'string',
+        array: true,
+        describe: "train only cells whose id matches (repeatable; * any characters): --only 'n2k-*' --only '*-reversed'",
+      })
+      .option('retry-failed', {
+        type: 'boolean',
+        default: false,
+        describe: 'start failed runs over (by default they are kept: a diverged run diverges again)',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'say what would train, resume or be skipped, and print the table so far; train nothing',
+      })
       .example('$0 reproduce', 'list the experiments')
       .example('$0 reproduce lee2023-sample-efficiency --jobs 2', 'the quick profile, two runs at a time')
       .example('$0 reproduce kazemnejad2023-pe --profile paper --seeds 3 --backend webgpu', "the paper's settings on a GPU")
-      .epilog(`Experiments:\n${listing()}\n\nRunning the same command again continues: finished runs are kept, interrupted ones resume.`) as never,
+      .epilog(
+        `Experiments:\n${listing()}\n\nRunning the same command again continues: finished runs are kept, interrupted ones resume.`,
+      ) as never,
   handler: async (args) => {
     if (args.name === undefined) {
       console.log(`experiments (arith-lab reproduce <name>):\n${listing()}`);
@@ -60,10 +84,14 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
     if (args.seeds !== undefined && (!Number.isInteger(args.seeds) || args.seeds < 1)) {
       throw new UserError(`expected a whole number of at least 1, got ${args.seeds}`, { field: '--seeds' });
     }
-    if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UserError(`expected a whole number of at least 1, got ${args.jobs}`, { field: '--jobs' });
+    if (!Number.isInteger(args.jobs) || args.jobs < 1)
+      throw new UserError(`expected a whole number of at least 1, got ${args.jobs}`, { field: '--jobs' });
     const log = (line: string) => process.stderr.write(line + '\n');
     // First Ctrl-C or SIGTERM: no new run starts, running ones checkpoint and stop. A second one quits at once.
-    const stop = stopOnSignals((signal) => `${signal}: stopping the running trainings after their current step (again to quit at once)`, log);
+    const stop = stopOnSignals(
+      (signal) => `${signal}: stopping the running trainings after their current step (again to quit at once)`,
+      log,
+    );
     try {
       const result = await reproduce(reproduction, {
         profile: args.profile as ProfileName,
@@ -82,7 +110,9 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
       });
       console.log(`\n${result.markdown}`);
       if (!args['dry-run']) {
-        console.log(`table: ${result.tableFile}\nresults: ${result.resultsFile}${result.reportFile ? `\nreport: ${result.reportFile}` : ''}`);
+        console.log(
+          `table: ${result.tableFile}\nresults: ${result.resultsFile}${result.reportFile ? `\nreport: ${result.reportFile}` : ''}`,
+        );
       }
     } finally {
       stop.release();

@@ -2,7 +2,10 @@
  * First Ctrl-C or SIGTERM: log `message` and abort the returned signal, so the work stops cleanly (a training
  * finishes its step and writes a checkpoint). A second one quits at once with 130 (SIGINT) or 143 (SIGTERM).
  */
-export function stopOnSignals(message: (signal: NodeJS.Signals) => string, log: (line: string) => void): { signal: AbortSignal; release: () => void } {
+export function stopOnSignals(
+  message: (signal: NodeJS.Signals) => string,
+  log: (line: string) => void,
+): { signal: AbortSignal; release: () => void } {
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);

@@ -38,7 +38,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('run-dir', { type: 'string', describe: 'write the run here (must be new or empty) instead of runs/<name>-<time>' })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds new run directories' })
       .option('overwrite', { type: 'boolean', default: false, describe: 'allow --run-dir to replace an existing run' })
-      .option('report', { type: 'boolean', default: false, describe: 'rewrite <run>/report.html at every evaluation and at the end (reload it to follow the run)' })
+      .option('report', {
+        type: 'boolean',
+        default: false,
+        describe: 'rewrite <run>/report.html at every evaluation and at the end (reload it to follow the run)',
+      })
       .example('$0 train --config configs/addition-nope.yaml', 'train reversed addition without positional encoding')
       .example('$0 train -c configs/addition-rope.yaml --set train.steps=500 --backend cpu', 'override fields')
       .example('$0 train --resume runs/addition-rope-20261126-101500', 'continue an interrupted run exactly')
@@ -73,7 +77,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       if (args.config === undefined) {
         throw new UserError('name a config with --config FILE, or a run to continue with --resume DIR', { field: '--config' });
       }
-      const overrides = [...args.set, ...(args.backend ? [`backend=${args.backend}`] : []), ...(args.device ? [`device=${args.device}`] : [])];
+      const overrides = [
+        ...args.set,
+        ...(args.backend ? [`backend=${args.backend}`] : []),
+        ...(args.device ? [`device=${args.device}`] : []),
+      ];
       config = loadConfig(args.config, overrides);
       // A backend that cannot start (a missing optional package, no GPU adapter) is bad input too: find out now.
       await selectBackend(config.backend, log, config.device);

@@ -35,7 +35,7 @@ export function checkConfig(config: Config, file: string): void {
     fail('task.sampling', 'balanced sampling balances carries and is defined for addition only');
   }
   if (task.sampling === 'qiu' && task.op !== 'mul') {
-    fail('task.sampling', "qiu sampling sparsifies the multiplier and is defined for multiplication only");
+    fail('task.sampling', 'qiu sampling sparsifies the multiplier and is defined for multiplication only');
   }
   if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);
   const trainTokens = longestSequence(data, task.train_digits[1]);

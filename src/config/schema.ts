@@ -15,7 +15,11 @@ export const taskSchema = z
     train_digits: digitRange.describe('operand digit range during training; each operand draws its length uniformly'),
     test_digits: digitRange.describe('held-out test lengths: both operands have exactly n digits'),
     train_size: z
-      .number().int().positive().nullable().default(null)
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
       .describe('fixed training set of this many problems, or null for fresh problems every batch'),
     operand_lengths: z
       .enum(['independent', 'equal'])
@@ -26,7 +30,7 @@ export const taskSchema = z
       .default('uniform')
       .describe(
         "uniform lengths; Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced; " +
-          "qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand",
+          'qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand',
       ),
     test_size: z.number().int().positive().default(200).describe('held-out problems per test length'),
   })
@@ -36,7 +40,11 @@ export const formatSchema = z
   .object({
     name: z.enum(FORMAT_NAMES as [string, ...string[]]).describe('data format, see `arith-lab data --help`'),
     pad_width: z
-      .number().int().positive().nullable().default(null)
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
       .describe('operand width of fixed-width formats; default: longest training operand'),
   })
   .strict();
@@ -68,15 +76,27 @@ export const trainSchema = z
     weight_decay: z.number().min(0).default(0.1).describe('decoupled weight decay on matrices and embeddings'),
     grad_clip: z.number().min(0).default(1).describe('max global gradient norm; 0 disables'),
     loss_on: z.enum(['answer', 'all']).default('answer').describe('tokens that carry loss: the target only, or every token'),
-    eval_every: z.number().int().positive().default(250).describe('greedy-decoding evaluation every this many steps (and at the end, on every held-out problem)'),
+    eval_every: z
+      .number()
+      .int()
+      .positive()
+      .default(250)
+      .describe('greedy-decoding evaluation every this many steps (and at the end, on every held-out problem)'),
     eval_size: z.number().int().positive().default(100).describe('problems per test length at periodic evaluations'),
     log_every: z.number().int().positive().default(10).describe('a metrics.jsonl line every this many steps'),
     checkpoint_every: z
-      .number().int().positive().default(500)
+      .number()
+      .int()
+      .positive()
+      .default(500)
       .describe('write a checkpoint every this many steps (and always at the end and on Ctrl-C)'),
     keep_checkpoints: z.number().int().positive().default(3).describe('how many of the newest checkpoints to keep'),
     probe_every: z
-      .number().int().positive().nullable().default(null)
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
       .describe('run the length probe every this many steps and at the end (probes/length-by-step.jsonl); null: never'),
     probe_samples: z.number().int().positive().default(20).describe('problems per length-grid cell when probing during training'),
   })
@@ -90,8 +110,14 @@ export const configSchema = z
       .optional()
       .describe('run name, the prefix of runs/<name>-<time>; default: the config file name'),
     seed: z.number().int().min(0).default(0).describe('seeds data, held-out sets, initial weights and dropout'),
-    backend: z.enum(BACKEND_NAMES).default('auto').describe('tensor engine; auto: torch when its addon is built (npm run build:torch), else wasm'),
-    device: z.enum(DEVICE_NAMES).default('cpu').describe('where the torch backend keeps tensors: cuda needs a CUDA libtorch and a GPU; other backends ignore it'),
+    backend: z
+      .enum(BACKEND_NAMES)
+      .default('auto')
+      .describe('tensor engine; auto: torch when its addon is built (npm run build:torch), else wasm'),
+    device: z
+      .enum(DEVICE_NAMES)
+      .default('cpu')
+      .describe('where the torch backend keeps tensors: cuda needs a CUDA libtorch and a GPU; other backends ignore it'),
     task: taskSchema,
     format: formatSchema,
     model: modelSchema.prefault({}),

@@ -37,7 +37,14 @@ export class AdamW {
       const names = Object.keys(this.params).filter((name) => grads[name]);
       const params = names.map((name) => this.params[name]);
       const step = { lr: learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2 };
-      fusedAdamW(params, names.map((name) => grads[name]), names.map((name) => this.firstMoments[name]), names.map((name) => this.secondMoments[name]), params.map((p) => p.rank >= 2), step);
+      fusedAdamW(
+        params,
+        names.map((name) => grads[name]),
+        names.map((name) => this.firstMoments[name]),
+        names.map((name) => this.secondMoments[name]),
+        params.map((p) => p.rank >= 2),
+        step,
+      );
       return;
     }
     tf.tidy(() => {
@@ -66,12 +73,21 @@ export class AdamW {
  * Scales gradients so their global L2 norm is at most maxNorm; returns the norm before clipping.
  * The norm is read asynchronously: on tfjs-webgpu in Node a synchronous read throws (no OffscreenCanvas).
  */
-export async function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
+export async function clipByGlobalNorm(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number,
+): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
   // Pairwise adds, not tf.addN: WebGPU binds every addN input as a storage buffer, and Dawn allows 8 per shader.
   const fused = useFused('grad-norm');
   const normTensor = fused
     ? fusedGlobalNorm(Object.values(grads))
-    : tf.tidy(() => tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))));
+    : tf.tidy(() =>
+        tf.sqrt(
+          Object.values(grads)
+            .map((g) => tf.sum(tf.square(g)))
+            .reduce((a, b) => tf.add(a, b)),
+        ),
+      );
   let norm: number;
   try {
     norm = (await normTensor.data())[0];

@@ -7,7 +7,16 @@ import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { Gpt, parameterSpecs, type GptConfig } from '../models/gpt.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
-import { CHECKPOINT_FORMAT, CheckpointError, listCheckpoints, readCheckpointFile, readTrainingState, writeCheckpointFiles, type TrainingProgress, type TrainingState } from '../runs/checkpointFiles.ts';
+import {
+  CHECKPOINT_FORMAT,
+  CheckpointError,
+  listCheckpoints,
+  readCheckpointFile,
+  readTrainingState,
+  writeCheckpointFiles,
+  type TrainingProgress,
+  type TrainingState,
+} from '../runs/checkpointFiles.ts';
 import { CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE } from '../runs/paths.ts';
 import type { RunInfo } from '../runs/records.ts';
 import { readRunInfo } from '../runs/runDirectory.ts';
@@ -97,7 +106,15 @@ export function readCheckpoint(dir: string, expected?: Map<string, number[]>): C
   const optimizer = read(OPTIMIZER_FILE);
   if (expected) {
     checkTensors(MODEL_FILE, model, expected);
-    const moments = new Map([...expected].flatMap(([name, shape]) => [[`adam.m.${name}`, shape], [`adam.v.${name}`, shape]] as [string, number[]][]));
+    const moments = new Map(
+      [...expected].flatMap(
+        ([name, shape]) =>
+          [
+            [`adam.m.${name}`, shape],
+            [`adam.v.${name}`, shape],
+          ] as [string, number[]][],
+      ),
+    );
     checkTensors(OPTIMIZER_FILE, optimizer, moments);
   }
   return { dir, step: state.step, state, model, optimizer };
@@ -108,7 +125,11 @@ export function readCheckpoint(dir: string, expected?: Map<string, number[]>): C
  * warning line (it is what a crash or a full disk leaves behind); when every one is unusable that is a
  * UserError naming each problem.
  */
-export function latestCheckpoint(runDir: string, expected: Map<string, number[]>, warn: (line: string) => void = () => {}): Checkpoint | null {
+export function latestCheckpoint(
+  runDir: string,
+  expected: Map<string, number[]>,
+  warn: (line: string) => void = () => {},
+): Checkpoint | null {
   const candidates = listCheckpoints(runDir);
   const problems: string[] = [];
   for (const candidate of candidates) {
@@ -137,7 +158,10 @@ export function restoreModel(model: Gpt, tensors: Record<string, NamedTensor>): 
 }
 
 export function restoreOptimizer(optimizer: AdamW, tensors: Record<string, NamedTensor>, step: number): void {
-  for (const [prefix, moments] of [['adam.m.', optimizer.firstMoments], ['adam.v.', optimizer.secondMoments]] as const) {
+  for (const [prefix, moments] of [
+    ['adam.m.', optimizer.firstMoments],
+    ['adam.v.', optimizer.secondMoments],
+  ] as const) {
     for (const [name, variable] of Object.entries(moments)) {
       const value = tf.tensor(tensors[prefix + name].data, tensors[prefix + name].shape);
       variable.assign(value);
@@ -224,7 +248,9 @@ export async function loadRun(runDir: string, options: LoadRunOptions = {}): Pro
   if (options.step !== undefined) {
     const found = listCheckpoints(runDir).find((c) => c.step === options.step);
     if (!found) {
-      const available = listCheckpoints(runDir).map((c) => c.step).reverse();
+      const available = listCheckpoints(runDir)
+        .map((c) => c.step)
+        .reverse();
       throw new UserError(`no checkpoint at step ${options.step} (available: ${available.join(', ') || 'none'})`, { file: runDir });
     }
     try {

@@ -18,8 +18,13 @@ export function versions(): Record<string, string> {
 /** The lab's git commit, with `-dirty` when the tree has changes; null outside a checkout. */
 export function gitCommit(): string | null {
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: LAB_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: LAB_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: LAB_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: LAB_ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .trim();
     return dirty ? `${commit}-dirty` : commit;

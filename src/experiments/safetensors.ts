@@ -89,14 +89,16 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       const values = Object.values((entry ?? {}) as object);
-      if (typeof entry !== 'object' || entry === null || !values.every((v) => typeof v === 'string')) fail('__metadata__ is not a map of strings');
+      if (typeof entry !== 'object' || entry === null || !values.every((v) => typeof v === 'string'))
+        fail('__metadata__ is not a map of strings');
       metadata = entry as Record<string, string>;
       continue;
     }
     const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (dtype !== 'F32') fail(`tensor ${name}: dtype ${JSON.stringify(dtype)}, only F32 is supported`);
     if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) fail(`tensor ${name}: bad shape`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((n) => Number.isInteger(n))) fail(`tensor ${name}: bad data_offsets`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((n) => Number.isInteger(n)))
+      fail(`tensor ${name}: bad data_offsets`);
     const [begin, end] = offsets as [number, number];
     const count = elementCount(shape as number[]);
     if (end - begin !== 4 * count) fail(`tensor ${name}: ${end - begin} bytes for shape [${shape}]`);

@@ -158,7 +158,9 @@ async function setUp(config: Config, runDir: string, options: TrainOptions): Pro
   const model = new Gpt(experiment.model, config.seed);
   const t = config.train;
   const optimizer = new AdamW(model.params, { beta1: t.beta1, beta2: t.beta2, epsilon: 1e-8, weightDecay: t.weight_decay });
-  log(`model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${config.model.pos}, vocabulary ${experiment.tokenizer.size}`);
+  log(
+    `model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${config.model.pos}, vocabulary ${experiment.tokenizer.size}`,
+  );
   return { config, runDir, options, log, backend, experiment, testSets, stream, model, optimizer };
 }
 
@@ -168,7 +170,12 @@ function resume(session: Session, checkpoint: Checkpoint | null): Progress {
   restoreModel(session.model, checkpoint.model);
   restoreOptimizer(session.optimizer, checkpoint.optimizer, checkpoint.state.optimizer_step);
   session.stream.restore(checkpoint.state.stream);
-  return { step: checkpoint.step, trainSeconds: checkpoint.state.train_seconds, window: { ...checkpoint.state.window }, last: checkpoint.state.last_record };
+  return {
+    step: checkpoint.step,
+    trainSeconds: checkpoint.state.train_seconds,
+    window: { ...checkpoint.state.window },
+    last: checkpoint.state.last_record,
+  };
 }
 
 /**
@@ -179,13 +186,21 @@ function openRecord(session: Session, resumeFrom: Checkpoint | null | undefined)
   const { config, runDir, backend } = session;
   if (resumeFrom === undefined) {
     writeResolvedConfig(runDir, config);
-    return RunRecord.start(runDir, { name: config.name ?? 'run', backend, versions: versions(), git_commit: gitCommit(), parameters: session.model.parameterCount });
+    return RunRecord.start(runDir, {
+      name: config.name ?? 'run',
+      backend,
+      versions: versions(),
+      git_commit: gitCommit(),
+      parameters: session.model.parameterCount,
+    });
   }
   const step = resumeFrom?.step ?? 0;
   truncateJsonLines(metricsFile(runDir), step);
   cleanCheckpoints(runDir, step);
   const record = RunRecord.resume(runDir, { backend, git_commit: gitCommit(), step, checkpointDir: resumeFrom?.dir ?? null });
-  session.log(resumeFrom ? `resuming at step ${step} from ${path.relative(runDir, resumeFrom.dir)}` : 'no checkpoint yet: starting over from step 0');
+  session.log(
+    resumeFrom ? `resuming at step ${step} from ${path.relative(runDir, resumeFrom.dir)}` : 'no checkpoint yet: starting over from step 0',
+  );
   return record;
 }
 
@@ -261,7 +276,8 @@ async function checkpoint(session: Session, progress: Progress, record: RunRecor
   const { config, experiment, optimizer } = session;
   const weights = await modelTensors(session.model);
   // Weights can overflow while the loss still looks finite; such a state is never saved as "good".
-  if (!allFinite(weights)) throw new DivergenceError(`run diverged: weights became NaN or infinite at step ${progress.step}; ${record.describeCheckpoint()}`);
+  if (!allFinite(weights))
+    throw new DivergenceError(`run diverged: weights became NaN or infinite at step ${progress.step}; ${record.describeCheckpoint()}`);
   const dir = writeCheckpoint(
     session.runDir,
     {
@@ -332,14 +348,16 @@ export async function train(config: Config, runDir: string, options: TrainOption
       const taken = await runStep(session, progress, record, step);
       options.onStep?.(step, taken.loss, taken.tokensPerSecond);
       if (step % t.log_every === 0 || evaluatesAt(config, step)) await logMetrics(session, progress, metrics, taken);
-      if (t.probe_every !== null && (step % t.probe_every === 0 || step === t.steps)) await options.onProbe?.(step, session.model, session.experiment);
+      if (t.probe_every !== null && (step % t.probe_every === 0 || step === t.steps))
+        await options.onProbe?.(step, session.model, session.experiment);
       await yieldToEventLoop();
       const interrupted = options.signal?.aborted === true && step < t.steps;
       if (step % t.checkpoint_every === 0 || step === t.steps || interrupted) await checkpoint(session, progress, record);
       if (interrupted) throw stop(progress, record, String(options.signal!.reason));
     }
   } catch (error) {
-    if (!(error instanceof InterruptedError)) record.failed(progress.last?.step ?? startStep, progress.trainSeconds, String((error as Error).message));
+    if (!(error instanceof InterruptedError))
+      record.failed(progress.last?.step ?? startStep, progress.trainSeconds, String((error as Error).message));
     session.optimizer.dispose();
     session.model.dispose();
     throw error;

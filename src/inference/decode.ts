@@ -54,7 +54,12 @@ async function decodeGroup(model: Gpt, prompts: number[][], maxNew: number[], ro
   if (limit <= 0) return;
   const cache: KvCache = { length: 0, keys: [], values: [] };
   try {
-    let ids = await nextTokens(model, rows.flatMap((i) => prompts[i]), batch, cache);
+    let ids = await nextTokens(
+      model,
+      rows.flatMap((i) => prompts[i]),
+      batch,
+      cache,
+    );
     for (let step = 0; ; step++) {
       rows.forEach((row, r) => {
         if (done[r]) return;

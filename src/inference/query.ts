@@ -31,7 +31,10 @@ export function writeQuery(setup: InferenceSetup, problem: Problem): QueryResult
     return { ok: false, error: `format "${format.name}" cannot write this problem for this run: ${(error as Error).message}` };
   }
   if (maxNew < 1) {
-    return { ok: false, error: `the prompt takes ${ids.length} tokens; the learned "${model.pos}" positions end at model.max_len ${model.maxLen}` };
+    return {
+      ok: false,
+      error: `the prompt takes ${ids.length} tokens; the learned "${model.pos}" positions end at model.max_len ${model.maxLen}`,
+    };
   }
   return { ok: true, query: { problem, prompt, ids, maxNew } };
 }

@@ -97,7 +97,8 @@ const linearWithBias = tf.customGrad(((x: tf.Tensor, weight: tf.Tensor, bias: tf
   save([x, weight]);
   return {
     value: run(FUSED_KERNELS.linear, { x, weight, bias }) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) => runMany(FUSED_KERNELS.linearGrad, { dy, x: sx, weight: sWeight }, { hasBias: true } satisfies LinearGradAttrs),
+    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) =>
+      runMany(FUSED_KERNELS.linearGrad, { dy, x: sx, weight: sWeight }, { hasBias: true } satisfies LinearGradAttrs),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 
@@ -105,7 +106,8 @@ const linearWithoutBias = tf.customGrad(((x: tf.Tensor, weight: tf.Tensor, save:
   save([x, weight]);
   return {
     value: run(FUSED_KERNELS.linear, { x, weight }) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) => runMany(FUSED_KERNELS.linearGrad, { dy, x: sx, weight: sWeight }, { hasBias: false } satisfies LinearGradAttrs),
+    gradFunc: (dy: tf.Tensor, [sx, sWeight]: tf.Tensor[]) =>
+      runMany(FUSED_KERNELS.linearGrad, { dy, x: sx, weight: sWeight }, { hasBias: false } satisfies LinearGradAttrs),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, weight: tf.Tensor) => tf.Tensor;
 
@@ -163,7 +165,14 @@ export function fusedScaleAll(grads: tf.Tensor[], scale: number): tf.Tensor[] {
 }
 
 /** One kernel call updates every parameter and both moments in place (same tensors, new values). */
-export function fusedAdamW(params: tf.Tensor[], grads: tf.Tensor[], m: tf.Tensor[], v: tf.Tensor[], decay: boolean[], step: AdamWStep): void {
+export function fusedAdamW(
+  params: tf.Tensor[],
+  grads: tf.Tensor[],
+  m: tf.Tensor[],
+  v: tf.Tensor[],
+  decay: boolean[],
+  step: AdamWStep,
+): void {
   const inputs: tf.NamedTensorMap = {};
   params.forEach((p, i) => {
     inputs[`p${i}`] = p;

@@ -92,7 +92,10 @@ export const attentionProbe: Probe<AttentionResult> = {
     const chosen = attentionProblems(context);
     const layouts = chosen.map(({ problem }) => sequenceLayout(context.experiment, problem));
     // One forward pass per sequence either way; the capture reads the activations asynchronously.
-    const capturedAll = await capture(layouts.map((layout) => layout.ids), names);
+    const capturedAll = await capture(
+      layouts.map((layout) => layout.ids),
+      names,
+    );
     const prompts = chosen.map(({ problem, digits, inTrainingRange }, i): AttentionPrompt => {
       const layout = layouts[i];
       const captured = capturedAll[i];
@@ -115,7 +118,12 @@ export const attentionProbe: Probe<AttentionResult> = {
               const answerDigits = layout.answerTokens.map((tokenIndex, digit): AnswerDigitAttention => {
                 const weights = row(tokenIndex - 1);
                 const top = weights
-                  .map((weight, index) => ({ index, token: layout.tokens[index], role: layout.roles[index], weight: Math.round(weight * DECIMALS) / DECIMALS }))
+                  .map((weight, index) => ({
+                    index,
+                    token: layout.tokens[index],
+                    role: layout.roles[index],
+                    weight: Math.round(weight * DECIMALS) / DECIMALS,
+                  }))
                   .sort((x, y) => y.weight - x.weight || x.index - y.index)
                   .slice(0, TOP_KEYS);
                 const alignedWeight = weights.reduce((sum, w, index) => (significance(layout.roles[index]) === digit ? sum + w : sum), 0);
@@ -171,7 +179,9 @@ export const attentionProbe: Probe<AttentionResult> = {
         .sort(([x], [y]) => Number(x) - Number(y))
         .map(([k, v]) => `${Number(k) > 0 ? '+' : ''}${k}:${v}`)
         .join(' ');
-      lines.push(`${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${pct(s.alignedTopShare).padStart(12)}  ${pct(s.meanAlignedWeight).padStart(18)}  ${offsets || '-'}`);
+      lines.push(
+        `${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${pct(s.alignedTopShare).padStart(12)}  ${pct(s.meanAlignedWeight).padStart(18)}  ${offsets || '-'}`,
+      );
     }
     return lines.join('\n');
   },

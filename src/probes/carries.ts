@@ -77,7 +77,10 @@ const bucketersFor = (op: string) => (op === 'add' ? ADD_BUCKETERS : MUL_BUCKETE
 /** An n-digit multiplier with exactly `nonzero` nonzero digits; the leading digit is one of them (n > 1). */
 function multiplierWith(random: Random, digits: number, nonzero: number): bigint {
   if (digits === 1) return nonzero === 0 ? 0n : BigInt(random.int(1, 9));
-  const lower = shuffled(Array.from({ length: digits - 1 }, (_, i) => i), random).slice(0, nonzero - 1);
+  const lower = shuffled(
+    Array.from({ length: digits - 1 }, (_, i) => i),
+    random,
+  ).slice(0, nonzero - 1);
   let value = BigInt(random.int(1, 9)) * 10n ** BigInt(digits - 1);
   for (const position of lower) value += BigInt(random.int(1, 9)) * 10n ** BigInt(position);
   return value;
@@ -186,7 +189,8 @@ export const carriesProbe: Probe<CarriesResult> = {
       lines.push('   n ' + Array.from({ length: width }, (_, v) => String(v).padStart(6)).join(''));
       const row = (label: string, buckets: Bucket[]) =>
         `${label} ` + Array.from({ length: width }, (_, v) => percent(buckets.find((b) => b.value === v)?.accuracy ?? null, 6)).join('');
-      for (const length of bucketing.lengths) lines.push(row(`${String(length.digits).padStart(3)}${length.inTrainingRange ? '*' : ' '}`, length.buckets));
+      for (const length of bucketing.lengths)
+        lines.push(row(`${String(length.digits).padStart(3)}${length.inTrainingRange ? '*' : ' '}`, length.buckets));
       lines.push(row('  in', bucketing.inRange), row('  >>', bucketing.beyond));
     }
     lines.push('* = trained length; in = pooled over trained lengths, >> = pooled beyond them');

@@ -97,7 +97,9 @@ export const digitsProbe: Probe<DigitsResult> = {
     ];
     for (const length of result.lengths) {
       const cells = Array.from({ length: width }, (_, p) => percent(length.positions[p]?.accuracy ?? null, 6)).join('');
-      lines.push(`${String(length.digits).padStart(3)}${length.inTrainingRange ? '*' : ' '} ${cells}  ${length.unparsed}/${length.problems}`);
+      lines.push(
+        `${String(length.digits).padStart(3)}${length.inTrainingRange ? '*' : ' '} ${cells}  ${length.unparsed}/${length.problems}`,
+      );
     }
     lines.push('* = trained length');
     return lines.join('\n');

@@ -12,7 +12,13 @@ export type LengthAtStep = { step: number; seconds: number } & Omit<LengthResult
  * line to `probes/length-by-step.jsonl`. Lines at or past `step` are dropped first: after a resume they came
  * from the interrupted attempt and are recomputed.
  */
-export async function probeLengthDuringTraining(runDir: string, step: number, model: Gpt, experiment: Experiment, samples: number): Promise<LengthAtStep> {
+export async function probeLengthDuringTraining(
+  runDir: string,
+  step: number,
+  model: Gpt,
+  experiment: Experiment,
+  samples: number,
+): Promise<LengthAtStep> {
   const context = probeContext(experiment, { samples });
   const [run] = await runProbes([lengthProbe], { predictor: modelPredictor(model, experiment) }, context);
   const { cells: _cells, ...result } = run.result as LengthResult;

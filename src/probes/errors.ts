@@ -68,7 +68,13 @@ export const errorsProbe: Probe<ErrorsResult> = {
       };
     };
     const queues = grid
-      .map((cell, i) => ({ cell, wrong: shuffled(byCell[i].filter((p) => !p.correct), random) }))
+      .map((cell, i) => ({
+        cell,
+        wrong: shuffled(
+          byCell[i].filter((p) => !p.correct),
+          random,
+        ),
+      }))
       .sort((x, y) => Number(y.cell.inTrainingRange) - Number(x.cell.inTrainingRange));
     const counts = (inRangeOnly: boolean) => {
       const histogram: Record<string, number> = {};
@@ -114,7 +120,9 @@ export const errorsProbe: Probe<ErrorsResult> = {
     for (const e of result.examples) {
       const cell = cellLabel(e) + (e.inTrainingRange ? '*' : '');
       const got = e.got ?? `? ${JSON.stringify(e.output.slice(0, 20))}`;
-      lines.push(`${cell.padEnd(6)} ${e.problem.padEnd(24)} ${e.expected.padStart(12)} ${got.padStart(12)}  ${e.firstWrongDigit === null ? e.parseError : 'd' + e.firstWrongDigit}`);
+      lines.push(
+        `${cell.padEnd(6)} ${e.problem.padEnd(24)} ${e.expected.padStart(12)} ${got.padStart(12)}  ${e.firstWrongDigit === null ? e.parseError : 'd' + e.firstWrongDigit}`,
+      );
     }
     return lines.join('\n');
   },

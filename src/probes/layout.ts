@@ -53,7 +53,8 @@ export function answerOrder(experiment: Experiment): 'msb-first' | 'lsb-first' {
   const layout = rawLayout(experiment, reference);
   const digits = layout.run.map((i) => layout.tokens[i]).join('');
   const order = orderOf(digits, answerOf(reference));
-  if (!order) throw new Error(`format "${experiment.format.name}": cannot find the answer digits of 12${OP_SYMBOL[reference.op]}1 in its target`);
+  if (!order)
+    throw new Error(`format "${experiment.format.name}": cannot find the answer digits of 12${OP_SYMBOL[reference.op]}1 in its target`);
   return order;
 }
 

@@ -99,14 +99,18 @@ export const lengthProbe: Probe<LengthResult> = {
     if (result.maxDigitsLimit) lines.push(`  capped at ${n} digits: ${result.maxDigitsLimit}`);
     lines.push(' a\\b ' + Array.from({ length: n }, (_, b) => String(b + 1).padStart(6)).join(''));
     for (let a = 0; a < n; a++) {
-      const row = result.cells.slice(a * n, (a + 1) * n).map((c) => (c.inTrainingRange ? `[${percent(c.accuracy, 4)}]` : ` ${percent(c.accuracy, 4)} `));
+      const row = result.cells
+        .slice(a * n, (a + 1) * n)
+        .map((c) => (c.inTrainingRange ? `[${percent(c.accuracy, 4)}]` : ` ${percent(c.accuracy, 4)} `));
       lines.push(`${String(a + 1).padStart(4)} ${row.join('')}`);
     }
     lines.push('diagonal (both operands n digits):');
     lines.push('   n ' + result.diagonal.map((c) => String(c.digitsA).padStart(6)).join(''));
     lines.push('   % ' + result.diagonal.map((c) => percent(c.accuracy, 6)).join(''));
     const s = result.summary;
-    lines.push(`diagonal in range ${percent(s.diagonalInRange, 0)}%, beyond ${percent(s.diagonalBeyond, 0)}%; grid in range ${percent(s.gridInRange, 0)}%, beyond ${percent(s.gridBeyond, 0)}%`);
+    lines.push(
+      `diagonal in range ${percent(s.diagonalInRange, 0)}%, beyond ${percent(s.diagonalBeyond, 0)}%; grid in range ${percent(s.gridInRange, 0)}%, beyond ${percent(s.gridBeyond, 0)}%`,
+    );
     return lines.join('\n');
   },
 };

@@ -115,7 +115,13 @@ export async function runProbes(
       predictions: problems.map((problem) => decoded.get(problemKey(problem))!),
       capture: probe.activations ? target.capture! : null,
     });
-    const run = { name: probe.name, result, seconds: (performance.now() - started) / 1000, problems: problems.length, decoded: missing.size };
+    const run = {
+      name: probe.name,
+      result,
+      seconds: (performance.now() - started) / 1000,
+      problems: problems.length,
+      decoded: missing.size,
+    };
     onDone?.(run);
     runs.push(run);
   }

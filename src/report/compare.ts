@@ -12,7 +12,8 @@ export function flattenConfig(config: Record<string, unknown> | null, prefix = '
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(config ?? {})) {
     const dotted = prefix ? `${prefix}.${key}` : key;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) Object.assign(out, flattenConfig(value as Record<string, unknown>, dotted));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      Object.assign(out, flattenConfig(value as Record<string, unknown>, dotted));
     else out[dotted] = typeof value === 'string' ? value : JSON.stringify(value ?? null);
   }
   return out;
@@ -50,7 +51,9 @@ export function runLabels(runs: RunData[], fields = differingFields(runs)): stri
     const flat = flattenConfig(run.config);
     return fields.map((key) => `${key}=${flat[key] ?? '(unset)'}`).join(', ');
   });
-  return labels.map((label, i) => (labels.indexOf(label) !== labels.lastIndexOf(label) && label !== runs[i].name ? `${label} (${runs[i].name})` : label));
+  return labels.map((label, i) =>
+    labels.indexOf(label) !== labels.lastIndexOf(label) && label !== runs[i].name ? `${label} (${runs[i].name})` : label,
+  );
 }
 
 export interface RunSummary {
@@ -77,7 +80,9 @@ export function summarize(run: RunData): RunSummary {
     totalSteps: Number.isFinite(steps) ? steps : null,
     inRange: result ? result.accuracy_in_range : (last?.accuracy_in_range ?? null),
     beyond: result ? result.accuracy_beyond : (last?.accuracy_beyond ?? null),
-    probe: length ? { step: length.step, inRange: length.summary.diagonalInRange, beyond: length.summary.diagonalBeyond, maxDigits: length.maxDigits } : null,
+    probe: length
+      ? { step: length.step, inRange: length.summary.diagonalInRange, beyond: length.summary.diagonalBeyond, maxDigits: length.maxDigits }
+      : null,
   };
 }
 
@@ -85,12 +90,17 @@ export function summarize(run: RunData): RunSummary {
  * Accuracy by operand length at the end: the length probe's diagonal when there is one (it reaches further
  * than the test lengths), else the latest evaluation.
  */
-export function finalByLength(run: RunData): { lengths: number[]; accuracy: (number | null)[]; source: 'length probe' | 'evaluation' } | null {
+export function finalByLength(
+  run: RunData,
+): { lengths: number[]; accuracy: (number | null)[]; source: 'length probe' | 'evaluation' } | null {
   const diagonal = run.probes.length?.diagonal;
-  if (diagonal?.length) return { lengths: diagonal.map((c) => c.digitsA), accuracy: diagonal.map((c) => c.accuracy), source: 'length probe' };
+  if (diagonal?.length)
+    return { lengths: diagonal.map((c) => c.digitsA), accuracy: diagonal.map((c) => c.accuracy), source: 'length probe' };
   const last = evaluations(run.metrics).at(-1);
   if (!last) return null;
-  const lengths = Object.keys(last.accuracy!).map(Number).sort((a, b) => a - b);
+  const lengths = Object.keys(last.accuracy!)
+    .map(Number)
+    .sort((a, b) => a - b);
   return { lengths, accuracy: lengths.map((n) => last.accuracy![String(n)]), source: 'evaluation' };
 }
 
@@ -111,7 +121,15 @@ export function compareLossFigure(runs: RunData[], labels: string[]): FigureSpec
   runs.forEach((run, i) => {
     const records = thin(run.metrics.filter((r) => Number.isFinite(r.loss)));
     if (records.length === 0) return;
-    data.push({ type: 'scatter', mode: 'lines', name: labels[i], x: records.map((r) => r.step), y: records.map((r) => Number(r.loss.toPrecision(4))), line: { color: color(i), width: 1.5 }, hovertemplate: `${labels[i]}<br>step %{x}, loss %{y:.4f}<extra></extra>` });
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: labels[i],
+      x: records.map((r) => r.step),
+      y: records.map((r) => Number(r.loss.toPrecision(4))),
+      line: { color: color(i), width: 1.5 },
+      hovertemplate: `${labels[i]}<br>step %{x}, loss %{y:.4f}<extra></extra>`,
+    });
   });
   if (data.length === 0) return null;
   return {
@@ -133,11 +151,23 @@ export function compareAccuracyFigure(runs: RunData[], labels: string[], which: 
     const evals = evaluations(run.metrics);
     const values = evals.map((r) => percent(which === 'in' ? r.accuracy_in_range : r.accuracy_beyond));
     if (values.every((v) => v === null)) return;
-    data.push({ type: 'scatter', mode: 'lines+markers', name: labels[i], x: evals.map((r) => r.step), y: values, line: { color: color(i), width: 2 }, marker: { size: 5 }, hovertemplate: `${labels[i]}<br>step %{x}: %{y:.1f}%<extra></extra>` });
+    data.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: labels[i],
+      x: evals.map((r) => r.step),
+      y: values,
+      line: { color: color(i), width: 2 },
+      marker: { size: 5 },
+      hovertemplate: `${labels[i]}<br>step %{x}: %{y:.1f}%<extra></extra>`,
+    });
   });
   if (data.length === 0) return null;
   const range = sharedRange(runs);
-  const where = which === 'in' ? `inside the training range${range ? ` (${range[0]}–${range[1]} digits)` : ''}` : `beyond the training range${range ? ` (over ${range[1]} digits)` : ''}`;
+  const where =
+    which === 'in'
+      ? `inside the training range${range ? ` (${range[0]}–${range[1]} digits)` : ''}`
+      : `beyond the training range${range ? ` (over ${range[1]} digits)` : ''}`;
   return {
     id: which === 'in' ? 'compare-in-range' : 'compare-beyond',
     data,
@@ -158,7 +188,16 @@ export function compareByLengthFigure(runs: RunData[], labels: string[]): Figure
     const byLength = finalByLength(run);
     if (!byLength) return;
     sources.add(byLength.source);
-    data.push({ type: 'scatter', mode: 'lines+markers', name: labels[i], x: byLength.lengths, y: byLength.accuracy.map(percent), line: { color: color(i), width: 2 }, marker: { size: 6 }, hovertemplate: `${labels[i]}<br>%{x} digits: %{y:.1f}%<extra></extra>` });
+    data.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: labels[i],
+      x: byLength.lengths,
+      y: byLength.accuracy.map(percent),
+      line: { color: color(i), width: 2 },
+      marker: { size: 6 },
+      hovertemplate: `${labels[i]}<br>%{x} digits: %{y:.1f}%<extra></extra>`,
+    });
   });
   if (data.length === 0) return null;
   const range = sharedRange(runs);
@@ -171,7 +210,22 @@ export function compareByLengthFigure(runs: RunData[], labels: string[]): Figure
       {
         xaxis: axis('operand length (digits)', { dtick: 1 }),
         yaxis: axis('exact match (%)', { range: [-2, 102] }),
-        shapes: range ? [{ type: 'rect', xref: 'x', yref: 'paper', x0: range[0] - 0.5, x1: range[1] + 0.5, y0: 0, y1: 1, fillcolor: 'rgba(44,127,184,0.10)', line: { width: 0 }, layer: 'below' }] : [],
+        shapes: range
+          ? [
+              {
+                type: 'rect',
+                xref: 'x',
+                yref: 'paper',
+                x0: range[0] - 0.5,
+                x1: range[1] + 0.5,
+                y0: 0,
+                y1: 1,
+                fillcolor: 'rgba(44,127,184,0.10)',
+                line: { width: 0 },
+                layer: 'below',
+              },
+            ]
+          : [],
         legend: LEGEND,
         height: heightFor(data.length),
       },
@@ -206,12 +260,43 @@ export function compareGridsFigure(runs: RunData[], labels: string[]): FigureSpe
       hovertemplate: `${label}<br>a: %{y} digits, b: %{x} digits<br>exact match %{z:.1f}%<extra></extra>`,
     });
     const row = Math.floor(i / columns);
-    layout[`xaxis${suffix}`] = { dtick: n > 12 ? 2 : 1, showgrid: false, constrain: 'domain', ...(row === rows - 1 || i + columns >= probed.length ? { title: { text: 'digits of b', font: { size: 11 } } } : {}) };
+    layout[`xaxis${suffix}`] = {
+      dtick: n > 12 ? 2 : 1,
+      showgrid: false,
+      constrain: 'domain',
+      ...(row === rows - 1 || i + columns >= probed.length ? { title: { text: 'digits of b', font: { size: 11 } } } : {}),
+    };
     // Square cells, whatever the number of panels.
-    layout[`yaxis${suffix}`] = { dtick: n > 12 ? 2 : 1, showgrid: false, scaleanchor: `x${suffix}`, constrain: 'domain', ...(i % columns === 0 ? { title: { text: 'digits of a', font: { size: 11 } } } : {}) };
+    layout[`yaxis${suffix}`] = {
+      dtick: n > 12 ? 2 : 1,
+      showgrid: false,
+      scaleanchor: `x${suffix}`,
+      constrain: 'domain',
+      ...(i % columns === 0 ? { title: { text: 'digits of a', font: { size: 11 } } } : {}),
+    };
     const [lo, hi] = length!.trainDigits;
-    shapes.push({ type: 'rect', xref: `x${suffix}`, yref: `y${suffix}`, x0: lo - 0.5, x1: hi + 0.5, y0: lo - 0.5, y1: hi + 0.5, line: { color: '#e8112d', width: 2 } });
-    annotations.push({ text: label, xref: `x${suffix} domain`, yref: `y${suffix} domain`, x: 0.5, y: 1, xanchor: 'center', yanchor: 'bottom', yshift: 4, showarrow: false, font: { size: 11 } });
+    shapes.push({
+      type: 'rect',
+      xref: `x${suffix}`,
+      yref: `y${suffix}`,
+      x0: lo - 0.5,
+      x1: hi + 0.5,
+      y0: lo - 0.5,
+      y1: hi + 0.5,
+      line: { color: '#e8112d', width: 2 },
+    });
+    annotations.push({
+      text: label,
+      xref: `x${suffix} domain`,
+      yref: `y${suffix} domain`,
+      x: 0.5,
+      y: 1,
+      xanchor: 'center',
+      yanchor: 'bottom',
+      yshift: 4,
+      showarrow: false,
+      font: { size: 11 },
+    });
   });
   // Wide enough for the title even with one panel.
   const width = Math.max(600, columns * 250 + 180);
@@ -224,7 +309,12 @@ export function compareGridsFigure(runs: RunData[], labels: string[]): FigureSpe
       annotations,
       shapes,
       grid: { rows, columns, pattern: 'independent', xgap: 0.14, ygap: 0.26 },
-      coloraxis: { colorscale: 'Viridis', cmin: 0, cmax: 100, colorbar: { title: { text: 'exact match (%)', side: 'right' }, thickness: 14 } },
+      coloraxis: {
+        colorscale: 'Viridis',
+        cmin: 0,
+        cmax: 100,
+        colorbar: { title: { text: 'exact match (%)', side: 'right' }, thickness: 14 },
+      },
       height: rows * 300 + 120,
       width,
       margin: { t: 100, r: 24, b: 64, l: 72 },

@@ -26,7 +26,8 @@ export interface FigureSpec {
 export const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 /** Fraction to percent, rounded to 0.1 (the page never needs more, and the JSON stays small). */
-export const percent = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 10);
+export const percent = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 10;
 
 /** Four significant digits: enough for a curve, a third of the bytes of a full double. */
 const significant = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : null);
@@ -44,7 +45,14 @@ export const axis = (title: string, extra: Record<string, unknown> = {}) => ({ t
 
 export function baseLayout(title: string, subtitle: string | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    title: { text: title, x: 0, xref: 'paper', xanchor: 'left', font: { size: 15 }, ...(subtitle ? { subtitle: { text: subtitle, font: { size: 11, color: '#555' } } } : {}) },
+    title: {
+      text: title,
+      x: 0,
+      xref: 'paper',
+      xanchor: 'left',
+      font: { size: 15 },
+      ...(subtitle ? { subtitle: { text: subtitle, font: { size: 11, color: '#555' } } } : {}),
+    },
     margin: { t: subtitle ? 78 : 56, r: 24, b: 56, l: 64 },
     height: 360,
     font: { family: 'system-ui, -apple-system, "Segoe UI", sans-serif', size: 12 },
@@ -63,7 +71,13 @@ export const LEGEND_BOTTOM = { orientation: 'h', xref: 'container', yref: 'conta
 /** Trained lengths in blues, longer ones in oranges to reds, darker as the length grows. */
 export function lengthColor(n: number, range: [number, number] | null, longest: number): string {
   const mix = (from: number[], to: number[], t: number) =>
-    `#${from.map((c, i) => Math.round(c + (to[i] - c) * t).toString(16).padStart(2, '0')).join('')}`;
+    `#${from
+      .map((c, i) =>
+        Math.round(c + (to[i] - c) * t)
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('')}`;
   const inRange = range === null || (n >= range[0] && n <= range[1]);
   if (inRange) {
     const [lo, hi] = range ?? [1, longest];
@@ -75,7 +89,8 @@ export function lengthColor(n: number, range: [number, number] | null, longest: 
 
 export const isTrained = (n: number, range: [number, number] | null) => range !== null && n >= range[0] && n <= range[1];
 
-export const lengthName = (n: number, range: [number, number] | null) => `${n} digit${n === 1 ? '' : 's'}${isTrained(n, range) ? ' (trained)' : range ? ' (beyond)' : ''}`;
+export const lengthName = (n: number, range: [number, number] | null) =>
+  `${n} digit${n === 1 ? '' : 's'}${isTrained(n, range) ? ' (trained)' : range ? ' (beyond)' : ''}`;
 
 export const rangeText = (range: [number, number]) => (range[0] === range[1] ? `${range[0]} digits` : `${range[0]}–${range[1]} digits`);
 
@@ -89,18 +104,47 @@ export function lossFigure(run: RunData): FigureSpec | null {
   return {
     id: 'loss',
     data: [
-      { type: 'scatter', mode: 'lines', name: 'training loss', x: records.map((r) => r.step), y: records.map((r) => significant(r.loss)), line: { color: '#1f77b4', width: 1.5 }, hovertemplate: 'step %{x}<br>loss %{y:.4f}<extra></extra>' },
-      { type: 'scatter', mode: 'lines', name: 'learning rate', x: records.map((r) => r.step), y: records.map((r) => significant(r.lr)), yaxis: 'y2', line: { color: '#ff7f0e', width: 1.5, dash: 'dot' }, hovertemplate: 'step %{x}<br>lr %{y:.2e}<extra></extra>' },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        name: 'training loss',
+        x: records.map((r) => r.step),
+        y: records.map((r) => significant(r.loss)),
+        line: { color: '#1f77b4', width: 1.5 },
+        hovertemplate: 'step %{x}<br>loss %{y:.4f}<extra></extra>',
+      },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        name: 'learning rate',
+        x: records.map((r) => r.step),
+        y: records.map((r) => significant(r.lr)),
+        yaxis: 'y2',
+        line: { color: '#ff7f0e', width: 1.5, dash: 'dot' },
+        hovertemplate: 'step %{x}<br>lr %{y:.2e}<extra></extra>',
+      },
     ],
-    layout: baseLayout('Training loss and learning rate', `loss on ${lossOn === 'all' ? 'every token' : 'answer tokens'}, logged every ${configValue(run.config, 'train.log_every') ?? '?'} steps`, {
-      xaxis: axis('training step'),
-      yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
-      // tickmode auto: an overlaying axis otherwise syncs its ticks to the loss axis grid (odd values like 0.000983).
-      yaxis2: axis('learning rate', { overlaying: 'y', side: 'right', showgrid: false, tickmode: 'auto', nticks: 6, tickformat: '.1e', rangemode: 'tozero' }),
-      legend: LEGEND_BOTTOM,
-      margin: { t: 78, r: 72, b: 100, l: 72 },
-      height: 380,
-    }),
+    layout: baseLayout(
+      'Training loss and learning rate',
+      `loss on ${lossOn === 'all' ? 'every token' : 'answer tokens'}, logged every ${configValue(run.config, 'train.log_every') ?? '?'} steps`,
+      {
+        xaxis: axis('training step'),
+        yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
+        // tickmode auto: an overlaying axis otherwise syncs its ticks to the loss axis grid (odd values like 0.000983).
+        yaxis2: axis('learning rate', {
+          overlaying: 'y',
+          side: 'right',
+          showgrid: false,
+          tickmode: 'auto',
+          nticks: 6,
+          tickformat: '.1e',
+          rangemode: 'tozero',
+        }),
+        legend: LEGEND_BOTTOM,
+        margin: { t: 78, r: 72, b: 100, l: 72 },
+        height: 380,
+      },
+    ),
   };
 }
 
@@ -115,18 +159,35 @@ export function accuracyByStepFigure(run: RunData): FigureSpec | null {
   return {
     id: 'accuracy-by-step',
     data: lengths.map((n) =>
-      accuracyByStepTrace(n, range, longest, evals.map((r) => r.step), evals.map((r) => percent(r.accuracy![String(n)]))),
+      accuracyByStepTrace(
+        n,
+        range,
+        longest,
+        evals.map((r) => r.step),
+        evals.map((r) => percent(r.accuracy![String(n)])),
+      ),
     ),
     layout: baseLayout(
       'Held-out exact match by training step, per operand length',
       `both operands n digits; ${evalSize ?? '?'} problems per length at each evaluation, the full held-out set at the end`,
-      { xaxis: axis('training step'), yaxis: axis('exact match (%)', { range: [-2, 102] }), legend: { ...LEGEND_RIGHT, title: { text: 'operand length' } }, height: 400 },
+      {
+        xaxis: axis('training step'),
+        yaxis: axis('exact match (%)', { range: [-2, 102] }),
+        legend: { ...LEGEND_RIGHT, title: { text: 'operand length' } },
+        height: 400,
+      },
     ),
   };
 }
 
 /** One operand length's accuracy against training step: solid inside the trained range, dashed beyond. */
-function accuracyByStepTrace(n: number, range: ReturnType<typeof trainingRange>, longest: number, steps: number[], accuracy: (number | null)[]) {
+function accuracyByStepTrace(
+  n: number,
+  range: ReturnType<typeof trainingRange>,
+  longest: number,
+  steps: number[],
+  accuracy: (number | null)[],
+) {
   return {
     type: 'scatter',
     mode: 'lines+markers',
@@ -149,14 +210,24 @@ export function lengthByStepFigure(run: RunData): FigureSpec | null {
   return {
     id: 'length-by-step',
     data: lengths.map((n) =>
-      accuracyByStepTrace(n, range, longest, lines.map((l) => l.step), lines.map((l) => percent(l.diagonal.find((c) => c.digitsA === n)?.accuracy))),
+      accuracyByStepTrace(
+        n,
+        range,
+        longest,
+        lines.map((l) => l.step),
+        lines.map((l) => percent(l.diagonal.find((c) => c.digitsA === n)?.accuracy)),
+      ),
     ),
-    layout: baseLayout('Length probe during training: exact match by operand length', `probes/length-by-step.jsonl: ${lines.at(-1)!.samples} problems per length, every ${configValue(run.config, 'train.probe_every') ?? '?'} steps`, {
-      xaxis: axis('training step'),
-      yaxis: axis('exact match (%)', { range: [-2, 102] }),
-      legend: { ...LEGEND_RIGHT, title: { text: 'operand length' } },
-      height: 400,
-    }),
+    layout: baseLayout(
+      'Length probe during training: exact match by operand length',
+      `probes/length-by-step.jsonl: ${lines.at(-1)!.samples} problems per length, every ${configValue(run.config, 'train.probe_every') ?? '?'} steps`,
+      {
+        xaxis: axis('training step'),
+        yaxis: axis('exact match (%)', { range: [-2, 102] }),
+        legend: { ...LEGEND_RIGHT, title: { text: 'operand length' } },
+        height: 400,
+      },
+    ),
   };
 }
 
@@ -194,7 +265,18 @@ export function lengthGridFigure(length: LengthResult & ProbeMeta, id = 'length-
     layout: baseLayout('Exact match by operand lengths', subtitle, {
       xaxis: axis('digits of b', { dtick: 1, constrain: 'domain', showgrid: false }),
       yaxis: axis('digits of a', { dtick: 1, scaleanchor: 'x', constrain: 'domain', showgrid: false }),
-      shapes: [{ type: 'rect', xref: 'x', yref: 'y', x0: lo - 0.5, x1: hi + 0.5, y0: lo - 0.5, y1: hi + 0.5, line: { color: '#e8112d', width: 3 } }],
+      shapes: [
+        {
+          type: 'rect',
+          xref: 'x',
+          yref: 'y',
+          x0: lo - 0.5,
+          x1: hi + 0.5,
+          y0: lo - 0.5,
+          y1: hi + 0.5,
+          line: { color: '#e8112d', width: 3 },
+        },
+      ],
       height: side + 40,
       width,
     }),
@@ -217,14 +299,18 @@ export function digitsFigure(digits: DigitsResult & ProbeMeta, range: [number, n
       marker: { color: lengthColor(l.digits, range, longest) },
       hovertemplate: `${l.digits}-digit operands, answer digit %{x}<br>%{y:.1f}% of %{customdata}<extra></extra>`,
     })),
-    layout: baseLayout('Accuracy of each answer digit, per operand length', `${probeStep(digits)}, ${digits.samples} problems per length; position 0 is the units digit (the format writes the answer ${digits.answerOrder})`, {
-      barmode: 'group',
-      bargap: 0.18,
-      xaxis: axis('answer digit position (0 = units)', { dtick: 1 }),
-      yaxis: axis('digit accuracy (%)', { range: [0, 100] }),
-      legend: { ...LEGEND_RIGHT, title: { text: 'operand length' } },
-      height: 400,
-    }),
+    layout: baseLayout(
+      'Accuracy of each answer digit, per operand length',
+      `${probeStep(digits)}, ${digits.samples} problems per length; position 0 is the units digit (the format writes the answer ${digits.answerOrder})`,
+      {
+        barmode: 'group',
+        bargap: 0.18,
+        xaxis: axis('answer digit position (0 = units)', { dtick: 1 }),
+        yaxis: axis('digit accuracy (%)', { range: [0, 100] }),
+        legend: { ...LEGEND_RIGHT, title: { text: 'operand length' } },
+        height: 400,
+      },
+    ),
   };
 }
 
@@ -365,7 +451,16 @@ export function attentionFigure(prompt: AttentionPrompt, index: number, meta: Pr
         annotations,
         shapes,
         grid: { rows: layers, columns: heads, pattern: 'independent', xgap: 0.1, ygap: layers > 1 ? 0.22 : 0.1 },
-        coloraxis: { colorscale: [[0, '#ffffff'], [0.5, '#6baed6'], [1, '#08306b']], cmin: 0, cmax: 1, colorbar: { title: { text: 'attention weight', side: 'right' }, thickness: 12 } },
+        coloraxis: {
+          colorscale: [
+            [0, '#ffffff'],
+            [0.5, '#6baed6'],
+            [1, '#08306b'],
+          ],
+          cmin: 0,
+          cmax: 1,
+          colorbar: { title: { text: 'attention weight', side: 'right' }, thickness: 12 },
+        },
         height: layers * (cell + 40) + 150,
         ...(width ? { width } : {}),
         margin: { t: 112, r: 24, b: 64, l: 72 },

@@ -37,7 +37,10 @@ export function segmentPattern(segment: string): RegExp {
 /** Paths matching a glob pattern, in sorted order per segment (run names end in a sortable time). */
 export function expandGlob(pattern: string): string[] {
   const root = path.parse(pattern).root;
-  const segments = pattern.slice(root.length).split(/[\\/]+/).filter((s) => s !== '');
+  const segments = pattern
+    .slice(root.length)
+    .split(/[\\/]+/)
+    .filter((s) => s !== '');
   let matches = [root];
   for (const segment of segments) {
     const next: string[] = [];

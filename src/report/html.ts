@@ -30,7 +30,10 @@ export const escapeHtml = (text: string) =>
 
 /** JSON inside a `<script>` element: `<` escaped so no string in the data can close the element. */
 export const scriptJson = (value: unknown) =>
-  JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /** Notes may quote commands in `backticks`; those become <code>. */
 const noteHtml = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
@@ -38,9 +41,13 @@ const noteHtml = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code
 function tableHtml(table: TableSpec): string {
   const numeric = new Set(table.numeric ?? []);
   // Long paths and config values may break after / - _ , (and only there) instead of widening the table.
-  const text = (value: string | number | null) => escapeHtml(value === null || value === undefined ? '–' : String(value)).replace(/([/_,]|-(?=\D))/g, '$1<wbr>');
-  const cell = (value: string | number | null, column: number, tag: 'td' | 'th') => `<${tag}${numeric.has(column) ? ' class="num"' : ''}>${text(value)}</${tag}>`;
-  const head = table.columns.some((c) => c !== '') ? `<thead><tr>${table.columns.map((c, i) => cell(c, i, 'th')).join('')}</tr></thead>` : '';
+  const text = (value: string | number | null) =>
+    escapeHtml(value === null || value === undefined ? '–' : String(value)).replace(/([/_,]|-(?=\D))/g, '$1<wbr>');
+  const cell = (value: string | number | null, column: number, tag: 'td' | 'th') =>
+    `<${tag}${numeric.has(column) ? ' class="num"' : ''}>${text(value)}</${tag}>`;
+  const head = table.columns.some((c) => c !== '')
+    ? `<thead><tr>${table.columns.map((c, i) => cell(c, i, 'th')).join('')}</tr></thead>`
+    : '';
   const body = table.rows.map((row) => `<tr>${row.map((value, i) => cell(value, i, 'td')).join('')}</tr>`).join('\n');
   return `<div class="table-wrap"><table>${table.caption ? `<caption>${escapeHtml(table.caption)}</caption>` : ''}${head}<tbody>\n${body}\n</tbody></table></div>`;
 }

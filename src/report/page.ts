@@ -49,14 +49,17 @@ export interface ReportPage {
   aside: Section[];
 }
 
-const figure = (spec: FigureSpec | null, otherwise: string): Block => (spec ? { kind: 'figure', figure: spec } : { kind: 'note', text: otherwise });
+const figure = (spec: FigureSpec | null, otherwise: string): Block =>
+  spec ? { kind: 'figure', figure: spec } : { kind: 'note', text: otherwise };
 const note = (text: string): Block => ({ kind: 'note', text });
 
 export const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(digits)}%`);
 
 /** Every figure on a page, in page order (what the browser test expects to find rendered). */
 export function pageFigures(page: ReportPage): FigureSpec[] {
-  return [...page.sections, ...page.aside].flatMap((section) => section.blocks.flatMap((block) => (block.kind === 'figure' ? [block.figure] : [])));
+  return [...page.sections, ...page.aside].flatMap((section) =>
+    section.blocks.flatMap((block) => (block.kind === 'figure' ? [block.figure] : [])),
+  );
 }
 
 function statusTable(run: RunData): TableSpec {
@@ -87,7 +90,9 @@ function accuracyTable(run: RunData): TableSpec | null {
   if (!last) return null;
   const range = trainingRange(run);
   const finished = run.info?.status === 'finished';
-  const lengths = Object.keys(last.accuracy!).map(Number).sort((a, b) => a - b);
+  const lengths = Object.keys(last.accuracy!)
+    .map(Number)
+    .sort((a, b) => a - b);
   return {
     caption: `Held-out exact match, ${finished ? 'final' : `step ${last.step}`}`,
     columns: ['digits', 'exact match', ''],
@@ -117,7 +122,10 @@ function errorsBlocks(run: RunData, perSide = 8): Block[] {
         (histogram ? `First wrong digit, counted from the units: ${histogram}.` : ''),
     ),
   ];
-  const shown = [...errors.examples.filter((e) => e.inTrainingRange).slice(0, perSide), ...errors.examples.filter((e) => !e.inTrainingRange).slice(0, perSide)];
+  const shown = [
+    ...errors.examples.filter((e) => e.inTrainingRange).slice(0, perSide),
+    ...errors.examples.filter((e) => !e.inTrainingRange).slice(0, perSide),
+  ];
   if (shown.length > 0) {
     blocks.push({
       kind: 'table',
@@ -154,7 +162,9 @@ function probeSections(run: RunData): Section[] {
       id: 'probes',
       heading: 'Probes',
       blocks: [
-        note(`This run has no probes yet. \`${hint('')}\` adds the length grid, per-digit accuracy, carry buckets, attention maps and wrong answers to this page.`),
+        note(
+          `This run has no probes yet. \`${hint('')}\` adds the length grid, per-digit accuracy, carry buckets, attention maps and wrong answers to this page.`,
+        ),
         ...(byStep ? [{ kind: 'figure', figure: byStep } as Block] : []),
       ],
     });
@@ -163,14 +173,26 @@ function probeSections(run: RunData): Section[] {
   const stale = Object.values(probes)
     .map((p) => p.step)
     .filter((step): step is number => typeof step === 'number' && run.info?.step !== undefined && step < run.info.step);
-  const staleNote = stale.length ? [note(`Some probes read an older checkpoint (step ${Math.min(...stale)}) than the run has reached (step ${run.info!.step}); rerun \`${hint('')}\` to update them.`)] : [];
+  const staleNote = stale.length
+    ? [
+        note(
+          `Some probes read an older checkpoint (step ${Math.min(...stale)}) than the run has reached (step ${run.info!.step}); rerun \`${hint('')}\` to update them.`,
+        ),
+      ]
+    : [];
   sections.push({
     id: 'length',
     heading: 'Length generalization',
     blocks: [
       ...staleNote,
       probes.length ? { kind: 'figure', figure: lengthGridFigure(probes.length) } : note(missing('length')),
-      ...(probes.length?.maxDigitsLimit ? [note(`The grid stops at ${probes.length.maxDigits} digits (${probes.length.requestedMaxDigits} asked): ${probes.length.maxDigitsLimit}.`)] : []),
+      ...(probes.length?.maxDigitsLimit
+        ? [
+            note(
+              `The grid stops at ${probes.length.maxDigits} digits (${probes.length.requestedMaxDigits} asked): ${probes.length.maxDigitsLimit}.`,
+            ),
+          ]
+        : []),
       ...(byStep ? [{ kind: 'figure', figure: byStep } as Block] : []),
     ],
   });
@@ -205,13 +227,19 @@ export function runPage(run: RunData, generatedAt = new Date()): ReportPage {
   const aside: Section[] = [{ id: 'run', heading: 'Run', blocks: [{ kind: 'table', table: statusTable(run) }] }];
   const accuracy = accuracyTable(run);
   if (accuracy) aside.push({ id: 'final-accuracy', heading: 'Accuracy', blocks: [{ kind: 'table', table: accuracy }] });
-  aside.push({ id: 'config', heading: 'Config', blocks: run.config ? [{ kind: 'table', table: configTable(run) }] : [note('No config.yaml.')] });
+  aside.push({
+    id: 'config',
+    heading: 'Config',
+    blocks: run.config ? [{ kind: 'table', table: configTable(run) }] : [note('No config.yaml.')],
+  });
   if (run.notes.length) aside.push({ id: 'notes', heading: 'Notes', blocks: run.notes.map(note) });
   return {
     title: `${run.name}`,
     subtitle: [
       `${status}${status === 'running' ? ' (this page shows what exists so far; reload to update)' : ''}, step ${step} of ${configValue(run.config, 'train.steps') ?? '?'}`,
-      [format, pos !== undefined ? `pos ${pos}` : null, range ? `trained on ${range[0]}–${range[1]} digits` : null].filter(Boolean).join(', '),
+      [format, pos !== undefined ? `pos ${pos}` : null, range ? `trained on ${range[0]}–${range[1]} digits` : null]
+        .filter(Boolean)
+        .join(', '),
       `generated ${generatedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC`,
     ].join(' · '),
     sections: [
@@ -250,7 +278,9 @@ function comparisonTable(runs: RunData[], fields: string[]): TableSpec {
         run.name,
         ...fields.map((key) => flat[i][key] ?? '(unset)'),
         s.status,
-        s.step === null ? '–' : `${s.step}${s.totalSteps ? ` of ${s.totalSteps}` : ''}${s.source === 'latest evaluation' ? ' (latest eval)' : ''}`,
+        s.step === null
+          ? '–'
+          : `${s.step}${s.totalSteps ? ` of ${s.totalSteps}` : ''}${s.source === 'latest evaluation' ? ' (latest eval)' : ''}`,
         pct(s.inRange),
         pct(s.beyond),
         ...(probeColumns ? (s.probe ? [pct(s.probe.inRange), `${pct(s.probe.beyond)} (${s.probe.maxDigits} digits)`] : ['–', '–']) : []),
@@ -310,7 +340,11 @@ export function comparePage(runs: RunData[], generatedAt = new Date()): ReportPa
           },
         ],
       },
-      { id: 'shared-config', heading: 'Shared config', blocks: [{ kind: 'table', table: { columns: ['field', 'value'], rows: sharedFields(runs) } }] },
+      {
+        id: 'shared-config',
+        heading: 'Shared config',
+        blocks: [{ kind: 'table', table: { columns: ['field', 'value'], rows: sharedFields(runs) } }],
+      },
       ...(notes.length ? [{ id: 'notes', heading: 'Notes', blocks: notes.map(note) }] : []),
     ],
   };

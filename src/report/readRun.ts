@@ -9,7 +9,16 @@ import type { LengthAtStep } from '../probes/duringTraining.ts';
 import type { ErrorsResult } from '../probes/errors.ts';
 import type { LengthResult } from '../probes/length.ts';
 import { readJson, readJsonLines } from '../runs/jsonFiles.ts';
-import { CONFIG_FILE, LENGTH_BY_STEP_FILE, lengthByStepFile, METRICS_FILE, metricsFile, PROBES_DIR, probeFile, RUN_FILE } from '../runs/paths.ts';
+import {
+  CONFIG_FILE,
+  LENGTH_BY_STEP_FILE,
+  lengthByStepFile,
+  METRICS_FILE,
+  metricsFile,
+  PROBES_DIR,
+  probeFile,
+  RUN_FILE,
+} from '../runs/paths.ts';
 import type { MetricsRecord, ProbeMeta, RunInfo } from '../runs/records.ts';
 import { isRunDir } from '../runs/runDirectory.ts';
 
@@ -110,6 +119,7 @@ export function configValue(config: Record<string, unknown> | null, dotted: stri
 /** The trained operand lengths [min, max], from the config or else from a probe. */
 export function trainingRange(run: RunData): [number, number] | null {
   const fromConfig = configValue(run.config, 'task.train_digits');
-  if (Array.isArray(fromConfig) && fromConfig.length === 2 && fromConfig.every((n) => typeof n === 'number')) return fromConfig as [number, number];
+  if (Array.isArray(fromConfig) && fromConfig.length === 2 && fromConfig.every((n) => typeof n === 'number'))
+    return fromConfig as [number, number];
   return run.probes.length?.trainDigits ?? run.lengthByStep.at(-1)?.trainDigits ?? null;
 }

@@ -34,7 +34,9 @@ export function buildReport(runDirs: string[], options: ReportOptions = {}): Rep
   const now = options.now ?? new Date();
   const runs = runDirs.map(readRun);
   const page = runs.length === 1 ? runPage(runs[0], now) : comparePage(runs, now);
-  const file = options.out ?? (runs.length === 1 ? path.join(runDirs[0], REPORT_FILE) : path.join(options.runsRoot ?? 'runs', `compare-${timestamp(now)}.html`));
+  const file =
+    options.out ??
+    (runs.length === 1 ? path.join(runDirs[0], REPORT_FILE) : path.join(options.runsRoot ?? 'runs', `compare-${timestamp(now)}.html`));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let html: string;
   if (inlineSafe(plotlyBundle())) {

@@ -140,7 +140,8 @@ export function readTrainingState(dir: string): TrainingState {
   }
   if (state?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${STATE_FILE}: not an ${CHECKPOINT_FORMAT} checkpoint`);
   const match = /step-(\d+)$/.exec(dir);
-  if (match && Number(match[1]) !== state.step) throw new CheckpointError(`${STATE_FILE}: says step ${state.step}, folder says ${Number(match[1])}`);
+  if (match && Number(match[1]) !== state.step)
+    throw new CheckpointError(`${STATE_FILE}: says step ${state.step}, folder says ${Number(match[1])}`);
   return state;
 }
 
@@ -149,6 +150,7 @@ export function readCheckpointFile(dir: string, file: string, state: TrainingSta
   const full = path.join(dir, file);
   if (!fs.existsSync(full)) throw new CheckpointError(`${file}: missing`);
   const size = fs.statSync(full).size;
-  if (size !== state.files?.[file]) throw new CheckpointError(`${file}: ${size} bytes, ${STATE_FILE} recorded ${state.files?.[file]} (truncated?)`);
+  if (size !== state.files?.[file])
+    throw new CheckpointError(`${file}: ${size} bytes, ${STATE_FILE} recorded ${state.files?.[file]} (truncated?)`);
   return fs.readFileSync(full);
 }

@@ -17,7 +17,13 @@ export interface ProbeRunFile {
 export function writeProbeRun(runDir: string, run: ProbeRunFile, meta: { step: number | null; checkpoint: boolean }): string {
   const file = probeFile(runDir, run.name, meta.checkpoint ? meta.step : null);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const body = { ...run.result, step: meta.step, seconds: Number(run.seconds.toFixed(3)), problems: run.problems, decoded: run.decoded } satisfies ProbeMeta;
+  const body = {
+    ...run.result,
+    step: meta.step,
+    seconds: Number(run.seconds.toFixed(3)),
+    problems: run.problems,
+    decoded: run.decoded,
+  } satisfies ProbeMeta;
   writeFileAtomic(file, probeJson(body));
   return file;
 }
@@ -39,7 +45,8 @@ export function probeJson(value: unknown): string {
     if (node === null || typeof node !== 'object') return JSON.stringify(node) ?? 'null';
     const inner = indent + '  ';
     if (Array.isArray(node)) {
-      if (node.every((item) => item === null || typeof item !== 'object')) return `[${node.map((item) => JSON.stringify(item)).join(', ')}]`;
+      if (node.every((item) => item === null || typeof item !== 'object'))
+        return `[${node.map((item) => JSON.stringify(item)).join(', ')}]`;
       return node.length === 0 ? '[]' : `[\n${node.map((item) => inner + write(item, inner)).join(',\n')}\n${indent}]`;
     }
     const entries = Object.entries(node).filter(([, v]) => v !== undefined);

@@ -54,14 +54,19 @@ export class RunRecord {
       finished_at: undefined,
       result: undefined,
       checkpoint: run.checkpointDir ? { step: run.step, dir: path.relative(runDir, run.checkpointDir) } : undefined,
-      resumes: [...(previous.resumes ?? []), { at: new Date().toISOString(), step: run.step, backend: run.backend, git_commit: run.git_commit }],
+      resumes: [
+        ...(previous.resumes ?? []),
+        { at: new Date().toISOString(), step: run.step, backend: run.backend, git_commit: run.git_commit },
+      ],
     });
   }
 
   /** For error messages: where the run can be continued from. */
   describeCheckpoint(): string {
     const checkpoint = this.info.checkpoint;
-    return checkpoint ? `last good checkpoint: step ${checkpoint.step} (${path.join(this.runDir, checkpoint.dir)})` : 'no checkpoint was written';
+    return checkpoint
+      ? `last good checkpoint: step ${checkpoint.step} (${path.join(this.runDir, checkpoint.dir)})`
+      : 'no checkpoint was written';
   }
 
   /** A checkpoint folder for `step` was written. */
@@ -81,7 +86,14 @@ export class RunRecord {
   }
 
   finished(step: number, trainSeconds: number, result: NonNullable<RunInfo['result']>): void {
-    this.info = { ...this.info, status: 'finished', step, finished_at: new Date().toISOString(), train_seconds: rounded(trainSeconds), result };
+    this.info = {
+      ...this.info,
+      status: 'finished',
+      step,
+      finished_at: new Date().toISOString(),
+      train_seconds: rounded(trainSeconds),
+      result,
+    };
     writeRunInfo(this.runDir, this.info);
   }
 }

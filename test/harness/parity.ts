@@ -29,9 +29,20 @@ export interface ParityRun {
  * GPU box): configs/addition-nope.yaml with `pos`, 2 layers, d_model 32, batch 16, seed 5, AdamW, `steps` steps.
  * The caller owns (and disposes) the returned model.
  */
-export async function trainParityModel(backend: 'torch' | 'cpu', pos: string, steps: number, device: DeviceName = 'cpu'): Promise<ParityRun> {
+export async function trainParityModel(
+  backend: 'torch' | 'cpu',
+  pos: string,
+  steps: number,
+  device: DeviceName = 'cpu',
+): Promise<ParityRun> {
   await selectBackend(backend, () => {}, device);
-  const config = loadConfig('configs/addition-nope.yaml', [`model.pos=${pos}`, 'model.layers=2', 'model.d_model=32', 'model.heads=4', 'model.rope_fraction=0.5']);
+  const config = loadConfig('configs/addition-nope.yaml', [
+    `model.pos=${pos}`,
+    'model.layers=2',
+    'model.d_model=32',
+    'model.heads=4',
+    'model.rope_fraction=0.5',
+  ]);
   const experiment = prepareExperiment(config);
   const model = new Gpt(experiment.model, 5);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
@@ -39,9 +50,15 @@ export async function trainParityModel(backend: 'torch' | 'cpu', pos: string, st
   const run: ParityRun = { model, experiment, stream, losses: [], tensorCounts: [], uploads: [], batchBytes: 0, ms: 0 };
   const started = performance.now();
   for (let step = 1; step <= steps; step++) {
-    const batch = encodeBatch(stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)), experiment.tokenizer, 'answer');
+    const batch = encodeBatch(
+      stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)),
+      experiment.tokenizer,
+      'answer',
+    );
     const before = uploadedBytes();
-    run.losses.push((await trainStep(model, optimizer, batch, learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 5, steps }), 1.0, step)).loss);
+    run.losses.push(
+      (await trainStep(model, optimizer, batch, learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 5, steps }), 1.0, step)).loss,
+    );
     run.uploads.push(uploadedBytes() - before);
     run.batchBytes = batch.inputs.byteLength + batch.targets.byteLength + batch.lossMask.byteLength;
     run.tensorCounts.push(tf.memory().numTensors);

@@ -26,19 +26,74 @@ export interface TorchAddon {
   liveTensors(): number;
   setNumThreads(threads: number): void;
   setDevice(device: 'cpu' | 'cuda'): void;
-  info(): { torch: string; threads: number; device: string; cudaBuilt: boolean; cudaAvailable: boolean; openblas: string; liveTensors: number };
+  info(): {
+    torch: string;
+    threads: number;
+    device: string;
+    cudaBuilt: boolean;
+    cudaAvailable: boolean;
+    openblas: string;
+    liveTensors: number;
+  };
   fromBuffer(values: Float32Array | Int32Array | Uint8Array | Float64Array, shape: number[], dtype: number): Slot;
   read(x: Slot): Float32Array | Int32Array | Uint8Array;
   transferStats(): { uploadedBytes: number; constantWrites: number };
 
-  abs: Unary; neg: Unary; exp: Unary; expm1: Unary; log: Unary; log1p: Unary; sqrt: Unary; rsqrt: Unary;
-  square: Unary; reciprocal: Unary; tanh: Unary; sin: Unary; cos: Unary; tan: Unary; asin: Unary; acos: Unary;
-  atan: Unary; sinh: Unary; cosh: Unary; sigmoid: Unary; softplus: Unary; relu: Unary; relu6: Unary; elu: Unary;
-  selu: Unary; erf: Unary; floor: Unary; ceil: Unary; round: Unary; sign: Unary; logicalNot: Unary; isNaN: Unary;
-  isInf: Unary; isFinite: Unary; clone: Unary;
-  add: Binary; sub: Binary; mul: Binary; div: Binary; floorDiv: Binary; mod: Binary; pow: Binary; maximum: Binary;
-  minimum: Binary; squaredDifference: Binary; atan2: Binary; equal: Binary; notEqual: Binary; less: Binary;
-  lessEqual: Binary; greater: Binary; greaterEqual: Binary; logicalAnd: Binary; logicalOr: Binary; logicalXor: Binary;
+  abs: Unary;
+  neg: Unary;
+  exp: Unary;
+  expm1: Unary;
+  log: Unary;
+  log1p: Unary;
+  sqrt: Unary;
+  rsqrt: Unary;
+  square: Unary;
+  reciprocal: Unary;
+  tanh: Unary;
+  sin: Unary;
+  cos: Unary;
+  tan: Unary;
+  asin: Unary;
+  acos: Unary;
+  atan: Unary;
+  sinh: Unary;
+  cosh: Unary;
+  sigmoid: Unary;
+  softplus: Unary;
+  relu: Unary;
+  relu6: Unary;
+  elu: Unary;
+  selu: Unary;
+  erf: Unary;
+  floor: Unary;
+  ceil: Unary;
+  round: Unary;
+  sign: Unary;
+  logicalNot: Unary;
+  isNaN: Unary;
+  isInf: Unary;
+  isFinite: Unary;
+  clone: Unary;
+  add: Binary;
+  sub: Binary;
+  mul: Binary;
+  div: Binary;
+  floorDiv: Binary;
+  mod: Binary;
+  pow: Binary;
+  maximum: Binary;
+  minimum: Binary;
+  squaredDifference: Binary;
+  atan2: Binary;
+  equal: Binary;
+  notEqual: Binary;
+  less: Binary;
+  lessEqual: Binary;
+  greater: Binary;
+  greaterEqual: Binary;
+  logicalAnd: Binary;
+  logicalOr: Binary;
+  logicalXor: Binary;
   cast(x: Slot, dtype: number): Slot;
   clip(x: Slot, min: number, max: number): Slot;
   step(x: Slot, alpha: number): Slot;
@@ -47,7 +102,13 @@ export interface TorchAddon {
   select(condition: Slot, a: Slot, b: Slot): Slot;
   addN(xs: Slot[]): Slot;
 
-  sum: Reduction; mean: Reduction; prod: Reduction; max: Reduction; min: Reduction; any: Reduction; all: Reduction;
+  sum: Reduction;
+  mean: Reduction;
+  prod: Reduction;
+  max: Reduction;
+  min: Reduction;
+  any: Reduction;
+  all: Reduction;
   argMax(x: Slot, axis: number): Slot;
   argMin(x: Slot, axis: number): Slot;
   softmax(x: Slot, axis: number): Slot;
@@ -92,7 +153,9 @@ let loaded: { addon: TorchAddon } | { error: string } | null = null;
 export function loadAddon(): { addon: TorchAddon } | { error: string } {
   if (loaded) return loaded;
   if (!fs.existsSync(ADDON_PATH)) {
-    loaded = { error: 'torch addon not built (npm run build:torch; needs libtorch: apt-get install libtorch-dev, or LIBTORCH=<PyTorch dir>)' };
+    loaded = {
+      error: 'torch addon not built (npm run build:torch; needs libtorch: apt-get install libtorch-dev, or LIBTORCH=<PyTorch dir>)',
+    };
     return loaded;
   }
   // libgomp reads this when libtorch loads. Its default spins idle threads; with more runnable threads than

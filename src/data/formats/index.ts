@@ -10,9 +10,10 @@ import { zeroPadded } from './zero-padded.ts';
 
 /** Every data format by its config name. Adding a format is one file and one line here. */
 export const FORMATS: Record<string, DataFormat> = Object.fromEntries(
-  [plain, plainDelimited, reversed, zeroPadded, scratchpadSimple, scratchpadDetailed, indexHints, reversedPadded].map(
-    (format) => [format.name, format],
-  ),
+  [plain, plainDelimited, reversed, zeroPadded, scratchpadSimple, scratchpadDetailed, indexHints, reversedPadded].map((format) => [
+    format.name,
+    format,
+  ]),
 );
 
 export const FORMAT_NAMES: readonly string[] = Object.keys(FORMATS);

@@ -1,15 +1,6 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
-import {
-  DIGITS,
-  checkProblem,
-  firstLine,
-  opSymbols,
-  padDigits,
-  parseReversedDigits,
-  reverseText,
-  vocabularyOf,
-} from './digits.ts';
+import { DIGITS, checkProblem, firstLine, opSymbols, padDigits, parseReversedDigits, reverseText, vocabularyOf } from './digits.ts';
 
 /**
  * Qiu'24 multiplication: operands zero-padded to padWidth (5 in the paper), the product zero-padded to

@@ -1,15 +1,6 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
-import {
-  DIGITS,
-  beforeDelimiter,
-  checkProblem,
-  fail,
-  opSymbols,
-  parseReversedDigits,
-  reverseText,
-  vocabularyOf,
-} from './digits.ts';
+import { DIGITS, beforeDelimiter, checkProblem, fail, opSymbols, parseReversedDigits, reverseText, vocabularyOf } from './digits.ts';
 
 /**
  * Lee'23 reversed: `$128+367=594$\n`. Only the answer is reversed, least significant digit first, so the

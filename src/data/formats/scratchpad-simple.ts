@@ -14,9 +14,7 @@ export const scratchpadSimple: DataFormat = {
   ops: ['add'],
   encode(problem) {
     checkProblem(scratchpadSimple, problem);
-    const steps = additionColumns(problem.a, problem.b).map(
-      (column) => `A->${column.sum % 10} , C->${column.sum >= 10 ? 1 : 0}`,
-    );
+    const steps = additionColumns(problem.a, problem.b).map((column) => `A->${column.sum % 10} , C->${column.sum >= 10 ? 1 : 0}`);
     return {
       prompt: `Input:\n${problem.a}+${problem.b}\nTarget:\n`,
       target: `${steps.join('\n')}.\n${answerOf(problem)}\n`,

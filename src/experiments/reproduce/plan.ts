@@ -6,7 +6,14 @@ import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../errors.ts';
 import { flattenConfig } from '../../report/compare.ts';
 import { expectedParameters, latestCheckpoint, openRun } from '../checkpoint.ts';
-import { cellConfigInput, cellsOf, matchesPattern, type ProbeRequest, type ProfileName, type Reproduction } from '../reproductions/reproduction.ts';
+import {
+  cellConfigInput,
+  cellsOf,
+  matchesPattern,
+  type ProbeRequest,
+  type ProfileName,
+  type Reproduction,
+} from '../reproductions/reproduction.ts';
 import { CONFIG_FILE, RUN_FILE } from '../../runs/paths.ts';
 import { longestSequence } from '../../config/dataSetup.ts';
 import { prepareExperiment } from '../../config/experiment.ts';
@@ -169,7 +176,10 @@ export function planReproduction(reproduction: Reproduction, options: PlanOption
   if (!chosen) throw new UserError(`unknown profile "${profile}" (expected quick or paper)`, { field: '--profile' });
   const seeds = options.seeds ?? chosen.seeds;
   const jobs = options.jobs ?? 1;
-  for (const [flag, value] of [['--seeds', seeds], ['--jobs', jobs]] as const) {
+  for (const [flag, value] of [
+    ['--seeds', seeds],
+    ['--jobs', jobs],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new UserError(`expected a whole number of at least 1, got ${value}`, { field: flag });
   }
   const probes = chosen.probes ?? [];
@@ -178,11 +188,20 @@ export function planReproduction(reproduction: Reproduction, options: PlanOption
   const allUnits = unitsOf(reproduction, profile, seeds, dir, options.backend, overrides);
   const only = options.only ?? [];
   const units = only.length ? allUnits.filter((unit) => only.some((pattern) => matchesPattern(pattern, unit.cell.id))) : allUnits;
-  if (units.length === 0) throw new UserError(`no cell matches ${only.join(', ')} (cells: ${cellsOf(reproduction).map((c) => c.id).join(', ')})`, { field: '--only' });
+  if (units.length === 0)
+    throw new UserError(
+      `no cell matches ${only.join(', ')} (cells: ${cellsOf(reproduction)
+        .map((c) => c.id)
+        .join(', ')})`,
+      { field: '--only' },
+    );
   const plans = new Map(
     units.map((unit): [string, UnitPlan] => {
       const plan = planUnit(unit.runDir, unit.config);
-      return [unit.id, plan.action === 'failed' && options.retryFailed ? { action: 'restart', reason: `it failed: ${plan.message}` } : plan];
+      return [
+        unit.id,
+        plan.action === 'failed' && options.retryFailed ? { action: 'restart', reason: `it failed: ${plan.message}` } : plan,
+      ];
     }),
   );
   const needsProbes = (unit: Unit) => probes.some((request) => !probeDone(unit.runDir, request));
@@ -209,7 +228,13 @@ export function describePlan(reproduction: Reproduction, plan: ReproductionPlan,
     for (const unit of units) {
       const unitPlan = plan.plans.get(unit.id)!;
       const detail =
-        unitPlan.action === 'resume' ? ` from step ${unitPlan.step}` : unitPlan.action === 'restart' ? `: ${unitPlan.reason}` : unitPlan.action === 'failed' ? `: ${unitPlan.message}` : '';
+        unitPlan.action === 'resume'
+          ? ` from step ${unitPlan.step}`
+          : unitPlan.action === 'restart'
+            ? `: ${unitPlan.reason}`
+            : unitPlan.action === 'failed'
+              ? `: ${unitPlan.message}`
+              : '';
       lines.push(`  ${unit.id}: ${unitPlan.action}${detail}`);
     }
   }

@@ -71,7 +71,11 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const releaseLock = acquireLock(path.join(dir, LOCK_FILE), 'reproduce');
   try {
-    for (const unit of plan.units) writeFileAtomic(unit.configFile, `# ${reproduction.name}, profile ${profile}, ${unit.id}: resolved config\n${YAML.stringify(unit.config)}`);
+    for (const unit of plan.units)
+      writeFileAtomic(
+        unit.configFile,
+        `# ${reproduction.name}, profile ${profile}, ${unit.id}: resolved config\n${YAML.stringify(unit.config)}`,
+      );
     await runAll(
       plan.work.map((unit) => taskOf(unit, plan)),
       { jobs: plan.jobs, signal: options.signal, command: options.command, onEvent: unitReporter(reproduction, plan, options) },
@@ -114,12 +118,18 @@ function unitReporter(reproduction: Reproduction, plan: ReproductionPlan, option
           if (!options.signal?.aborted) log(`${unit.id}: stopped from outside (exit ${code}); run the command again to continue it`);
         } else {
           const info = safeRunInfo(unit.runDir);
-          log(`${unit.id}: failed (exit ${code}${info?.message ? `: ${info.message}` : ''}); see ${unit.logFile} (--retry-failed starts it over)`);
+          log(
+            `${unit.id}: failed (exit ${code}${info?.message ? `: ${info.message}` : ''}); see ${unit.logFile} (--retry-failed starts it over)`,
+          );
         }
       } else if (event.outcome === 'finished') {
         const result = readUnit(reproduction, unit, plan.probes);
-        const values = reproduction.metrics.map((m) => `${m.label} ${result.values[m.id] === null ? '-' : `${result.values[m.id]!.toFixed(1)}%`}`);
-        log(`${unit.id}: finished in ${formatDuration(event.seconds)} (${formatDuration(result.trainSeconds ?? NaN)} of training): ${values.join(', ')}`);
+        const values = reproduction.metrics.map(
+          (m) => `${m.label} ${result.values[m.id] === null ? '-' : `${result.values[m.id]!.toFixed(1)}%`}`,
+        );
+        log(
+          `${unit.id}: finished in ${formatDuration(event.seconds)} (${formatDuration(result.trainSeconds ?? NaN)} of training): ${values.join(', ')}`,
+        );
       }
       options.onUnitDone?.(unit, event.outcome);
     }

@@ -117,7 +117,8 @@ export function summarizeResults(
       });
     }
   }
-  const entry = (row: string, column: string, metric: string) => table.find((e) => e.row === row && e.column === column && e.metric === metric);
+  const entry = (row: string, column: string, metric: string) =>
+    table.find((e) => e.row === row && e.column === column && e.metric === metric);
   const mean = (row: string, column: string, metric: string) => entry(row, column, metric)?.ours?.mean ?? null;
   let rank: RankResult | null = null;
   if (reproduction.rank) {
@@ -198,7 +199,9 @@ export function renderMarkdown(results: ReproductionResults): string {
     if (results.rank) {
       const rank = results.rank;
       const label = oneRow ? rank.label : `${row.label}, ${rank.label}`;
-      const cells = results.columns.entries.flatMap((column) => [rank.ours[row.id]?.[column.id], rank.paper[row.id]?.[column.id]].map((r) => (r === null || r === undefined ? '–' : String(r))));
+      const cells = results.columns.entries.flatMap((column) =>
+        [rank.ours[row.id]?.[column.id], rank.paper[row.id]?.[column.id]].map((r) => (r === null || r === undefined ? '–' : String(r))),
+      );
       lines.push(`| ${[label, ...cells].join(' | ')} |`);
     }
   }

@@ -12,6 +12,7 @@ export const REPRODUCTION_NAMES: readonly string[] = Object.keys(REPRODUCTIONS);
 
 export function getReproduction(name: string): Reproduction {
   const reproduction = Object.hasOwn(REPRODUCTIONS, name) ? REPRODUCTIONS[name] : undefined;
-  if (!reproduction) throw new UserError(`unknown experiment "${name}" (expected one of ${REPRODUCTION_NAMES.join(', ')})`, { field: 'reproduce' });
+  if (!reproduction)
+    throw new UserError(`unknown experiment "${name}" (expected one of ${REPRODUCTION_NAMES.join(', ')})`, { field: 'reproduce' });
   return reproduction;
 }

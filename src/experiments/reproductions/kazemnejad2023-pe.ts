@@ -32,8 +32,7 @@ const SOURCE =
   'Kazemnejad et al. 2023, "The Impact of Positional Encoding on Length Generalization in Transformers" (NeurIPS ' +
   '2023): addition trained on at most 8 digits, exact match on 9-16 digits, range over 3 seeds';
 const APE_SOURCE =
-  `${SOURCE}; the paper reports one APE row (sinusoidal according to a secondary summary, unverified), so it is ` +
-  'shown under both';
+  `${SOURCE}; the paper reports one APE row (sinusoidal according to a secondary summary, unverified), so it is ` + 'shown under both';
 const NOT_REPORTED = "in range: not quoted; the table takes only the paper's numbers beyond the training lengths";
 
 const beyond: Record<string, PaperValue> = {
@@ -54,7 +53,7 @@ const percent = (x: number | null | undefined) => (x === null || x === undefined
 
 export const kazemnejad2023Pe: Reproduction = {
   name: 'kazemnejad2023-pe',
-  title: "Kazemnejad et al. 2023: positional encodings and length generalization on addition",
+  title: 'Kazemnejad et al. 2023: positional encodings and length generalization on addition',
   citation:
     'Amirhossein Kazemnejad, Inkit Padhi, Karthikeyan Natesan Ramamurthy, Payel Das, Siva Reddy. The Impact of ' +
     'Positional Encoding on Length Generalization in Transformers. NeurIPS 2023, arXiv:2305.19466.',
@@ -65,7 +64,7 @@ export const kazemnejad2023Pe: Reproduction = {
       '9-16 digit test operands are written in full, so longer tests are longer sequences than any training ' +
       'example, as in the paper. (Padding to 16 would fix one layout for all lengths and ask another question: ' +
       'whether the model adds digits where it only ever saw zeros.)',
-    "Kazemnejad used a 138M-parameter decoder-only T5; every profile here is scaled down. Their T5 relative bias " +
+    'Kazemnejad used a 138M-parameter decoder-only T5; every profile here is scaled down. Their T5 relative bias ' +
       'is not in the lab yet. The paper ranks NoPE .687 > T5 .549 > ALiBi .502 > RoPE .330 > APE .215 by mean ' +
       'reciprocal rank over all its tasks; the paper rank in the table is by its addition numbers alone.',
     'RoPE rotates 25% of each head (rope_fraction 0.25), as Kazemnejad did.',
@@ -131,7 +130,7 @@ export const kazemnejad2023Pe: Reproduction = {
     },
     quick: {
       description:
-        'Scaled to a 2-core CPU: 2 layers, 4 heads, d_model 64 (~100k parameters, 1/1300 of the paper\'s), 8,000 ' +
+        "Scaled to a 2-core CPU: 2 layers, 4 heads, d_model 64 (~100k parameters, 1/1300 of the paper's), 8,000 " +
         'steps of 64 examples (at 5 digits NoPE needs 4,000-6,000 steps just to learn to count), AdamW lr 3e-3 ' +
         "cosine to 1e-4 (the lab's measured setting for this size; the paper's 3e-5 is for a model 1,000 times " +
         'larger), 100 test problems per length.',

@@ -19,7 +19,11 @@ const columns: AxisEntry[] = [
   { id: 'plain', label: 'plain', overrides: { format: { name: 'plain' }, model: { max_len: 24 } } },
   { id: 'reversed', label: 'reversed', overrides: { format: { name: 'reversed' }, model: { max_len: 24 } } },
   { id: 'scratchpad-simple', label: 'simplified scratchpad', overrides: { format: { name: 'scratchpad-simple' }, model: { max_len: 72 } } },
-  { id: 'scratchpad-detailed', label: 'detailed scratchpad', overrides: { format: { name: 'scratchpad-detailed' }, model: { max_len: 296 } } },
+  {
+    id: 'scratchpad-detailed',
+    label: 'detailed scratchpad',
+    overrides: { format: { name: 'scratchpad-detailed' }, model: { max_len: 296 } },
+  },
 ];
 
 // Lee et al. 2023, Figure 1 (right): rows 1k..20k, columns plain, reversed, simplified, detailed scratchpad.
@@ -50,14 +54,15 @@ const PAPER_BATCH = { plain: 5000, reversed: 4400, 'scratchpad-simple': 270, 'sc
 
 export const lee2023SampleEfficiency: Reproduction = {
   name: 'lee2023-sample-efficiency',
-  title: "Lee et al. 2023: sample efficiency of data formats on 3-digit addition",
-  citation: 'Nayoung Lee, Kartik Sreenivasan, Jason D. Lee, Kangwook Lee, Dimitris Papailiopoulos. Teaching Arithmetic to Small Transformers. arXiv:2307.03381 (ICLR 2024).',
+  title: 'Lee et al. 2023: sample efficiency of data formats on 3-digit addition',
+  citation:
+    'Nayoung Lee, Kartik Sreenivasan, Jason D. Lee, Kangwook Lee, Dimitris Papailiopoulos. Teaching Arithmetic to Small Transformers. arXiv:2307.03381 (ICLR 2024).',
   notes: [
-    "Exact match (%) of the final answer on held-out problems whose operands both have 3 digits, drawn before " +
+    'Exact match (%) of the final answer on held-out problems whose operands both have 3 digits, drawn before ' +
       'the training set and never trained on. Rows: size of the fixed training set; columns: data format (Lee et al. 2023, Figure 1, left).',
     "Training sets use Lee's balanced sampling: all 100 one-digit pairs, 9% two-digit, the rest three-digit, with " +
       'the number of carries drawn uniformly (task.sampling: balanced).',
-    "Lee tested on 10,000 problems; the quick profile tests on 1,000 (standard error at most 1.6 points).",
+    'Lee tested on 10,000 problems; the quick profile tests on 1,000 (standard error at most 1.6 points).',
     'Lee packed examples into fixed contexts; the lab trains one example per sequence (<bos> prompt target <eos>).',
   ],
   base: {
@@ -113,7 +118,10 @@ export const lee2023SampleEfficiency: Reproduction = {
           .filter(([, value]) => value !== null);
         if (reversed === null || pads.length === 0) return { verdict: 'unknown', evidence: 'cells missing' };
         const evidence = [...pads.map(([name, value]) => `${name} ${value!.toFixed(1)}`), `reversed ${reversed.toFixed(1)}`].join(', ');
-        return { verdict: pads.every(([, value]) => value! > reversed) ? 'yes' : 'no', evidence: pads.length < 2 ? `${evidence} (one scratchpad only)` : evidence };
+        return {
+          verdict: pads.every(([, value]) => value! > reversed) ? 'yes' : 'no',
+          evidence: pads.length < 2 ? `${evidence} (one scratchpad only)` : evidence,
+        };
       },
     },
   ],
@@ -130,15 +138,17 @@ export const lee2023SampleEfficiency: Reproduction = {
         plain: { train: { batch: PAPER_BATCH.plain } },
         reversed: { train: { batch: PAPER_BATCH.reversed } },
         'scratchpad-simple': { train: { batch: PAPER_BATCH['scratchpad-simple'], steps: 20000, eval_every: 2000, checkpoint_every: 2000 } },
-        'scratchpad-detailed': { train: { batch: PAPER_BATCH['scratchpad-detailed'], steps: 20000, eval_every: 2000, checkpoint_every: 2000, eval_size: 50 } },
+        'scratchpad-detailed': {
+          train: { batch: PAPER_BATCH['scratchpad-detailed'], steps: 20000, eval_every: 2000, checkpoint_every: 2000, eval_size: 50 },
+        },
       },
     },
     quick: {
       description:
-        'Scaled to a 2-core CPU: 2 layers, 4 heads, d_model 64 (103k parameters, 1/100 of Lee\'s), no dropout, AdamW ' +
+        "Scaled to a 2-core CPU: 2 layers, 4 heads, d_model 64 (103k parameters, 1/100 of Lee's), no dropout, AdamW " +
         "lr 3e-3 cosine to 1e-4, loss on every token (as Lee's nanoGPT); plain and reversed 1,500 steps of 64 examples, " +
         'simplified scratchpad 1,200 steps of 32; 1,000 test problems. About 1/50 of the examples Lee showed for plain ' +
-        'and reversed: a model this small is step-limited, not data-limited, so it need not fail where Lee\'s did.',
+        "and reversed: a model this small is step-limited, not data-limited, so it need not fail where Lee's did.",
       seeds: 1,
       overrides: {
         task: { test_size: 1000 },

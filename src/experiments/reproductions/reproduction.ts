@@ -151,7 +151,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function mergePatch(target: Record<string, unknown>, patch: object | undefined): Record<string, unknown> {
   for (const [key, value] of Object.entries(patch ?? {})) {
     if (value === undefined) continue;
-    target[key] = isPlainObject(value) && isPlainObject(target[key]) ? mergePatch({ ...(target[key] as object) } as Record<string, unknown>, value) : structuredClone(value);
+    target[key] =
+      isPlainObject(value) && isPlainObject(target[key])
+        ? mergePatch({ ...(target[key] as object) } as Record<string, unknown>, value)
+        : structuredClone(value);
   }
   return target;
 }
@@ -163,7 +166,13 @@ export function mergePatch(target: Record<string, unknown>, patch: object | unde
 export function cellConfigInput(reproduction: Reproduction, profile: ProfileName, cell: Cell, seed: number): Record<string, unknown> {
   const chosen = reproduction.profiles[profile];
   const raw = structuredClone(reproduction.base) as Record<string, unknown>;
-  for (const patch of [cell.column.overrides, cell.row.overrides, chosen.overrides, chosen.byColumn?.[cell.column.id], chosen.byRow?.[cell.row.id]]) {
+  for (const patch of [
+    cell.column.overrides,
+    cell.row.overrides,
+    chosen.overrides,
+    chosen.byColumn?.[cell.column.id],
+    chosen.byRow?.[cell.row.id],
+  ]) {
     mergePatch(raw, patch);
   }
   raw.seed = seed;

@@ -9,7 +9,9 @@ export function alibiSlopes(heads: number): number[] {
   const powerOfTwo = (n: number) => Array.from({ length: n }, (_, h) => Math.pow(2, (-8 * (h + 1)) / n));
   if (Number.isInteger(Math.log2(heads))) return powerOfTwo(heads);
   const lower = Math.pow(2, Math.floor(Math.log2(heads)));
-  const extra = powerOfTwo(2 * lower).filter((_, i) => i % 2 === 0).slice(0, heads - lower);
+  const extra = powerOfTwo(2 * lower)
+    .filter((_, i) => i % 2 === 0)
+    .slice(0, heads - lower);
   return [...powerOfTwo(lower), ...extra];
 }
 

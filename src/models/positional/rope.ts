@@ -41,9 +41,6 @@ export const rope = {
   parameters: () => [],
   rotate(queries, keys, { positions, shape, options }) {
     const rotary = rotaryDims(shape.dModel / shape.heads, options.ropeFraction);
-    return [
-      applyRotary(queries, positions, rotary, options.ropeBase),
-      applyRotary(keys, positions, rotary, options.ropeBase),
-    ];
+    return [applyRotary(queries, positions, rotary, options.ropeBase), applyRotary(keys, positions, rotary, options.ropeBase)];
   },
 } satisfies PositionalEncoding<OptionValues<typeof ropeOptions>>;

@@ -10,7 +10,20 @@ import { fusedNative } from './native.ts';
 export const adamWKernels: TorchKernel[] = [
   kernel<AdamWAttrs>(FUSED_KERNELS.adamW, ({ inputs, backend, attrs: a }) => {
     const slots = (prefix: string) => Array.from({ length: a.count }, (_, i) => backend.slot(inputs[`${prefix}${i}`]));
-    fusedNative(backend).fusedAdamW(slots('p'), slots('g'), slots('m'), slots('v'), a.decay, a.lr, a.beta1, a.beta2, a.epsilon, a.weightDecay, a.correction1, a.correction2);
+    fusedNative(backend).fusedAdamW(
+      slots('p'),
+      slots('g'),
+      slots('m'),
+      slots('v'),
+      a.decay,
+      a.lr,
+      a.beta1,
+      a.beta2,
+      a.epsilon,
+      a.weightDecay,
+      a.correction1,
+      a.correction2,
+    );
     return [];
   }),
 ];

@@ -5,9 +5,20 @@ import { fusedNative } from './native.ts';
 /** ArithAttention and its gradient (src/contracts/kernels.ts): softmax(q kᵀ scale + bias) v, one call each way. */
 export const attentionKernels: TorchKernel[] = [
   kernel<AttentionAttrs>(FUSED_KERNELS.attention, ({ inputs: { q, k, v, bias }, backend, attrs }) =>
-    backend.outputs(fusedNative(backend).fusedAttention(backend.slot(q), backend.slot(k), backend.slot(v), backend.slot(bias), attrs.scale)),
+    backend.outputs(
+      fusedNative(backend).fusedAttention(backend.slot(q), backend.slot(k), backend.slot(v), backend.slot(bias), attrs.scale),
+    ),
   ),
   kernel<AttentionAttrs>(FUSED_KERNELS.attentionGrad, ({ inputs: { dy, q, k, v, pattern }, backend, attrs }) =>
-    backend.outputs(fusedNative(backend).fusedAttentionGrad(backend.slot(dy), backend.slot(q), backend.slot(k), backend.slot(v), backend.slot(pattern), attrs.scale)),
+    backend.outputs(
+      fusedNative(backend).fusedAttentionGrad(
+        backend.slot(dy),
+        backend.slot(q),
+        backend.slot(k),
+        backend.slot(v),
+        backend.slot(pattern),
+        attrs.scale,
+      ),
+    ),
   ),
 ];

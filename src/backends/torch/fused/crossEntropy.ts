@@ -8,6 +8,13 @@ export const crossEntropyKernels: TorchKernel[] = [
     backend.outputs(fusedNative(backend).fusedMaskedCrossEntropy(backend.slot(logits), backend.slot(targets), backend.slot(mask))),
   ),
   kernel(FUSED_KERNELS.maskedCrossEntropyGrad, ({ inputs: { dy, logProbabilities, targets, mask }, backend }) =>
-    backend.output(fusedNative(backend).fusedMaskedCrossEntropyGrad(backend.slot(dy), backend.slot(logProbabilities), backend.slot(targets), backend.slot(mask))),
+    backend.output(
+      fusedNative(backend).fusedMaskedCrossEntropyGrad(
+        backend.slot(dy),
+        backend.slot(logProbabilities),
+        backend.slot(targets),
+        backend.slot(mask),
+      ),
+    ),
   ),
 ];

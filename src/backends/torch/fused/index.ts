@@ -9,4 +9,12 @@ import { linearKernels } from './linear.ts';
 
 /** The torch backend's fused kernels: src/contracts/kernels.ts names them, src/models/fused.ts calls them (and falls
  * back to composed ops without them). */
-export const fusedKernels: TorchKernel[] = [...linearKernels, ...layerNormKernels, ...geluKernels, ...attentionKernels, ...crossEntropyKernels, ...gradNormKernels, ...adamWKernels];
+export const fusedKernels: TorchKernel[] = [
+  ...linearKernels,
+  ...layerNormKernels,
+  ...geluKernels,
+  ...attentionKernels,
+  ...crossEntropyKernels,
+  ...gradNormKernels,
+  ...adamWKernels,
+];

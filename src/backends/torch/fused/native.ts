@@ -16,14 +16,35 @@ export interface FusedNative {
   fusedGlobalNorm(grads: Slot[]): Slot;
   fusedScaleAll(grads: Slot[], scale: number): Slot[];
   fusedAdamW(
-    params: Slot[], grads: Slot[], m: Slot[], v: Slot[], decay: number[],
-    lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, correction1: number, correction2: number,
+    params: Slot[],
+    grads: Slot[],
+    m: Slot[],
+    v: Slot[],
+    decay: number[],
+    lr: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    weightDecay: number,
+    correction1: number,
+    correction2: number,
   ): void;
 }
 
 const FUSED_FUNCTIONS: (keyof FusedNative)[] = [
-  'fusedLinear', 'fusedLinearGrad', 'fusedLayerNorm', 'fusedLayerNormGrad', 'fusedGelu', 'fusedGeluGrad', 'fusedAttention', 'fusedAttentionGrad',
-  'fusedMaskedCrossEntropy', 'fusedMaskedCrossEntropyGrad', 'fusedGlobalNorm', 'fusedScaleAll', 'fusedAdamW',
+  'fusedLinear',
+  'fusedLinearGrad',
+  'fusedLayerNorm',
+  'fusedLayerNormGrad',
+  'fusedGelu',
+  'fusedGeluGrad',
+  'fusedAttention',
+  'fusedAttentionGrad',
+  'fusedMaskedCrossEntropy',
+  'fusedMaskedCrossEntropyGrad',
+  'fusedGlobalNorm',
+  'fusedScaleAll',
+  'fusedAdamW',
 ];
 const checked = new WeakSet<TorchBackend>();
 

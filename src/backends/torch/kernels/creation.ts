@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { RANDOM_UNIFORM, type RandomUniformAttrs } from '../../../contracts/kernels.ts';
 import { DTYPE_CODES, type TorchDtype } from '../addon.ts';
 import { kernel, type TorchKernel } from './kernel.ts';

@@ -22,8 +22,12 @@ export const reduceKernels: TorchKernel[] = [
       return backend.result((backend.native[fn] as TorchAddon['sum'])(backend.slot(x), axes, attrs.keepDims), dtype(x.dtype));
     }),
   ),
-  kernel<{ axis: number }>('ArgMax', ({ inputs: { x }, backend, attrs }) => backend.output(backend.native.argMax(backend.slot(x), normalizeAxes(attrs.axis, x.shape.length)[0]))),
-  kernel<{ axis: number }>('ArgMin', ({ inputs: { x }, backend, attrs }) => backend.output(backend.native.argMin(backend.slot(x), normalizeAxes(attrs.axis, x.shape.length)[0]))),
+  kernel<{ axis: number }>('ArgMax', ({ inputs: { x }, backend, attrs }) =>
+    backend.output(backend.native.argMax(backend.slot(x), normalizeAxes(attrs.axis, x.shape.length)[0])),
+  ),
+  kernel<{ axis: number }>('ArgMin', ({ inputs: { x }, backend, attrs }) =>
+    backend.output(backend.native.argMin(backend.slot(x), normalizeAxes(attrs.axis, x.shape.length)[0])),
+  ),
   kernel<{ dim: number }>('Softmax', ({ inputs: { logits }, backend, attrs }) =>
     backend.output(backend.native.softmax(backend.slot(logits), normalizeAxes(attrs.dim, logits.shape.length)[0])),
   ),
@@ -31,6 +35,9 @@ export const reduceKernels: TorchKernel[] = [
     backend.output(backend.native.logSoftmax(backend.slot(logits), normalizeAxes(attrs.axis, logits.shape.length)[0])),
   ),
   kernel<{ axis: number; exclusive: boolean; reverse: boolean }>('Cumsum', ({ inputs: { x }, backend, attrs }) =>
-    backend.result(backend.native.cumsum(backend.slot(x), normalizeAxes(attrs.axis, x.shape.length)[0], attrs.exclusive, attrs.reverse), tf.upcastType(x.dtype, 'int32')),
+    backend.result(
+      backend.native.cumsum(backend.slot(x), normalizeAxes(attrs.axis, x.shape.length)[0], attrs.exclusive, attrs.reverse),
+      tf.upcastType(x.dtype, 'int32'),
+    ),
   ),
 ];

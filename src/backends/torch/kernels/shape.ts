@@ -28,14 +28,30 @@ export const shapeKernels: TorchKernel[] = [
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
     return backend.output(backend.native.slice(backend.slot(x), begin, size));
   }),
-  kernel<{ begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number }>(
-    'StridedSlice',
-    ({ inputs: { x }, backend, attrs }) => {
-      const info = tf.slice_util.sliceInfo(x.shape, attrs.begin, attrs.end, attrs.strides, attrs.beginMask, attrs.endMask, attrs.ellipsisMask, attrs.newAxisMask, attrs.shrinkAxisMask);
-      if (info.isIdentity) return reshape(backend, x, info.finalShape);
-      return backend.output(backend.native.stridedSlice(backend.slot(x), info.begin, info.end, info.strides, info.finalShape));
-    },
-  ),
+  kernel<{
+    begin: number[];
+    end: number[];
+    strides: number[];
+    beginMask: number;
+    endMask: number;
+    ellipsisMask: number;
+    newAxisMask: number;
+    shrinkAxisMask: number;
+  }>('StridedSlice', ({ inputs: { x }, backend, attrs }) => {
+    const info = tf.slice_util.sliceInfo(
+      x.shape,
+      attrs.begin,
+      attrs.end,
+      attrs.strides,
+      attrs.beginMask,
+      attrs.endMask,
+      attrs.ellipsisMask,
+      attrs.newAxisMask,
+      attrs.shrinkAxisMask,
+    );
+    if (info.isIdentity) return reshape(backend, x, info.finalShape);
+    return backend.output(backend.native.stridedSlice(backend.slot(x), info.begin, info.end, info.strides, info.finalShape));
+  }),
   {
     kernelName: 'Concat',
     kernelFunc: ({ inputs, backend, attrs }) => {
@@ -44,12 +60,21 @@ export const shapeKernels: TorchKernel[] = [
       // libtorch, like tfjs, skips empty inputs, but only when they are 1-D; drop them here.
       const nonEmpty = tensors.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
       if (nonEmpty.length === 0) {
-        const shape = tf.backend_util.computeOutShape(tensors.map((t) => t.shape), axis);
+        const shape = tf.backend_util.computeOutShape(
+          tensors.map((t) => t.shape),
+          axis,
+        );
         return backend.output(backend.native.fill(shape, 0, DTYPE_CODES[tensors[0].dtype as TorchDtype]));
       }
       if (nonEmpty.length === 1) return backend.alias(nonEmpty[0]);
       const dtype = nonEmpty.map((t) => t.dtype).reduce((a, b) => tf.upcastType(a, b));
-      return backend.result(backend.native.concat(nonEmpty.map((t) => backend.slot(t)), axis), dtype);
+      return backend.result(
+        backend.native.concat(
+          nonEmpty.map((t) => backend.slot(t)),
+          axis,
+        ),
+        dtype,
+      );
     },
   },
   {
@@ -57,7 +82,13 @@ export const shapeKernels: TorchKernel[] = [
     kernelFunc: ({ inputs, backend, attrs }) => {
       const tensors = inputs as unknown as tf.TensorInfo[];
       const axis = normalizeAxes((attrs as { axis: number }).axis, tensors[0].shape.length + 1)[0];
-      return backend.result(backend.native.stack(tensors.map((t) => backend.slot(t)), axis), tensors[0].dtype);
+      return backend.result(
+        backend.native.stack(
+          tensors.map((t) => backend.slot(t)),
+          axis,
+        ),
+        tensors[0].dtype,
+      );
     },
   },
   kernel<{ axis: number }>('Unpack', ({ inputs: { value }, backend, attrs }) =>
@@ -71,8 +102,12 @@ export const shapeKernels: TorchKernel[] = [
   kernel<{ paddings: [number, number][]; constantValue: number }>('PadV2', ({ inputs: { x }, backend, attrs }) =>
     backend.output(backend.native.pad(backend.slot(x), attrs.paddings.flat(), attrs.constantValue)),
   ),
-  kernel<{ reps: number[] }>('Tile', ({ inputs: { x }, backend, attrs }) => backend.output(backend.native.tile(backend.slot(x), attrs.reps))),
-  kernel<{ shape: number[] }>('BroadcastTo', ({ inputs: { x }, backend, attrs }) => backend.output(backend.native.broadcastTo(backend.slot(x), attrs.shape))),
+  kernel<{ reps: number[] }>('Tile', ({ inputs: { x }, backend, attrs }) =>
+    backend.output(backend.native.tile(backend.slot(x), attrs.reps)),
+  ),
+  kernel<{ shape: number[] }>('BroadcastTo', ({ inputs: { x }, backend, attrs }) =>
+    backend.output(backend.native.broadcastTo(backend.slot(x), attrs.shape)),
+  ),
   kernel<{ axis: number; batchDims: number }>('GatherV2', ({ inputs: { x, indices }, backend, attrs }) => {
     if (attrs.batchDims) throw new Error('torch backend: GatherV2 with batchDims is not implemented');
     return backend.output(backend.native.gather(backend.slot(x), backend.slot(indices), normalizeAxes(attrs.axis, x.shape.length)[0]));
@@ -85,6 +120,14 @@ export const shapeKernels: TorchKernel[] = [
     backend.output(backend.native.reverse(backend.slot(x), normalizeAxes(attrs.dims, x.shape.length))),
   ),
   kernel<{ depth: number; onValue: number; offValue: number; dtype: tf.DataType }>('OneHot', ({ inputs: { indices }, backend, attrs }) =>
-    backend.output(backend.native.oneHot(backend.slot(indices), attrs.depth, attrs.onValue, attrs.offValue, DTYPE_CODES[(attrs.dtype ?? 'int32') as TorchDtype])),
+    backend.output(
+      backend.native.oneHot(
+        backend.slot(indices),
+        attrs.depth,
+        attrs.onValue,
+        attrs.offValue,
+        DTYPE_CODES[(attrs.dtype ?? 'int32') as TorchDtype],
+      ),
+    ),
   ),
 ];
