@@ -5,7 +5,6 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
-import { loadConfig } from '../src/config/load.ts';
 import { encodeBatch } from '../src/data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../src/data/dataset.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
@@ -14,6 +13,7 @@ import { prepareExperiment } from '../src/config/experiment.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import { Gpt } from '../src/models/gpt.ts';
 import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
+import { smallAdditionConfig } from './fixtures/smallAdditionConfig.ts';
 
 // Debian's python3-torch (installed by .ci/run). Without it this file is skipped, and says so.
 const PYTHON = '/usr/bin/python3';
@@ -39,13 +39,7 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
 
   for (const pos of POSITIONAL_NAMES) {
     it(`${pos}: losses over 8 steps agree to 1e-5`, async () => {
-      const config = loadConfig('configs/addition-nope.yaml', [
-        `model.pos=${pos}`,
-        'model.layers=2',
-        'model.d_model=32',
-        'model.heads=4',
-        'model.rope_fraction=0.5',
-      ]);
+      const config = smallAdditionConfig(pos);
       const experiment = prepareExperiment(config);
       const model = new Gpt(experiment.model, 3);
       const params = Object.fromEntries(

@@ -1,5 +1,16 @@
 import type { MetricsRecord } from '../runs/records.ts';
-import { axis, baseLayout, evaluations, LEGEND_RIGHT, percent, RUN_COLORS, thin, type FigureSpec, type Trace } from './figures.ts';
+import {
+  axis,
+  baseLayout,
+  evaluations,
+  LEGEND_RIGHT,
+  percent,
+  RUN_COLORS,
+  subplotTitle,
+  thin,
+  type FigureSpec,
+  type Trace,
+} from './figures.ts';
 import { trainingRange, type RunData } from './readRun.ts';
 
 /**
@@ -285,18 +296,7 @@ export function compareGridsFigure(runs: RunData[], labels: string[]): FigureSpe
       y1: hi + 0.5,
       line: { color: '#e8112d', width: 2 },
     });
-    annotations.push({
-      text: label,
-      xref: `x${suffix} domain`,
-      yref: `y${suffix} domain`,
-      x: 0.5,
-      y: 1,
-      xanchor: 'center',
-      yanchor: 'bottom',
-      yshift: 4,
-      showarrow: false,
-      font: { size: 11 },
-    });
+    annotations.push(subplotTitle(label, suffix, 4));
   });
   // Wide enough for the title even with one panel.
   const width = Math.max(600, columns * 250 + 180);

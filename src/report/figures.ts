@@ -68,6 +68,22 @@ export const LEGEND_RIGHT = { x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' };
 /** At the bottom edge of the figure (not of the plot), below the x-axis title; needs a bottom margin of ~100 px. */
 export const LEGEND_BOTTOM = { orientation: 'h', xref: 'container', yref: 'container', x: 0.02, xanchor: 'left', y: 0, yanchor: 'bottom' };
 
+/** A small title centred above subplot `suffix` (plotly's axis suffix: '', '2', ...). */
+export function subplotTitle(text: string, suffix: string, yshift: number): Record<string, unknown> {
+  return {
+    text,
+    xref: `x${suffix} domain`,
+    yref: `y${suffix} domain`,
+    x: 0.5,
+    y: 1,
+    xanchor: 'center',
+    yanchor: 'bottom',
+    yshift,
+    showarrow: false,
+    font: { size: 11 },
+  };
+}
+
 /** Trained lengths in blues, longer ones in oranges to reds, darker as the length grows. */
 export function lengthColor(n: number, range: [number, number] | null, longest: number): string {
   const mix = (from: number[], to: number[], t: number) =>
@@ -423,18 +439,7 @@ export function attentionFigure(prompt: AttentionPrompt, index: number, meta: Pr
         { type: 'line', xref: `x${suffix}`, yref: `y${suffix} domain`, x0: boundary, x1: boundary, y0: 0, y1: 1, line },
         { type: 'line', xref: `x${suffix} domain`, yref: `y${suffix}`, x0: 0, x1: 1, y0: boundary, y1: boundary, line },
       );
-      annotations.push({
-        text: `layer ${layer} · head ${head}`,
-        xref: `x${suffix} domain`,
-        yref: `y${suffix} domain`,
-        x: 0.5,
-        y: 1,
-        xanchor: 'center',
-        yanchor: 'bottom',
-        yshift: 2,
-        showarrow: false,
-        font: { size: 11 },
-      });
+      annotations.push(subplotTitle(`layer ${layer} · head ${head}`, suffix, 2));
     }
   }
   const verdict = prompt.correct ? 'answered right' : `answered ${JSON.stringify(prompt.output)}, wrong`;

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type DeviceName } from '../../src/backends/select.ts';
 import { uploadedBytes } from '../../src/backends/torch/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
 import { encodeBatch } from '../../src/data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../../src/data/dataset.ts';
 import { AdamW } from '../../src/experiments/adamw.ts';
@@ -9,6 +8,7 @@ import { learningRate } from '../../src/experiments/schedule.ts';
 import { prepareExperiment, type Experiment } from '../../src/config/experiment.ts';
 import { trainStep } from '../../src/experiments/train.ts';
 import { Gpt } from '../../src/models/gpt.ts';
+import { smallAdditionConfig } from '../fixtures/smallAdditionConfig.ts';
 
 export interface ParityRun {
   model: Gpt;
@@ -36,13 +36,7 @@ export async function trainParityModel(
   device: DeviceName = 'cpu',
 ): Promise<ParityRun> {
   await selectBackend(backend, () => {}, device);
-  const config = loadConfig('configs/addition-nope.yaml', [
-    `model.pos=${pos}`,
-    'model.layers=2',
-    'model.d_model=32',
-    'model.heads=4',
-    'model.rope_fraction=0.5',
-  ]);
+  const config = smallAdditionConfig(pos);
   const experiment = prepareExperiment(config);
   const model = new Gpt(experiment.model, 5);
   const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
