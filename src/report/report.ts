@@ -29,7 +29,13 @@ export interface ReportResult {
 
 /** `--out` must name a file that can be written: refused before anything is, so no temporary file is left. */
 function checkOut(out: string): void {
-  const exists = (file: string) => fs.statSync(file, { throwIfNoEntry: false });
+  const exists = (file: string) => {
+    try {
+      return fs.statSync(file);
+    } catch {
+      return undefined; // missing, or under a file (ENOTDIR): the walk below finds which
+    }
+  };
   if (out.endsWith('/') || exists(out)?.isDirectory()) {
     throw new UserError('is a directory; name the HTML file to write, e.g. report.html inside it', { field: '--out', file: out });
   }
