@@ -16,6 +16,7 @@ import { fabricateRun } from './fixtures/reportRuns.ts';
 // UserError naming the field, or be handled and said so.
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-bad-input-'));
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters.
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 function errorOf(fn: () => unknown): UserError {
