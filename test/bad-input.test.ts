@@ -43,6 +43,10 @@ describe('--set', () => {
     expect(error.details.field).toBe('--set train.steps');
     expect(error.toString()).toMatch(/^--set train\.steps: the value is not valid YAML: Flow sequence must end/);
     expect(error.toString()).not.toContain('\n');
+    // A YAML warning (an unknown tag) is refused too, rather than printed raw by the parser.
+    expect(errorOf(() => applyOverrides(base(), ['seed=!Eq 1'])).toString()).toMatch(
+      /^--set seed: the value is not valid YAML: Unresolved tag/,
+    );
   });
 
   it('__proto__ names the key and pollutes nothing', () => {

@@ -46,6 +46,22 @@ function yamlProblem(error: unknown): string {
   return line.length > 160 ? `${line.slice(0, 160)}...` : line;
 }
 
+/**
+ * YAML text to plain data. Warnings (an unknown tag, say) are mistakes too, and the parser would print them raw
+ * to stderr: the first error or warning is thrown, as a line fit for a message.
+ */
+function parseYaml(text: string): unknown {
+  let document: YAML.Document;
+  try {
+    document = YAML.parseDocument(text, { uniqueKeys: true, logLevel: 'silent' });
+    const problem = document.errors[0] ?? document.warnings[0];
+    if (problem) throw problem;
+    return document.toJS();
+  } catch (error) {
+    throw new Error(yamlProblem(error));
+  }
+}
+
 /** Applies `--set a.b=value` overrides; values are read as YAML, so `3`, `true`, `[1, 4]` keep their types. */
 export function applyOverrides(raw: Record<string, unknown>, overrides: readonly string[]): void {
   for (const override of overrides) {
@@ -63,9 +79,9 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: readonly
     }
     let value: unknown;
     try {
-      value = YAML.parse(override.slice(eq + 1));
+      value = parseYaml(override.slice(eq + 1));
     } catch (error) {
-      throw new UserError(`the value is not valid YAML: ${yamlProblem(error)}`, { field });
+      throw new UserError(`the value is not valid YAML: ${(error as Error).message}`, { field });
     }
     let node = raw;
     for (const key of keys.slice(0, -1)) {
@@ -88,15 +104,11 @@ export function readConfigFile(file: string): Record<string, unknown> {
     throw new UserError(code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code})`, { file });
   }
   if (text.trim() === '') throw new UserError('config file is empty', { file });
-  // Warnings (an unknown tag, say) are mistakes too, and the parser would print them raw to stderr.
-  const document = YAML.parseDocument(text, { uniqueKeys: true, logLevel: 'silent' });
-  const problem = document.errors[0] ?? document.warnings[0];
-  if (problem) throw new UserError(`invalid YAML: ${yamlProblem(problem)}`, { file });
   let raw: unknown;
   try {
-    raw = document.toJS();
+    raw = parseYaml(text);
   } catch (error) {
-    throw new UserError(`invalid YAML: ${yamlProblem(error)}`, { file });
+    throw new UserError(`invalid YAML: ${(error as Error).message}`, { file });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError('expected a YAML mapping with sections task, format, model, train', { file });
