@@ -39,11 +39,17 @@ interface Asked {
   query: Query;
 }
 
+/** Why a text is not a problem: a minus sign gets its own reason, as the lab's problems have no negative operands. */
+export function notAProblem(text: string): string {
+  if (/^\s*-\s*\d|[+*x×]\s*-\s*\d/.test(text)) return 'negative operands are not supported; expected a problem like 128+367 or 12*34';
+  return 'expected a problem like 128+367 or 12*34';
+}
+
 /** Reads one input line as a problem of this run's operation, written for its model, or says why not. */
 function read(experiment: Experiment, line: number, input: string): Asked | Rejected {
   const reject = (error: string): Rejected => ({ line, input, error });
   const problem = parseProblem(input);
-  if (!problem) return reject('expected a problem like 128+367 or 12*34');
+  if (!problem) return reject(notAProblem(input));
   if (problem.op !== experiment.config.task.op) return reject(`this run was trained on ${experiment.config.task.op}, not ${problem.op}`);
   const written = writeQuery(experiment, problem);
   return written.ok ? { line, input, query: written.query } : reject(written.error);

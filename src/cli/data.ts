@@ -3,9 +3,10 @@ import { loadConfig } from '../config/load.ts';
 import { tokenizeExample } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import { answerOf, parseProblem, type Problem } from '../data/problem.ts';
-import { UserError } from '../errors.ts';
+import { quoteInput, UserError } from '../errors.ts';
+import { notAProblem } from './ask.ts';
 import { prepareExperiment, type Experiment } from '../config/experiment.ts';
-import { withConfigOptions } from './options.ts';
+import { wholeNumber, withConfigOptions } from './options.ts';
 
 interface DataArgs {
   config: string;
@@ -47,20 +48,22 @@ export const dataCommand: CommandModule<object, DataArgs> = {
       .example('$0 data -c configs/addition-nope.yaml --show 3', 'first three training examples')
       .example('$0 data -c configs/addition-scratchpad-detailed.yaml --problem 128+367', 'one problem') as never,
   handler: (args) => {
+    wholeNumber(args.show, '--show', 0);
     const config = loadConfig(args.config, args.set);
     const experiment = prepareExperiment(config);
-    console.log(
-      `format ${config.format.name}; vocabulary (${experiment.tokenizer.size}): ${experiment.tokenizer.tokens.map((t) => JSON.stringify(t)).join(' ')}`,
-    );
+    const vocabulary = `format ${config.format.name}; vocabulary (${experiment.tokenizer.size}): ${experiment.tokenizer.tokens.map((t) => JSON.stringify(t)).join(' ')}`;
     if (args.problem !== undefined) {
       const problem = parseProblem(args.problem);
-      if (!problem) throw new UserError(`expected a problem like 128+367 or 12*34, got "${args.problem}"`, { field: '--problem' });
-      if (!experiment.format.ops.includes(problem.op)) {
-        throw new UserError(`format "${config.format.name}" cannot express ${problem.op}`, { field: '--problem' });
+      if (!problem) throw new UserError(`${notAProblem(args.problem)}, got ${quoteInput(args.problem.trim())}`, { field: '--problem' });
+      // The same rule as predict: a problem of another operation is not one this config's runs learn.
+      if (problem.op !== config.task.op) {
+        throw new UserError(`this config trains task.op ${config.task.op}, not ${problem.op}`, { field: '--problem' });
       }
+      console.log(vocabulary);
       console.log(describe(problem, experiment, args.tokens));
       return;
     }
+    console.log(vocabulary);
     const testSets = buildTestSets(experiment.task, config.seed);
     if (args.split === 'test') {
       for (const [digits, problems] of testSets) {

@@ -3,7 +3,7 @@ import { hideBin } from 'yargs/helpers';
 import { RunStoppedError, UserError } from '../errors.ts';
 import { dataCommand } from './data.ts';
 import { exitWhenWritten } from './exit.ts';
-import { predictCommand } from './predict.ts';
+import { predictCommand, protectMinusProblems } from './predict.ts';
 import { probeCommand } from './probe.ts';
 import { reportCommand } from './report.ts';
 import { reproduceCommand } from './reproduce.ts';
@@ -42,7 +42,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-main(hideBin(process.argv))
+main(protectMinusProblems(hideBin(process.argv)))
   // End explicitly (see exitWhenWritten), keeping a status a command set without throwing (predict answers every
   // line, then exits 2 if any line was bad), once all output is written.
   .then(() => exitWhenWritten())

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { BACKEND_NAMES, DEVICE_NAMES } from '../contracts/backendNames.ts';
+import { UserError } from '../errors.ts';
 
 /** --config and --set, shared by every command that reads a config. */
 export function withConfigOptions<T>(args: Argv<T>, { required = true } = {}) {
@@ -25,4 +26,17 @@ export function withBackendOption<T>(args: Argv<T>) {
       choices: DEVICE_NAMES,
       describe: 'where the torch backend keeps tensors (overrides the config): cpu or cuda',
     });
+}
+
+/**
+ * A numeric flag must hold a whole number in [min, max]: yargs reads `--seed abc` as NaN and `--show -1` as -1,
+ * and both would otherwise run. `undefined` (flag not given) passes.
+ */
+export function wholeNumber(value: number | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const shown = Number.isNaN(value) ? 'something that is not a number' : String(value);
+    const range = max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `of at least ${min}`;
+    throw new UserError(`expected a whole number ${range}, got ${shown}`, { field: flag });
+  }
 }

@@ -4,10 +4,12 @@ import type { BackendName, DeviceName } from '../backends/select.ts';
 import { loadRun } from '../experiments/checkpoint.ts';
 import { modelDecoder } from '../inference/decode.ts';
 import { ask, isRejected, type AskResult } from './ask.ts';
-import { withBackendOption } from './options.ts';
+import { escapeControl, quoteInput } from '../errors.ts';
+import { wholeNumber, withBackendOption } from './options.ts';
 import { resolveRunDir } from './runArg.ts';
 
 interface PredictArgs {
+  _: (string | number)[];
   run: string;
   problems: string[];
   json: boolean;
@@ -27,7 +29,7 @@ export function printAnswers(results: AskResult[], json: boolean, out = process.
     }
     if (isRejected(result)) {
       bad += 1;
-      err.write(`arith-lab: line ${result.line}: ${JSON.stringify(result.input)}: ${result.error}\n`);
+      err.write(`arith-lab: line ${result.line}: ${escapeControl(`${quoteInput(result.input)}: ${result.error}`)}\n`);
       out.write('?\n');
     } else if (result.answer === null) {
       err.write(
@@ -39,6 +41,19 @@ export function printAnswers(results: AskResult[], json: boolean, out = process.
     }
   }
   return bad;
+}
+
+/**
+ * `predict <run> -5+3` and `data --problem -5+3`: a word starting with "-" and a digit is a problem (one the
+ * command then refuses with a reason), not a cluster of short flags for yargs to reject as `Unknown argument: 5`.
+ * A leading space keeps yargs from reading it as flags; reading a problem trims it. Words after `--` stay as given.
+ */
+export function protectMinusProblems(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((word, i) => {
+    const problem = argv[0] === 'predict' || argv[i - 1] === '--problem';
+    return problem && (end < 0 || i < end) && /^-\d/.test(word) ? ` ${word}` : word;
+  });
 }
 
 export const predictCommand: CommandModule<object, PredictArgs> = {
@@ -57,6 +72,9 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       .example('$0 predict runs/addition-nope-20261126-101500 128+367 12+5', 'prints 495 and 17, one per line')
       .example("printf '128+367\\n99999+1\\n' | $0 predict addition-nope-20261126-101500 --json", 'from stdin, as JSON') as never,
   handler: async (args) => {
+    wholeNumber(args.checkpoint, '--checkpoint', 0);
+    // Problems after `--` (`predict <run> -- -5+3`) land in `_`, after the command's own name.
+    const problems = [...args.problems, ...args._.slice(1)].map(String);
     const log = (line: string) => process.stderr.write(line + '\n');
     const loaded = await loadRun(resolveRunDir(args.run), {
       step: args.checkpoint,
@@ -67,8 +85,8 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
     const decode = modelDecoder(loaded.model);
     let bad = 0;
     try {
-      if (args.problems.length > 0) {
-        bad = printAnswers(await ask(decode, loaded.experiment, args.problems.map(String)), args.json);
+      if (problems.length > 0) {
+        bad = printAnswers(await ask(decode, loaded.experiment, problems), args.json);
       } else {
         // A terminal gets each answer as its line is typed; a pipe is read whole and decoded in one batch.
         const lines = readline.createInterface({ input: process.stdin, terminal: false });

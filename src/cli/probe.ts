@@ -1,11 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { UserError } from '../errors.ts';
 import type { BackendName, DeviceName } from '../backends/select.ts';
 import { loadRun } from '../experiments/checkpoint.ts';
 import { getProbe, PROBE_NAMES, PROBES } from '../probes/index.ts';
 import { modelCapture, modelPredictor, probeContext, runProbes, DEFAULT_SAMPLES } from '../probes/run.ts';
 import { writeProbeRun } from '../runs/probeFiles.ts';
-import { withBackendOption } from './options.ts';
+import { wholeNumber, withBackendOption } from './options.ts';
 import { resolveRunDir } from './runArg.ts';
 
 interface ProbeArgs {
@@ -17,13 +16,6 @@ interface ProbeArgs {
   seed?: number;
   backend?: string;
   device?: string;
-}
-
-function positiveInteger(value: number | undefined, flag: string, max = Infinity): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new UserError(`expected a whole number from 1${max < Infinity ? ` to ${max}` : ''}, got ${value}`, { field: flag });
-  }
 }
 
 export const probeCommand: CommandModule<object, ProbeArgs> = {
@@ -43,11 +35,11 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
       .example('$0 probe runs/addition-nope-20261126-101500', 'every probe on the newest checkpoint')
       .example('$0 probe addition-ape-20261126-101500 --probe length --max-digits 12', 'one probe, a longer grid') as never,
   handler: async (args) => {
-    positiveInteger(args.samples, '--samples');
-    positiveInteger(args['max-digits'], '--max-digits', 200);
-    if (args.checkpoint !== undefined && (!Number.isInteger(args.checkpoint) || args.checkpoint < 0)) {
-      throw new UserError(`expected a checkpoint step, got ${args.checkpoint}`, { field: '--checkpoint' });
-    }
+    wholeNumber(args.samples, '--samples', 1);
+    wholeNumber(args['max-digits'], '--max-digits', 1, 200);
+    wholeNumber(args.checkpoint, '--checkpoint', 0);
+    // The seed names the probes' problem draws in their JSON: it must be one the config's `seed` could be.
+    wholeNumber(args.seed, '--seed', 0);
     const runDir = resolveRunDir(args.run);
     const log = (line: string) => process.stderr.write(line + '\n');
     const loaded = await loadRun(runDir, {

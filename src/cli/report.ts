@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { UserError } from '../errors.ts';
+import { escapeControl, UserError } from '../errors.ts';
 import { expandRuns, hasGlob } from '../report/findRuns.ts';
 import { buildReport } from '../report/report.ts';
 import { resolveRunDir } from './runArg.ts';
@@ -36,6 +36,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     if (given.length === 0) throw new UserError('name a run directory, or --compare PATTERN', { field: 'report' });
     const runs = expandRuns(given);
     const result = buildReport(runs, { out: args.out });
+    for (const note of result.notes) process.stderr.write(`note: ${escapeControl(note)}\n`);
     process.stderr.write(
       `${result.runs} run${result.runs === 1 ? '' : 's'}, ${result.figures.length} figures, ${(result.bytes / 1e6).toFixed(1)} MB, ${result.seconds.toFixed(2)} s\n`,
     );

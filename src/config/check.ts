@@ -1,7 +1,9 @@
 import { UserError } from '../errors.ts';
 import { testLengths, testSetSize } from '../data/dataset.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
-import { dataSetup, longestSequence } from './dataSetup.ts';
+import type { Problem } from '../data/problem.ts';
+import { rotaryDims } from '../models/positional/rope.ts';
+import { dataSetup, longestSequence, type DataSetup } from './dataSetup.ts';
 import type { Config } from './schema.ts';
 
 /** Number of distinct training problems the sampler can produce. */
@@ -18,6 +20,13 @@ function trainingSpaceSize(config: Config): bigint {
   return equalLengths ? total : operands * operands;
 }
 
+/** Whether the format's examples depend on format.pad_width (fixed-width formats), judged by what it writes. */
+function padsOperands({ format, formatOptions, task }: DataSetup): boolean {
+  const problem: Problem = { op: task.op, a: 1n, b: 1n };
+  const wide = { ...formatOptions, padWidth: formatOptions.padWidth + 1 };
+  return format.encode(problem, formatOptions).prompt !== format.encode(problem, wide).prompt;
+}
+
 /** Rules that span fields, which the schema alone cannot state. Each failure names the field to fix. */
 export function checkConfig(config: Config, file: string): void {
   const fail = (field: string, message: string): never => {
@@ -27,9 +36,24 @@ export function checkConfig(config: Config, file: string): void {
   if (model.d_model % model.heads !== 0) {
     fail('model.d_model', `d_model ${model.d_model} must be divisible by model.heads ${model.heads}`);
   }
+  if (model.pos === 'rope' && rotaryDims(model.d_model / model.heads, model.rope_fraction) === 0) {
+    const dHead = model.d_model / model.heads;
+    fail(
+      'model.rope_fraction',
+      `rope_fraction ${model.rope_fraction} of a ${dHead}-dimension head rotates no dimension (RoPE rotates pairs); ` +
+        `use at least ${2 / dHead}`,
+    );
+  }
   const data = dataSetup(config);
   if (!data.format.ops.includes(task.op)) {
     fail('format.name', `format "${format.name}" cannot express task.op "${task.op}" (it supports ${data.format.ops.join(', ')})`);
+  }
+  if (format.pad_width !== null && format.pad_width < task.train_digits[1] && padsOperands(data)) {
+    fail(
+      'format.pad_width',
+      `pad_width ${format.pad_width} is narrower than the ${task.train_digits[1]}-digit training operands: training ` +
+        `examples would mix padded and unpadded layouts; use at least ${task.train_digits[1]} (or null)`,
+    );
   }
   if (task.sampling === 'balanced' && task.op !== 'add') {
     fail('task.sampling', 'balanced sampling balances carries and is defined for addition only');

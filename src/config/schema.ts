@@ -18,6 +18,7 @@ export const taskSchema = z
       .number()
       .int()
       .positive()
+      .max(1e9)
       .nullable()
       .default(null)
       .describe('fixed training set of this many problems, or null for fresh problems every batch'),
@@ -32,7 +33,7 @@ export const taskSchema = z
         "uniform lengths; Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced; " +
           'qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand',
       ),
-    test_size: z.number().int().positive().default(200).describe('held-out problems per test length'),
+    test_size: z.number().int().positive().max(1e9).default(200).describe('held-out problems per test length'),
   })
   .strict();
 
@@ -43,20 +44,42 @@ export const formatSchema = z
       .number()
       .int()
       .positive()
+      .max(200)
       .nullable()
       .default(null)
       .describe('operand width of fixed-width formats; default: longest training operand'),
   })
   .strict();
 
+// Upper bounds are generous but finite: they keep every count a safe integer; what fits a machine is
+// checked against its memory before training (memoryEstimate.ts).
 export const modelSchema = z
   .object({
-    layers: z.number().int().positive().default(2).describe('transformer blocks'),
-    heads: z.number().int().positive().default(4).describe('attention heads per block; must divide d_model'),
-    d_model: z.number().int().positive().default(128).describe('width of the residual stream'),
-    d_ff: z.number().int().positive().nullable().default(null).describe('MLP width; default 4 * d_model'),
+    layers: z.number().int().positive().max(1024).default(2).describe('transformer blocks'),
+    heads: z.number().int().positive().max(4096).default(4).describe('attention heads per block; must divide d_model'),
+    d_model: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 20)
+      .default(128)
+      .describe('width of the residual stream'),
+    d_ff: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 24)
+      .nullable()
+      .default(null)
+      .describe('MLP width; default 4 * d_model'),
     dropout: z.number().min(0).max(0.9).default(0).describe('dropout on embeddings, attention weights and block outputs'),
-    max_len: z.number().int().positive().default(64).describe('longest sequence in tokens (size of a learned APE table)'),
+    max_len: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 30)
+      .default(64)
+      .describe('longest sequence in tokens (size of a learned APE table)'),
     pos: z.enum(POSITIONAL_NAMES).default('nope').describe('positional encoding'),
     // Each encoding's own options (rope_fraction, rope_base, ...), declared in its file.
     ...positionalOptionFields,
@@ -67,7 +90,13 @@ export const modelSchema = z
 export const trainSchema = z
   .object({
     steps: z.number().int().positive().describe('optimizer steps'),
-    batch: z.number().int().positive().default(64).describe('problems per step'),
+    batch: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 30)
+      .default(64)
+      .describe('problems per step'),
     lr: z.number().positive().default(1e-3).describe('AdamW peak learning rate, after linear warmup'),
     min_lr: z.number().min(0).default(1e-4).describe('cosine decay ends here at the last step'),
     warmup: z.number().int().min(0).default(100).describe('linear warmup steps'),
@@ -82,7 +111,7 @@ export const trainSchema = z
       .positive()
       .default(250)
       .describe('greedy-decoding evaluation every this many steps (and at the end, on every held-out problem)'),
-    eval_size: z.number().int().positive().default(100).describe('problems per test length at periodic evaluations'),
+    eval_size: z.number().int().positive().max(1e9).default(100).describe('problems per test length at periodic evaluations'),
     log_every: z.number().int().positive().default(10).describe('a metrics.jsonl line every this many steps'),
     checkpoint_every: z
       .number()
@@ -90,7 +119,7 @@ export const trainSchema = z
       .positive()
       .default(500)
       .describe('write a checkpoint every this many steps (and always at the end and on Ctrl-C)'),
-    keep_checkpoints: z.number().int().positive().default(3).describe('how many of the newest checkpoints to keep'),
+    keep_checkpoints: z.number().int().positive().max(1e6).default(3).describe('how many of the newest checkpoints to keep'),
     probe_every: z
       .number()
       .int()
@@ -98,7 +127,7 @@ export const trainSchema = z
       .nullable()
       .default(null)
       .describe('run the length probe every this many steps and at the end (probes/length-by-step.jsonl); null: never'),
-    probe_samples: z.number().int().positive().default(20).describe('problems per length-grid cell when probing during training'),
+    probe_samples: z.number().int().positive().max(1e6).default(20).describe('problems per length-grid cell when probing during training'),
   })
   .strict();
 

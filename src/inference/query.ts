@@ -1,4 +1,5 @@
-import type { Problem } from '../data/problem.ts';
+import { decodeBudget, formatBytes, longestDecodable } from '../config/memoryEstimate.ts';
+import { digitCount, type Problem } from '../data/problem.ts';
 import { BOS_ID } from '../data/tokenizer.ts';
 import { generationBudget } from './budget.ts';
 import type { InferenceSetup } from './setup.ts';
@@ -20,6 +21,19 @@ type QueryResult = { ok: true; query: Query } | { ok: false; error: string };
  */
 export function writeQuery(setup: InferenceSetup, problem: Problem): QueryResult {
   const { format, formatOptions, tokenizer, model } = setup;
+  // Encodings that extrapolate have no table to end them, so memory does: the prompt's attention scores grow with
+  // the square of its length. Every operand digit is at least one token, so a problem too long by that count is
+  // refused before it is even written out.
+  const budget = decodeBudget();
+  const longest = longestDecodable(model, budget);
+  const tooLong = (tokens: number): QueryResult => ({
+    ok: false,
+    error:
+      `the problem needs at least ${tokens.toLocaleString('en-US')} tokens; decoding more than ${longest.toLocaleString('en-US')} ` +
+      `would take over ${formatBytes(budget)} of memory (operands of up to about ${Math.floor(longest / 3).toLocaleString('en-US')} digits fit)`,
+  });
+  const digits = digitCount(problem.a) + digitCount(problem.b);
+  if (digits > longest) return tooLong(digits);
   let prompt: string;
   let ids: number[];
   let maxNew: number;
@@ -30,6 +44,7 @@ export function writeQuery(setup: InferenceSetup, problem: Problem): QueryResult
   } catch (error) {
     return { ok: false, error: `format "${format.name}" cannot write this problem for this run: ${(error as Error).message}` };
   }
+  if (ids.length + maxNew > longest) return tooLong(ids.length + maxNew);
   if (maxNew < 1) {
     return {
       ok: false,

@@ -10,5 +10,6 @@ export interface InferenceSetup {
   format: DataFormat;
   formatOptions: FormatOptions;
   tokenizer: Tokenizer;
-  model: Pick<GptConfig, 'pos' | 'maxLen'>;
+  /** Where positions end, and the sizes that say what decoding a long problem costs in memory. */
+  model: Pick<GptConfig, 'pos' | 'maxLen' | 'layers' | 'heads' | 'dModel' | 'dFf' | 'vocabSize'>;
 }

@@ -60,6 +60,29 @@ function readJsonFile<T>(file: string, notes: string[], label: string): T | unde
   }
 }
 
+/**
+ * One record per step, in step order. A step logged more than once means two trainings wrote the file (a run
+ * resumed while it still ran, or two processes on one directory): the curve would zigzag between them, so the
+ * later line of each step is drawn and a note says how many steps repeat.
+ */
+function latestPerStep(records: MetricsRecord[], notes: string[]): MetricsRecord[] {
+  const byStep = new Map<number, MetricsRecord>();
+  const lines = new Map<number, number>();
+  for (const record of records) {
+    byStep.set(record.step, record);
+    lines.set(record.step, (lines.get(record.step) ?? 0) + 1);
+  }
+  const repeated = records.length - byStep.size;
+  if (repeated > 0) {
+    const steps = [...lines].filter(([, n]) => n > 1).map(([step]) => step);
+    notes.push(
+      `${METRICS_FILE}: ${repeated} line${repeated === 1 ? '' : 's'} repeat a step already logged (${steps.length} step${steps.length === 1 ? '' : 's'}, ` +
+        `first ${Math.min(...steps)}), as when two trainings write one run directory; the plots draw the last line of each step`,
+    );
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
 export function readRun(dir: string): RunData {
   if (!isRunDir(dir)) throw new UserError(`not a run directory (no ${CONFIG_FILE}, ${RUN_FILE} or ${METRICS_FILE})`, { file: dir });
   const notes: string[] = [];
@@ -84,7 +107,10 @@ export function readRun(dir: string): RunData {
   const metrics = readJsonLines<MetricsRecord>(metricsFile(dir));
   if (metrics.skipped) notes.push(`${METRICS_FILE}: skipped ${metrics.skipped} unreadable line(s) (a line being written?)`);
   // Keep only well-formed records, in step order (a resumed run rewrites the file, so order holds already).
-  const records = metrics.records.filter((r) => r && typeof r.step === 'number').sort((a, b) => a.step - b.step);
+  const records = latestPerStep(
+    metrics.records.filter((r) => r && typeof r.step === 'number'),
+    notes,
+  );
 
   const probes: RunProbes = {};
   for (const name of PROBE_FILES) {

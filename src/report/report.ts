@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../errors.ts';
 import { inlineSafe, plotlyBundle, renderHtml } from './html.ts';
 import { comparePage, pageFigures, runPage } from './page.ts';
 import { writeFileAtomic } from '../runs/jsonFiles.ts';
@@ -22,6 +23,28 @@ export interface ReportResult {
   runs: number;
   /** Figure ids on the page, in order, with their trace counts. */
   figures: { id: string; traces: number }[];
+  /** What the page notes about the runs (missing files, repeated steps), `<run>: <note>` with several runs. */
+  notes: string[];
+}
+
+/** `--out` must name a file that can be written: refused before anything is, so no temporary file is left. */
+function checkOut(out: string): void {
+  const exists = (file: string) => {
+    try {
+      return fs.statSync(file);
+    } catch {
+      return undefined; // missing, or under a file (ENOTDIR): the walk below finds which
+    }
+  };
+  if (out.endsWith('/') || exists(out)?.isDirectory()) {
+    throw new UserError('is a directory; name the HTML file to write, e.g. report.html inside it', { field: '--out', file: out });
+  }
+  // The nearest existing ancestor must be a folder, or the page's folder cannot be made.
+  for (let dir = path.dirname(path.resolve(out)); ; dir = path.dirname(dir)) {
+    const stat = exists(dir);
+    if (stat && !stat.isDirectory()) throw new UserError(`${dir} is not a directory`, { field: '--out', file: out });
+    if (stat || dir === path.dirname(dir)) return;
+  }
 }
 
 /**
@@ -30,6 +53,7 @@ export interface ReportResult {
  */
 export function buildReport(runDirs: string[], options: ReportOptions = {}): ReportResult {
   if (runDirs.length === 0) throw new Error('buildReport needs at least one run directory');
+  if (options.out !== undefined) checkOut(options.out);
   const started = performance.now();
   const now = options.now ?? new Date();
   const runs = runDirs.map(readRun);
@@ -53,5 +77,6 @@ export function buildReport(runDirs: string[], options: ReportOptions = {}): Rep
     seconds: (performance.now() - started) / 1000,
     runs: runs.length,
     figures: pageFigures(page).map((f) => ({ id: f.id, traces: f.data.length })),
+    notes: runs.flatMap((run) => run.notes.map((note) => (runs.length === 1 ? note : `${run.name}: ${note}`))),
   };
 }

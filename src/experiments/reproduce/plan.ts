@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../../backends/select.ts';
 import { applyOverrides, parseConfig } from '../../config/load.ts';
+import { checkMemory } from '../../config/memoryEstimate.ts';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../errors.ts';
 import { flattenConfig } from '../../report/compare.ts';
@@ -149,6 +150,7 @@ export function unitsOf(
       if (backend) raw.backend = backend;
       const id = `${cell.id}-seed${seed}`;
       const config = parseConfig(raw, `${reproduction.name} (${id}, profile ${profile})`);
+      checkMemory(config, `${reproduction.name} (${id}, profile ${profile})`);
       units.push({
         id,
         cell,
