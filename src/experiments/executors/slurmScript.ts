@@ -90,6 +90,7 @@ export function arrayScript(spec: ArraySpec, count: number): string {
     'IFS=$\'\\t\' read -r ID RUN CONFIG LOG < <(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$MANIFEST")',
     'exec >>"$LOG" 2>&1',
     'run() {',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, not a template
     '  echo "\\$ arith-lab $*   # $(date -u +%Y-%m-%dT%H:%M:%SZ), job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname)"',
     `  ${lab} "$@"`,
     '}',
