@@ -26,7 +26,7 @@ function slurmMessage(stderr: string, fallback: string): string {
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean);
-  return lines.length ? lines.join('; ') : fallback;
+  return lines.length ? [...new Set(lines)].join('; ') : fallback;
 }
 
 /**
