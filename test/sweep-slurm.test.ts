@@ -89,7 +89,10 @@ describeSlurm('sweep on Slurm', () => {
     const deaf = path.join(root, 'deaf.conf');
     fs.writeFileSync(deaf, `${fs.readFileSync(cluster.conf, 'utf8').replace(/SlurmctldPort=\d+/, 'SlurmctldPort=1')}MessageTimeout=2\n`);
     const out = path.join(root, 'deaf');
-    const result = cli(['sweep', '-c', configFile, '--grid', grid[0], '--runs', out, '--executor', 'slurm'], { ...process.env, SLURM_CONF: deaf });
+    const result = cli(['sweep', '-c', configFile, '--grid', grid[0], '--runs', out, '--executor', 'slurm'], {
+      ...process.env,
+      SLURM_CONF: deaf,
+    });
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^arith-lab: error: --executor: Slurm refused the job: .*(contact|connect)/i);
     expect(fs.existsSync(out)).toBe(false);
