@@ -89,9 +89,9 @@ export function parseGrid(args: readonly string[], fields: readonly string[]): G
   return axes;
 }
 
-/** A value as a file-name-safe part of an id. */
+/** A value as a file-name-safe part of an id: `[1,4]` -> `1_4`. */
 function idPart(text: string): string {
-  return text.replace(/[^A-Za-z0-9.-]/g, '_');
+  return text.replace(/[[\]{}"' ]/g, '').replace(/[^A-Za-z0-9.-]/g, '_');
 }
 
 /** Every combination of the axes' values, the last axis varying fastest; one cell `base` without axes. */
