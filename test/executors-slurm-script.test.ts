@@ -74,6 +74,7 @@ describe('the Slurm array files', () => {
       expect(fs.existsSync(path.join(result.dir, 'slurm', 'submission.json'))).toBe(false);
     } finally {
       process.env.PATH = path0;
+      fs.rmSync(runsRoot, { recursive: true, force: true });
     }
   });
 
