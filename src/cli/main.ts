@@ -7,6 +7,7 @@ import { predictCommand, protectMinusProblems } from './predict.ts';
 import { probeCommand } from './probe.ts';
 import { reportCommand } from './report.ts';
 import { reproduceCommand } from './reproduce.ts';
+import { sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
 
 /**
@@ -23,7 +24,8 @@ async function main(argv: string[]): Promise<void> {
     .command(predictCommand)
     .command(reportCommand)
     .command(reproduceCommand)
-    .demandCommand(1, 'name a command: train, data, probe, predict, report or reproduce')
+    .command(sweepCommand)
+    .demandCommand(1, 'name a command: train, data, probe, predict, report, reproduce or sweep')
     .strict()
     .recommendCommands()
     .help()

@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import { reproduce } from '../experiments/reproduce/reproduce.ts';
 import { getReproduction, REPRODUCTIONS } from '../experiments/reproductions/index.ts';
 import { cellsOf, PROFILE_NAMES, type ProfileName } from '../experiments/reproductions/reproduction.ts';
+import { executionOptions, withExecutorOptions } from './executorOptions.ts';
 import { withBackendOption } from './options.ts';
 import { stopOnSignals } from './signals.ts';
 
@@ -19,6 +20,9 @@ interface ReproduceArgs {
   only?: string[];
   set: string[];
   'retry-failed': boolean;
+  executor: string;
+  sbatch: string[];
+  status: boolean;
 }
 
 function listing(): string {
@@ -31,7 +35,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
   command: 'reproduce [name]',
   describe: "train every cell of a paper's table (resumable), then print ours beside the paper's numbers",
   builder: (args) =>
-    withBackendOption(args)
+    withExecutorOptions(withBackendOption(args))
       .positional('name', { type: 'string', describe: 'experiment; without it, the list' })
       .option('profile', {
         type: 'string',
@@ -40,11 +44,6 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
         describe: "quick: sized for a 2-core CPU; paper: the paper's settings (GPU)",
       })
       .option('seeds', { type: 'number', describe: "seeds 0..N-1 per cell; default the profile's (quick 1, paper 3)" })
-      .option('jobs', {
-        type: 'number',
-        default: 1,
-        describe: 'runs trained at once, each in its own process (about one per core on wasm)',
-      })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds reproduce/<name>/<profile>/' })
       .option('report', { type: 'boolean', default: true, describe: 'write report.html beside table.md (--no-report to skip)' })
       .option('set', {
@@ -84,8 +83,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
     if (args.seeds !== undefined && (!Number.isInteger(args.seeds) || args.seeds < 1)) {
       throw new UserError(`expected a whole number of at least 1, got ${args.seeds}`, { field: '--seeds' });
     }
-    if (!Number.isInteger(args.jobs) || args.jobs < 1)
-      throw new UserError(`expected a whole number of at least 1, got ${args.jobs}`, { field: '--jobs' });
+    const execution = executionOptions(args);
     const log = (line: string) => process.stderr.write(line + '\n');
     // First Ctrl-C or SIGTERM: no new run starts, running ones checkpoint and stop. A second one quits at once.
     const stop = stopOnSignals(
@@ -99,7 +97,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
         jobs: args.jobs,
         runsRoot: args.runs,
         backend: args.backend as BackendName | undefined,
-        command: [process.execPath, process.argv[1]],
+        ...execution,
         report: args.report,
         dryRun: args['dry-run'],
         only: args.only,
@@ -108,6 +106,14 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
         log,
         signal: stop.signal,
       });
+      if (result.status) {
+        console.log(result.status.join('\n'));
+        return;
+      }
+      if (result.submitted) {
+        console.log(result.submitted.job ?? result.submitted.scriptFile);
+        return;
+      }
       console.log(`\n${result.markdown}`);
       if (!args['dry-run']) {
         console.log(

@@ -18,7 +18,7 @@ import {
 import { CONFIG_FILE, RUN_FILE } from '../../runs/paths.ts';
 import { longestSequence } from '../../config/dataSetup.ts';
 import { prepareExperiment } from '../../config/experiment.ts';
-import type { Step, Task } from './processPool.ts';
+import type { Step, Task } from '../executors/processPool.ts';
 import { probeDone, safeRunInfo } from './results.ts';
 import type { Unit } from './unit.ts';
 
@@ -78,10 +78,11 @@ export function experimentDir(runsRoot: string, name: string, profile: ProfileNa
   return path.join(runsRoot, REPRODUCE_DIR, name, variant ? `${profile}+${variant}` : profile);
 }
 
-/** Config fields that say what a run computes: everything but the engine (whose rounding differs slightly). */
+/** Config fields that say what a run computes: everything but the engine and its device (whose rounding differs slightly). */
 function comparable(config: Config): Record<string, string> {
   const flat = flattenConfig(config as unknown as Record<string, unknown>);
   delete flat.backend;
+  delete flat.device;
   return flat;
 }
 

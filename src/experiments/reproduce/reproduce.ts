@@ -5,9 +5,12 @@ import { RunStoppedError } from '../../errors.ts';
 import { formatDuration } from '../../duration.ts';
 import type { Reproduction } from '../reproductions/reproduction.ts';
 import { writeFileAtomic } from '../../runs/jsonFiles.ts';
-import { acquireLock } from './lock.ts';
+import { acquireLock } from '../executors/lock.ts';
 import { describePlan, planReproduction, taskOf, type PlanOptions, type ReproductionPlan } from './plan.ts';
-import { runAll, type PoolEvent, type TaskOutcome } from './processPool.ts';
+import type { ExecutionOptions } from '../executors/execution.ts';
+import { DEFAULT_COMMAND, runAll, type PoolEvent, type TaskOutcome } from '../executors/processPool.ts';
+import { describeRunStates } from '../executors/runStates.ts';
+import { assertNothingQueued, queuedRuns, submitSlurmArray, type SlurmSubmitted } from '../executors/slurmExecutor.ts';
 import { collectResults, readUnit, safeRunInfo, writeResults } from './results.ts';
 import { renderMarkdown, type ReproductionResults } from './table.ts';
 import type { Unit } from './unit.ts';
@@ -32,12 +35,10 @@ import type { Unit } from './unit.ts';
 
 const LOCK_FILE = 'reproduce.lock';
 
-export interface ReproduceOptions extends PlanOptions {
-  /** How to start the lab's CLI: default `node bin/arith-lab.js`; the CLI passes its own entry point. */
-  command?: string[];
+export interface ReproduceOptions extends PlanOptions, Omit<ExecutionOptions, 'jobs'> {
   /** Write report.html (default true). */
   report?: boolean;
-  /** Plan only: say what would run, train nothing, write nothing. */
+  /** Plan only: say what would run, train nothing, write nothing (Slurm: write the array's files, submit nothing). */
   dryRun?: boolean;
   log?: (line: string) => void;
   /** Once aborted: no new run starts, running children get SIGTERM (they checkpoint), then RunStoppedError. */
@@ -54,6 +55,10 @@ export interface ReproduceResult {
   tableFile: string;
   resultsFile: string;
   reportFile: string | null;
+  /** --executor slurm with work left: the array written (and submitted unless a dry run); no table yet. */
+  submitted?: SlurmSubmitted;
+  /** --status: one line per run. */
+  status?: string[];
 }
 
 /** Runs (or continues) a reproduction and writes its table; see the file comment. */
@@ -62,6 +67,17 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
   const plan = planReproduction(reproduction, options);
   for (const line of describePlan(reproduction, plan, { eachUnit: options.dryRun })) log(line);
   const { dir, profile, allUnits, probes, overrides } = plan;
+  const soFar = () => {
+    const results = collectResults(reproduction, profile, allUnits, probes, overrides);
+    return { dir, results, markdown: renderMarkdown(results), tableFile: '', resultsFile: '', reportFile: null };
+  };
+  if (options.status) {
+    const queued = queuedRuns(dir);
+    const runs = plan.units.map((u) => ({ id: u.id, runDir: u.runDir, steps: u.config.train.steps }));
+    const heading = queued ? [`Slurm array job ${queued.job}: ${queued.queued.size} task(s) in the queue`] : [];
+    return { ...soFar(), status: [...heading, ...describeRunStates(runs, queued?.queued ?? null)] };
+  }
+  if (options.executor === 'slurm' && plan.work.length > 0) return { ...soFar(), submitted: submitToSlurm(reproduction, plan, options) };
   if (options.dryRun) {
     const results = collectResults(reproduction, profile, allUnits, probes, overrides);
     return { dir, results, markdown: renderMarkdown(results), tableFile: '', resultsFile: '', reportFile: null };
@@ -69,17 +85,23 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
 
   fs.mkdirSync(path.join(dir, 'configs'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  assertNothingQueued(dir);
   const releaseLock = acquireLock(path.join(dir, LOCK_FILE), 'reproduce');
   try {
-    for (const unit of plan.units)
-      writeFileAtomic(
-        unit.configFile,
-        `# ${reproduction.name}, profile ${profile}, ${unit.id}: resolved config\n${YAML.stringify(unit.config)}`,
-      );
-    await runAll(
-      plan.work.map((unit) => taskOf(unit, plan)),
-      { jobs: plan.jobs, signal: options.signal, command: options.command, onEvent: unitReporter(reproduction, plan, options) },
-    );
+    writeConfigs(reproduction, plan);
+    const trainArgs = options.trainArgs ?? [];
+    const tasks = plan.work
+      .map((unit) => taskOf(unit, plan))
+      .map((task) => ({
+        ...task,
+        steps: task.steps.map((step) => (step.name === 'train' ? { ...step, args: [...step.args, ...trainArgs] } : step)),
+      }));
+    await runAll(tasks, {
+      jobs: plan.jobs,
+      signal: options.signal,
+      command: options.command,
+      onEvent: unitReporter(reproduction, plan, options),
+    });
     if (options.signal?.aborted) {
       throw new RunStoppedError(
         `interrupted; finished runs are kept and interrupted ones checkpointed: run the same command again to continue (${dir})`,
@@ -91,6 +113,61 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
     return { dir, results, ...written };
   } finally {
     releaseLock();
+  }
+}
+
+function writeConfigs(reproduction: Reproduction, plan: ReproductionPlan): void {
+  for (const unit of plan.units)
+    writeFileAtomic(
+      unit.configFile,
+      `# ${reproduction.name}, profile ${plan.profile}, ${unit.id}: resolved config\n${YAML.stringify(unit.config)}`,
+    );
+}
+
+/**
+ * The runs left to do as one Slurm job array: each task trains (or resumes) its run, then runs the profile's
+ * probes. The table is written by the next invocation once every run has finished.
+ */
+function submitToSlurm(reproduction: Reproduction, plan: ReproductionPlan, options: ReproduceOptions): SlurmSubmitted {
+  const log = options.log ?? (() => {});
+  const after = plan.probes.map((request) => [
+    'probe',
+    '$RUN',
+    '--probe',
+    request.name,
+    '--samples',
+    String(request.samples),
+    ...(request.maxDigits === undefined ? [] : ['--max-digits', String(request.maxDigits)]),
+  ]);
+  let release = () => {};
+  try {
+    const submitted = submitSlurmArray({
+      dir: plan.dir,
+      name: `arith-lab-reproduce-${reproduction.name}`,
+      entries: plan.work,
+      command: options.command ?? DEFAULT_COMMAND,
+      trainArgs: options.trainArgs ?? [],
+      after,
+      options: options.slurm ?? {},
+      dryRun: options.dryRun === true,
+      prepare: () => {
+        fs.mkdirSync(path.join(plan.dir, 'configs'), { recursive: true });
+        fs.mkdirSync(path.join(plan.dir, 'logs'), { recursive: true });
+        release = acquireLock(path.join(plan.dir, LOCK_FILE), 'reproduce');
+        writeConfigs(reproduction, plan);
+        // A run to start over is cleared now: the array task resumes whatever checkpoint it finds.
+        for (const unit of plan.work)
+          if (plan.plans.get(unit.id)!.action === 'restart') fs.rmSync(unit.runDir, { recursive: true, force: true });
+      },
+    });
+    log(
+      submitted.job === null
+        ? `wrote ${submitted.scriptFile} (${plan.work.length} array tasks; --dry-run: not submitted)`
+        : `submitted Slurm array job ${submitted.job}: ${plan.work.length} task(s) (${submitted.scriptFile}); --status shows progress; run the same command again when it is done for the table`,
+    );
+    return submitted;
+  } finally {
+    release();
   }
 }
 

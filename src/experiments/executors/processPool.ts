@@ -44,7 +44,7 @@ export interface PoolOptions {
   command?: string[];
 }
 
-const DEFAULT_COMMAND = [process.execPath, fileURLToPath(new URL('../../../bin/arith-lab.js', import.meta.url))];
+export const DEFAULT_COMMAND = [process.execPath, fileURLToPath(new URL('../../../bin/arith-lab.js', import.meta.url))];
 
 /** Exit codes of a command stopped by SIGINT or SIGTERM. */
 function interruptedExit(code: number): boolean {
