@@ -5,7 +5,7 @@ import { RunStoppedError } from '../../errors.ts';
 import { formatDuration } from '../../duration.ts';
 import type { Reproduction } from '../reproductions/reproduction.ts';
 import { writeFileAtomic } from '../../runs/jsonFiles.ts';
-import { acquireLock } from './lock.ts';
+import { acquireLock } from '../../runs/lock.ts';
 import { describePlan, planReproduction, taskOf, type PlanOptions, type ReproductionPlan } from './plan.ts';
 import { runAll, type PoolEvent, type TaskOutcome } from './processPool.ts';
 import { collectResults, readUnit, safeRunInfo, writeResults } from './results.ts';
@@ -26,7 +26,7 @@ import type { Unit } from './unit.ts';
  * have none. A finished run is never overwritten. Each run is deterministic per seed on one backend, so the
  * numbers do not depend on `jobs` or on interruptions.
  *
- * The parts: plan.ts (units and what each run directory holds), processPool.ts (the children), lock.ts (one
+ * The parts: plan.ts (units and what each run directory holds), processPool.ts (the children), runs/lock.ts (one
  * reproduce per folder), results.ts and table.ts (what the runs measured, and the files written from it).
  */
 
