@@ -248,10 +248,9 @@ function checkConfigUnchanged(run: RunFiles): void {
   const changed = [...new Set([...Object.keys(before), ...Object.keys(now)])]
     .filter((key) => key !== 'backend' && key !== 'device' && before[key] !== now[key])
     .map((key) => `${key} was ${before[key] ?? '(unset)'}, is ${now[key] ?? '(unset)'}`);
-  throw new UserError(
-    `no longer matches the config the run was trained with (${changed.join('; ') || 'a field changed'}); ${advice}`,
-    { file },
-  );
+  throw new UserError(`no longer matches the config the run was trained with (${changed.join('; ') || 'a field changed'}); ${advice}`, {
+    file,
+  });
 }
 
 /**

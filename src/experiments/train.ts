@@ -377,6 +377,13 @@ export async function train(config: Config, runDir: string, options: TrainOption
   return finish(session, progress, record);
 }
 
+/** The file a failed write was writing, relative to the run (a checkpoint's temporary folder named by its step). */
+function written(record: RunRecord | null, error: unknown): string {
+  const file = (error as { path?: string }).path;
+  if (file === undefined) return 'the run';
+  return path.relative(record?.runDir ?? '.', file).replace(/\.partial-(step-\d+)-\d+/, '$1');
+}
+
 /**
  * Marks the run failed in run.json with the error's message (whatever the error: any crash after the run started
  * leaves run.json saying so) and returns the error to throw. A full disk becomes a UserError that says so: the
@@ -387,7 +394,7 @@ function endFailed(record: RunRecord | null, error: unknown, step: number, train
   const problem = describeFileError(error);
   const thrown = isDiskFull(error)
     ? new UserError(
-        `${problem} writing ${path.relative(record?.runDir ?? '.', (error as { path?: string }).path ?? '') || 'the run'}; ` +
+        `${problem} writing ${written(record, error)}; ` +
           `the run stopped, its complete checkpoints are kept (${record?.describeCheckpoint() ?? 'no checkpoint was written'}): ` +
           `free some space, then continue with: arith-lab train --resume ${record?.runDir ?? ''}`.trimEnd(),
         { file: record?.runDir },

@@ -200,9 +200,9 @@ export function readTrainingState(dir: string): TrainingState {
   let state: TrainingState;
   try {
     const text = fs.readFileSync(path.join(dir, STATE_FILE), 'utf8');
+    state = JSON.parse(text) as TrainingState;
     const sums = readChecksums(dir);
     verifyChecksum(STATE_FILE, text, sums?.get(STATE_FILE));
-    state = JSON.parse(text) as TrainingState;
     // Checksums recorded in state.json need checksums.sha256 (which covers state.json itself) beside them.
     if (state?.sha256 !== undefined && (sums === null || !sums.has(STATE_FILE)))
       throw new CheckpointError(`${CHECKSUMS_FILE}: missing, or without ${STATE_FILE}`);

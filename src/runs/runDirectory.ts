@@ -41,7 +41,9 @@ export function lockRunDir(dir: string): () => void {
 export function createRunDir(options: { root: string; name: string; explicit?: string; overwrite?: boolean }): RunDirectory {
   const field = options.explicit !== undefined ? '--run-dir' : '--runs';
   try {
-    return options.explicit !== undefined ? createExplicit(options.explicit, options.overwrite === true) : createNamed(options.root, options.name);
+    return options.explicit !== undefined
+      ? createExplicit(options.explicit, options.overwrite === true)
+      : createNamed(options.root, options.name);
   } catch (error) {
     const problem = describeFileError(error);
     if (error instanceof UserError || problem === null) throw error;
@@ -126,7 +128,9 @@ function removeRun(dir: string, entries: string[]): string[] {
   }
   const probes = path.join(dir, PROBES_DIR);
   if (fs.existsSync(probes) && fs.statSync(probes).isDirectory()) {
-    const inside = foreignEntries(probes, (name, isDirectory) => (isDirectory ? /^step-\d+$/.test(name) : /\.jsonl?$/.test(name) || isTemporary(name)));
+    const inside = foreignEntries(probes, (name, isDirectory) =>
+      isDirectory ? /^step-\d+$/.test(name) : /\.jsonl?$/.test(name) || isTemporary(name),
+    );
     foreign.push(...inside.map((name) => `${PROBES_DIR}/${name}`));
   }
   const recognised = [CONFIG_FILE, RUN_FILE, METRICS_FILE, CHECKPOINTS_DIR].some((name) => entries.includes(name));
