@@ -40,7 +40,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       })
       .option('run-dir', { type: 'string', describe: 'write the run here (must be new or empty) instead of runs/<name>-<time>' })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds new run directories' })
-      .option('overwrite', { type: 'boolean', default: false, describe: 'allow --run-dir to replace an existing run' })
+      .option('overwrite', {
+        type: 'boolean',
+        default: false,
+        describe: 'replace the run in --run-dir (only a run of this lab: any other file is an error)',
+      })
       .option('report', {
         type: 'boolean',
         default: false,
