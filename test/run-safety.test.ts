@@ -19,6 +19,7 @@ import {
 import { train } from '../src/experiments/train.ts';
 import { listCheckpoints } from '../src/runs/checkpointFiles.ts';
 import { acquireLock } from '../src/runs/lock.ts';
+import { makeDirectoryFor } from '../src/runs/makeDirectory.ts';
 import { readMetrics } from '../src/runs/metricsLog.ts';
 import type { MetricsRecord } from '../src/runs/records.ts';
 import { createRunDir, lockRunDir, readRunInfo, writeRunInfo } from '../src/runs/runDirectory.ts';
@@ -312,6 +313,8 @@ describe('run directories that cannot be made', () => {
   it('--runs under /proc, --runs a file, a name too long: a UserError, nothing left behind', () => {
     if (process.platform === 'linux') {
       expect(userErrorOf(() => createRunDir({ root: '/proc', name: 'x' })).details.field).toBe('--runs');
+      // reproduce's folders under --runs, made the same way.
+      expect(userErrorOf(() => makeDirectoryFor('/proc/reproduce/x/configs', '--runs')).message).toMatch(/cannot create the folder/);
     }
     expect(userErrorOf(() => createRunDir({ root: configFile, name: 'x' })).message).toMatch(/not a directory/);
     const root = path.join(dir, 'long-runs');
@@ -326,6 +329,19 @@ describe('run directories that cannot be made', () => {
     const error = await handler().catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).details.field).toBe('--runs');
+  });
+});
+
+describe('a crash after the run started', () => {
+  it('leaves run.json failed with the message, not running', async () => {
+    const runDir = path.join(dir, 'crash');
+    fs.mkdirSync(runDir);
+    const config = loadConfig(configFile, ['train.steps=3', 'train.eval_every=2']);
+    const onEval = () => {
+      throw new RangeError('Invalid typed array length: 4294967296');
+    };
+    await expect(train(config, runDir, { onEval })).rejects.toThrow(RangeError);
+    expect(readRunInfo(runDir)).toMatchObject({ status: 'failed', message: 'Invalid typed array length: 4294967296' });
   });
 });
 

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { RunStoppedError } from '../../errors.ts';
@@ -6,6 +5,7 @@ import { formatDuration } from '../../duration.ts';
 import type { Reproduction } from '../reproductions/reproduction.ts';
 import { writeFileAtomic } from '../../runs/jsonFiles.ts';
 import { acquireLock } from '../../runs/lock.ts';
+import { makeDirectoryFor } from '../../runs/makeDirectory.ts';
 import { describePlan, planReproduction, taskOf, type PlanOptions, type ReproductionPlan } from './plan.ts';
 import { runAll, type PoolEvent, type TaskOutcome } from './processPool.ts';
 import { collectResults, readUnit, safeRunInfo, writeResults } from './results.ts';
@@ -67,8 +67,8 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
     return { dir, results, markdown: renderMarkdown(results), tableFile: '', resultsFile: '', reportFile: null };
   }
 
-  fs.mkdirSync(path.join(dir, 'configs'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  makeDirectoryFor(path.join(dir, 'configs'), '--runs');
+  makeDirectoryFor(path.join(dir, 'logs'), '--runs');
   const releaseLock = acquireLock(path.join(dir, LOCK_FILE), 'reproduce');
   try {
     for (const unit of plan.units)
