@@ -1,13 +1,16 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { selectBackend, type BackendName, type DeviceName } from '../backends/select.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
-import { prepareResume, type Checkpoint } from '../experiments/checkpoint.ts';
+import { openRun, prepareResume, type Checkpoint, type ResumePoint } from '../experiments/checkpoint.ts';
 import { train } from '../experiments/train.ts';
 import { lengthProbeDuringTraining } from '../probes/duringTraining.ts';
 import { buildReport } from '../report/report.ts';
-import { createRunDir } from '../runs/runDirectory.ts';
+import { RUN_FILE } from '../runs/paths.ts';
+import { createRunDir, lockRunDir } from '../runs/runDirectory.ts';
 import { describeConfigFields } from '../config/describe.ts';
 import { formatDuration } from '../duration.ts';
 import { ProgressBar } from './progress.ts';
@@ -37,7 +40,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       })
       .option('run-dir', { type: 'string', describe: 'write the run here (must be new or empty) instead of runs/<name>-<time>' })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds new run directories' })
-      .option('overwrite', { type: 'boolean', default: false, describe: 'allow --run-dir to replace an existing run' })
+      .option('overwrite', {
+        type: 'boolean',
+        default: false,
+        describe: 'replace the run in --run-dir (only a run of this lab: any other file is an error)',
+      })
       .option('report', {
         type: 'boolean',
         default: false,
@@ -50,10 +57,17 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   handler: async (args) => {
     const bar = new ProgressBar();
     const log = (line: string) => bar.log(line);
+    for (const flag of ['resume', 'run-dir', 'runs'] as const) {
+      if (Array.isArray(args[flag])) throw new UserError(`given ${args[flag].length} times; give it once`, { field: `--${flag}` });
+    }
     // Everything is validated before anything is written.
     let config: Config;
     let runDir: string;
     let resumeFrom: Checkpoint | null | undefined;
+    // The run directory's lock, held until training ends (and released by the process's exit in any case).
+    let release = () => {};
+    // A new folder that holds nothing yet when training fails is removed again.
+    let removeIfEmpty = false;
     if (args.resume !== undefined) {
       if (args.config !== undefined || args.set.length > 0) {
         throw new UserError("continues the run with the run's own config.yaml; drop --config and --set", { field: '--resume' });
@@ -61,7 +75,16 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       if (args['run-dir'] !== undefined || args.overwrite) {
         throw new UserError('names the run directory itself; drop --run-dir and --overwrite', { field: '--resume' });
       }
-      const resume = prepareResume(args.resume, log);
+      // Checked to be a run before its lock is taken (and written into it); then read with nobody writing it.
+      openRun(args.resume);
+      release = lockRunDir(args.resume);
+      let resume: ResumePoint;
+      try {
+        resume = prepareResume(args.resume, log);
+      } catch (error) {
+        release();
+        throw error;
+      }
       const trainedOn = resume.info.backend;
       if (args.backend && args.backend !== trainedOn) {
         log(`warning: the run trained on ${trainedOn}; on ${args.backend} its numbers will not match an uninterrupted run exactly`);
@@ -85,7 +108,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       config = loadConfig(args.config, overrides);
       // A backend that cannot start (a missing optional package, no GPU adapter) is bad input too: find out now.
       await selectBackend(config.backend, log, config.device);
-      runDir = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
+      const created = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
+      ({ dir: runDir, release } = created);
+      removeIfEmpty = created.created;
+      if (created.removed.length > 0) log(`--overwrite: removed the run that was in ${runDir}: ${created.removed.join(', ')}`);
     }
     log(`run: ${runDir}`);
 
@@ -116,12 +142,21 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         if (args.report) setImmediate(writeReport);
       },
       onStep: (step, loss, tokensPerSecond) => bar.update({ step, total: config.train.steps, loss, accuracy, tokensPerSecond }),
-    }).finally(() => {
-      // run.json holds the final status (finished, failed, interrupted) by now.
-      if (args.report) writeReport();
-      bar.finish();
-      stop.release();
-    });
+    })
+      .catch((error: unknown) => {
+        if (removeIfEmpty && !fs.existsSync(path.join(runDir, RUN_FILE))) {
+          release();
+          fs.rmSync(runDir, { recursive: true, force: true });
+        }
+        throw error;
+      })
+      .finally(() => {
+        // run.json holds the final status (finished, failed, interrupted) by now.
+        if (args.report && fs.existsSync(runDir)) writeReport();
+        bar.finish();
+        stop.release();
+        release();
+      });
     const { final } = result;
     const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
     console.log(`\nheld-out exact match after ${final.step} steps (${formatDuration(result.trainSeconds)} of training):`);

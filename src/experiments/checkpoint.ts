@@ -19,7 +19,9 @@ import {
 } from '../runs/checkpointFiles.ts';
 import { CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE } from '../runs/paths.ts';
 import type { RunInfo } from '../runs/records.ts';
+import { configHash } from '../runs/configHash.ts';
 import { readRunInfo } from '../runs/runDirectory.ts';
+import { flattenConfig } from '../report/compare.ts';
 import type { AdamW } from './adamw.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
 import { prepareExperiment, type Experiment } from '../config/experiment.ts';
@@ -31,6 +33,8 @@ export interface Checkpoint {
   state: TrainingState;
   model: Record<string, NamedTensor>;
   optimizer: Record<string, NamedTensor>;
+  /** The model file's `__metadata__` (the model shape, vocabulary and config it was trained with). */
+  metadata: Record<string, string>;
 }
 
 /** Copies variables off the backend with async reads (a synchronous read throws on tfjs-webgpu in Node). */
@@ -87,23 +91,37 @@ function checkTensors(file: string, tensors: Record<string, NamedTensor>, expect
   if (extra) throw new CheckpointError(`${file}: unexpected tensor ${extra}`);
 }
 
+/** The name of the first tensor holding a NaN or an infinity, or null when every value is finite. */
+export function nonFiniteTensor(tensors: Record<string, NamedTensor>): string | null {
+  for (const [name, { data }] of Object.entries(tensors)) {
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return name;
+  }
+  return null;
+}
+
 /**
- * Reads and verifies one checkpoint folder: state.json parses and names this step, both tensor files have the
- * recorded sizes and consistent safetensors headers, and (given `expected`) every parameter and moment has
- * the config's shape. Throws CheckpointError saying which file is wrong and how.
+ * Reads and verifies one checkpoint folder: state.json parses, is well-formed and names this step, every file
+ * has its recorded checksum (when recorded), both tensor files have the recorded sizes and consistent
+ * safetensors headers, every value is finite, and (given `expected`) every parameter and moment has the config's
+ * shape. Throws CheckpointError saying which file is wrong and how.
  */
 export function readCheckpoint(dir: string, expected?: Map<string, number[]>): Checkpoint {
   const state = readTrainingState(dir);
   const read = (file: string) => {
     const bytes = readCheckpointFile(dir, file, state);
+    let content: ReturnType<typeof decodeSafetensors>;
     try {
-      return decodeSafetensors(bytes).tensors;
+      content = decodeSafetensors(bytes);
     } catch (error) {
       throw new CheckpointError(`${file}: ${(error as Error).message}`);
     }
+    // A diverged state is never a usable checkpoint, whoever wrote it.
+    const bad = nonFiniteTensor(content.tensors);
+    if (bad !== null) throw new CheckpointError(`${file}: tensor ${bad} holds NaN or infinite values`);
+    return content;
   };
-  const model = read(MODEL_FILE);
-  const optimizer = read(OPTIMIZER_FILE);
+  const { tensors: model, metadata } = read(MODEL_FILE);
+  const optimizer = read(OPTIMIZER_FILE).tensors;
   if (expected) {
     checkTensors(MODEL_FILE, model, expected);
     const moments = new Map(
@@ -117,7 +135,7 @@ export function readCheckpoint(dir: string, expected?: Map<string, number[]>): C
     );
     checkTensors(OPTIMIZER_FILE, optimizer, moments);
   }
-  return { dir, step: state.step, state, model, optimizer };
+  return { dir, step: state.step, state, model, optimizer, metadata };
 }
 
 /**
@@ -199,12 +217,49 @@ export interface ResumePoint extends RunFiles {
   checkpoint: Checkpoint | null;
 }
 
+/** The config a checkpoint's model file records (the one it was trained with), or null when none is readable. */
+function trainedConfig(runDir: string): Record<string, unknown> | null {
+  for (const candidate of listCheckpoints(runDir)) {
+    try {
+      const text = readCheckpoint(candidate.dir).metadata.config;
+      if (text !== undefined) return JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // A damaged checkpoint: try the one before.
+    }
+  }
+  return null;
+}
+
 /**
- * Everything `train --resume` needs, checked before anything is written: the run's own config, and its newest
- * usable checkpoint. A finished run has nothing to resume.
+ * Refuses to resume a run whose config.yaml no longer hashes to the `config_sha256` run.json recorded when it
+ * started (lr or the seed edited between sessions: the checkpoints were trained with another config). Names the
+ * fields that differ, from the config a checkpoint recorded. A run from before config hashes is not checked.
+ */
+function checkConfigUnchanged(run: RunFiles): void {
+  const recorded = run.info.config_sha256;
+  if (recorded === undefined || recorded === configHash(run.config)) return;
+  const file = path.join(run.runDir, CONFIG_FILE);
+  const trained = trainedConfig(run.runDir);
+  const advice = `restore ${CONFIG_FILE}, or start a new run with --config`;
+  if (trained === null) {
+    throw new UserError(`no longer matches the config the run started with (run.json's config_sha256); ${advice}`, { file });
+  }
+  const [before, now] = [flattenConfig(trained), flattenConfig(run.config as unknown as Record<string, unknown>)];
+  const changed = [...new Set([...Object.keys(before), ...Object.keys(now)])]
+    .filter((key) => key !== 'backend' && key !== 'device' && before[key] !== now[key])
+    .map((key) => `${key} was ${before[key] ?? '(unset)'}, is ${now[key] ?? '(unset)'}`);
+  throw new UserError(`no longer matches the config the run was trained with (${changed.join('; ') || 'a field changed'}); ${advice}`, {
+    file,
+  });
+}
+
+/**
+ * Everything `train --resume` needs, checked before anything is written: the run's config.yaml, unchanged since
+ * the run started, and its newest usable checkpoint. A finished run has nothing to resume.
  */
 export function prepareResume(runDir: string, warn: (line: string) => void = () => {}): ResumePoint {
   const run = openRun(runDir);
+  checkConfigUnchanged(run);
   const experiment = prepareExperiment(run.config);
   const checkpoint = latestCheckpoint(runDir, expectedParameters(experiment.model), warn);
   if (run.info.status === 'finished' && checkpoint?.step === run.config.train.steps) {

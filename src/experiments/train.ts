@@ -7,16 +7,26 @@ import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import type { Problem } from '../data/problem.ts';
 import { Gpt } from '../models/gpt.ts';
 import { maskedCrossEntropy } from '../models/loss.ts';
-import { RunStoppedError } from '../errors.ts';
+import { RunStoppedError, UserError } from '../errors.ts';
 import { cleanCheckpoints } from '../runs/checkpointFiles.ts';
+import { configHash } from '../runs/configHash.ts';
+import { describeFileError, isDiskFull } from '../runs/fileErrors.ts';
 import { truncateJsonLines } from '../runs/jsonFiles.ts';
 import { MetricsLog } from '../runs/metricsLog.ts';
 import { metricsFile } from '../runs/paths.ts';
 import type { MetricsRecord } from '../runs/records.ts';
-import { writeResolvedConfig } from '../runs/runDirectory.ts';
+import { removeTemporaryFiles, writeResolvedConfig } from '../runs/runDirectory.ts';
 import { RunRecord } from '../runs/runRecord.ts';
 import { AdamW, clipByGlobalNorm } from './adamw.ts';
-import { modelTensors, optimizerTensors, restoreModel, restoreOptimizer, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import {
+  modelTensors,
+  nonFiniteTensor,
+  optimizerTensors,
+  restoreModel,
+  restoreOptimizer,
+  writeCheckpoint,
+  type Checkpoint,
+} from './checkpoint.ts';
 import { accuracyByLength, summarizeAccuracy } from './evaluate.ts';
 import { gitCommit, versions } from './provenance.ts';
 import { learningRate } from './schedule.ts';
@@ -116,13 +126,6 @@ export class InterruptedError extends RunStoppedError {
 /** Lets signal handlers run between steps (a step awaits only its GPU reads, which may not yield to them). */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function allFinite(tensors: Awaited<ReturnType<typeof modelTensors>>): boolean {
-  for (const { data } of Object.values(tensors)) {
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
-  }
-  return true;
-}
-
 /** Everything one training session holds, built by `setUp`. */
 interface Session {
   config: Config;
@@ -192,12 +195,20 @@ function openRecord(session: Session, resumeFrom: Checkpoint | null | undefined)
       versions: versions(),
       git_commit: gitCommit(),
       parameters: session.model.parameterCount,
+      configHash: configHash(config),
     });
   }
   const step = resumeFrom?.step ?? 0;
+  removeTemporaryFiles(runDir);
   truncateJsonLines(metricsFile(runDir), step);
   cleanCheckpoints(runDir, step);
-  const record = RunRecord.resume(runDir, { backend, git_commit: gitCommit(), step, checkpointDir: resumeFrom?.dir ?? null });
+  const record = RunRecord.resume(runDir, {
+    backend,
+    git_commit: gitCommit(),
+    step,
+    checkpointDir: resumeFrom?.dir ?? null,
+    configHash: configHash(config),
+  });
   session.log(
     resumeFrom ? `resuming at step ${step} from ${path.relative(runDir, resumeFrom.dir)}` : 'no checkpoint yet: starting over from step 0',
   );
@@ -271,19 +282,21 @@ async function logMetrics(session: Session, progress: Progress, metrics: Metrics
   progress.window = { tokens: 0, seconds: 0 };
 }
 
-/** Writes `checkpoints/step-NNNNNN/` and points run.json at it. Weights that overflowed are never saved. */
+/** Writes `checkpoints/step-NNNNNN/` and points run.json at it. Weights or moments that overflowed are never saved. */
 async function checkpoint(session: Session, progress: Progress, record: RunRecord): Promise<void> {
   const { config, experiment, optimizer } = session;
   const weights = await modelTensors(session.model);
+  const moments = await optimizerTensors(optimizer);
   // Weights can overflow while the loss still looks finite; such a state is never saved as "good".
-  if (!allFinite(weights))
-    throw new DivergenceError(`run diverged: weights became NaN or infinite at step ${progress.step}; ${record.describeCheckpoint()}`);
+  const bad = nonFiniteTensor(weights) ?? nonFiniteTensor(moments);
+  if (bad !== null)
+    throw new DivergenceError(`run diverged: ${bad} became NaN or infinite at step ${progress.step}; ${record.describeCheckpoint()}`);
   const dir = writeCheckpoint(
     session.runDir,
     {
       step: progress.step,
       model: weights,
-      optimizer: await optimizerTensors(optimizer),
+      optimizer: moments,
       state: {
         stream: session.stream.state(),
         optimizer_step: optimizer.step,
@@ -340,10 +353,11 @@ export async function train(config: Config, runDir: string, options: TrainOption
   const t = config.train;
   const session = await setUp(config, runDir, options);
   const progress = resume(session, options.resumeFrom ?? null);
-  const record = openRecord(session, options.resumeFrom);
-  const metrics = new MetricsLog(metricsFile(runDir));
   const startStep = progress.step;
+  const metrics = new MetricsLog(metricsFile(runDir));
+  let record: RunRecord | null = null;
   try {
+    record = openRecord(session, options.resumeFrom);
     for (let step = startStep + 1; step <= t.steps; step++) {
       const taken = await runStep(session, progress, record, step);
       options.onStep?.(step, taken.loss, taken.tokensPerSecond);
@@ -356,11 +370,41 @@ export async function train(config: Config, runDir: string, options: TrainOption
       if (interrupted) throw stop(progress, record, String(options.signal!.reason));
     }
   } catch (error) {
-    if (!(error instanceof InterruptedError))
-      record.failed(progress.last?.step ?? startStep, progress.trainSeconds, String((error as Error).message));
     session.optimizer.dispose();
     session.model.dispose();
-    throw error;
+    throw endFailed(record, error, progress.last?.step ?? startStep, progress.trainSeconds);
   }
   return finish(session, progress, record);
+}
+
+/** The file a failed write was writing, relative to the run (a checkpoint's temporary folder named by its step). */
+function written(record: RunRecord | null, error: unknown): string {
+  const file = (error as { path?: string }).path;
+  if (file === undefined) return 'the run';
+  return path.relative(record?.runDir ?? '.', file).replace(/\.partial-(step-\d+)-\d+/, '$1');
+}
+
+/**
+ * Marks the run failed in run.json with the error's message (whatever the error: any crash after the run started
+ * leaves run.json saying so) and returns the error to throw. A full disk becomes a UserError that says so: the
+ * complete checkpoints are kept, and the run resumes once there is space.
+ */
+function endFailed(record: RunRecord | null, error: unknown, step: number, trainSeconds: number): unknown {
+  if (error instanceof InterruptedError) return error;
+  const problem = describeFileError(error);
+  const thrown = isDiskFull(error)
+    ? new UserError(
+        `${problem} writing ${written(record, error)}; ` +
+          `the run stopped, its complete checkpoints are kept (${record?.describeCheckpoint() ?? 'no checkpoint was written'}): ` +
+          `free some space, then continue with: arith-lab train --resume ${record?.runDir ?? ''}`.trimEnd(),
+        { file: record?.runDir },
+      )
+    : error;
+  try {
+    record?.failed(step, trainSeconds, String((thrown as Error).message));
+  } catch (recordError) {
+    // run.json itself could not be written (the disk is full even for that): the error thrown says why.
+    if (!isDiskFull(recordError)) throw recordError;
+  }
+  return thrown;
 }

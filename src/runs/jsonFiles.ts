@@ -1,10 +1,18 @@
 import fs from 'node:fs';
 
-/** Writes a file through a temporary name and a rename, so readers never see half of it. */
+/**
+ * Writes a file through a temporary name and a rename, so readers never see half of it. A write that fails (a
+ * full disk) removes its temporary file and leaves `file` as it was.
+ */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const temporary = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, data);
-  fs.renameSync(temporary, file);
+  try {
+    fs.writeFileSync(temporary, data);
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** Parses a JSON file; a missing or broken file throws. */
@@ -41,7 +49,12 @@ export function readJsonLines<T>(file: string): { records: T[]; skipped: number 
 }
 
 export function appendJsonLine(file: string, record: object): void {
-  fs.appendFileSync(file, JSON.stringify(record) + '\n');
+  try {
+    fs.appendFileSync(file, JSON.stringify(record) + '\n');
+  } catch (error) {
+    // A failed write (a full disk) names no file; the message about it should.
+    throw Object.assign(error as Error, { path: (error as { path?: string }).path ?? file });
+  }
 }
 
 /**

@@ -5,10 +5,11 @@ import path from 'node:path';
  *   config.yaml                       the resolved config (every default filled in)
  *   run.json                          RunInfo: status, provenance, progress, the newest checkpoint, the result
  *   metrics.jsonl                     one MetricsRecord per logged step
- *   checkpoints/step-NNNNNN/          model.safetensors, optimizer.safetensors, state.json
+ *   checkpoints/step-NNNNNN/          model.safetensors, optimizer.safetensors, state.json, checksums.sha256
  *   probes/<name>.json                a probe's result on the newest checkpoint (probes/step-S/ for an older one)
  *   probes/length-by-step.jsonl       train.probe_every: the length grid at each probed step
  *   report.html                       the run's report page
+ *   run.lock                          held by the process training the run (pid and command)
  */
 export const CONFIG_FILE = 'config.yaml';
 export const RUN_FILE = 'run.json';
@@ -18,6 +19,9 @@ export const CHECKPOINTS_DIR = 'checkpoints';
 export const MODEL_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const STATE_FILE = 'state.json';
+/** SHA-256 of every other file of a checkpoint, in `sha256sum` format (`sha256sum -c` checks it). */
+export const CHECKSUMS_FILE = 'checksums.sha256';
+export const RUN_LOCK_FILE = 'run.lock';
 export const PROBES_DIR = 'probes';
 /** Written by `train.probe_every`: one JSON line per probed step, to plot accuracy by length against step. */
 export const LENGTH_BY_STEP_FILE = 'length-by-step.jsonl';

@@ -11,6 +11,8 @@ export interface RunInfo {
   updated_at: string;
   versions: Record<string, string>;
   git_commit: string | null;
+  /** SHA-256 of the resolved config (runs/configHash.ts); a resume refuses a config.yaml that no longer matches. */
+  config_sha256?: string;
   parameters?: number;
   step?: number;
   /** Seconds spent in optimizer steps (evaluation and checkpoints excluded), over all sessions. */

@@ -25,7 +25,10 @@ export class RunRecord {
   }
 
   /** A new run at step 0. */
-  static start(runDir: string, run: RunProvenance & { name: string; versions: Record<string, string>; parameters: number }): RunRecord {
+  static start(
+    runDir: string,
+    run: RunProvenance & { name: string; versions: Record<string, string>; parameters: number; configHash: string },
+  ): RunRecord {
     return new RunRecord(runDir, {
       status: 'running',
       name: run.name,
@@ -34,6 +37,7 @@ export class RunRecord {
       updated_at: '',
       versions: run.versions,
       git_commit: run.git_commit,
+      config_sha256: run.configHash,
       parameters: run.parameters,
       step: 0,
     });
@@ -41,12 +45,14 @@ export class RunRecord {
 
   /**
    * The run in `runDir` continuing at `step`, from the checkpoint folder `checkpointDir` (null: it stopped before
-   * its first checkpoint). The outcome of the previous session is cleared; a resume entry is added.
+   * its first checkpoint). The outcome of the previous session is cleared; a resume entry is added. A run from
+   * before config hashes gets one (its config was checked against the checkpoint's shapes only).
    */
-  static resume(runDir: string, run: RunProvenance & { step: number; checkpointDir: string | null }): RunRecord {
+  static resume(runDir: string, run: RunProvenance & { step: number; checkpointDir: string | null; configHash: string }): RunRecord {
     const previous = readRunInfo(runDir);
     return new RunRecord(runDir, {
       ...previous,
+      config_sha256: previous.config_sha256 ?? run.configHash,
       status: 'running',
       backend: run.backend,
       step: run.step,

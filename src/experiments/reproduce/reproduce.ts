@@ -5,7 +5,8 @@ import { RunStoppedError } from '../../errors.ts';
 import { formatDuration } from '../../duration.ts';
 import type { Reproduction } from '../reproductions/reproduction.ts';
 import { writeFileAtomic } from '../../runs/jsonFiles.ts';
-import { acquireLock } from '../executors/lock.ts';
+import { acquireLock } from '../../runs/lock.ts';
+import { makeDirectoryFor } from '../../runs/makeDirectory.ts';
 import { describePlan, planReproduction, taskOf, type PlanOptions, type ReproductionPlan } from './plan.ts';
 import type { ExecutionOptions } from '../executors/execution.ts';
 import { DEFAULT_COMMAND, runAll, type PoolEvent, type TaskOutcome } from '../executors/processPool.ts';
@@ -29,7 +30,7 @@ import type { Unit } from './unit.ts';
  * have none. A finished run is never overwritten. Each run is deterministic per seed on one backend, so the
  * numbers do not depend on `jobs` or on interruptions.
  *
- * The parts: plan.ts (units and what each run directory holds), processPool.ts (the children), lock.ts (one
+ * The parts: plan.ts (units and what each run directory holds), processPool.ts (the children), runs/lock.ts (one
  * reproduce per folder), results.ts and table.ts (what the runs measured, and the files written from it).
  */
 
@@ -83,8 +84,8 @@ export async function reproduce(reproduction: Reproduction, options: ReproduceOp
     return { dir, results, markdown: renderMarkdown(results), tableFile: '', resultsFile: '', reportFile: null };
   }
 
-  fs.mkdirSync(path.join(dir, 'configs'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  makeDirectoryFor(path.join(dir, 'configs'), '--runs');
+  makeDirectoryFor(path.join(dir, 'logs'), '--runs');
   assertNothingQueued(dir);
   const releaseLock = acquireLock(path.join(dir, LOCK_FILE), 'reproduce');
   try {

@@ -5,7 +5,8 @@ import { RunStoppedError } from '../../errors.ts';
 import { formatDuration } from '../../duration.ts';
 import { writeFileAtomic } from '../../runs/jsonFiles.ts';
 import type { ExecutionOptions } from '../executors/execution.ts';
-import { acquireLock } from '../executors/lock.ts';
+import { acquireLock } from '../../runs/lock.ts';
+import { makeDirectoryFor } from '../../runs/makeDirectory.ts';
 import { DEFAULT_COMMAND, runAll, type Task } from '../executors/processPool.ts';
 import { describeRunStates } from '../executors/runStates.ts';
 import { assertNothingQueued, queuedRuns, submitSlurmArray, type SlurmSubmitted } from '../executors/slurmExecutor.ts';
@@ -56,8 +57,8 @@ function trainTask(unit: SweepUnit, plan: SweepPlan, trainArgs: string[]): Task 
 
 /** sweep.json and every unit's resolved config. */
 function writeInputs(plan: SweepPlan): void {
-  fs.mkdirSync(path.join(plan.dir, 'configs'), { recursive: true });
-  fs.mkdirSync(path.join(plan.dir, 'logs'), { recursive: true });
+  makeDirectoryFor(path.join(plan.dir, 'configs'), '--runs');
+  makeDirectoryFor(path.join(plan.dir, 'logs'), '--runs');
   writeFileAtomic(path.join(plan.dir, DEFINITION_FILE), JSON.stringify(plan.definition, null, 2) + '\n');
   for (const unit of plan.units) {
     writeFileAtomic(unit.configFile, `# sweep ${plan.name}, ${unit.id}: resolved config\n${YAML.stringify(unit.config)}`);
@@ -106,7 +107,7 @@ export async function sweep(options: SweepRunOptions): Promise<SweepOutcome> {
         options: options.slurm ?? {},
         dryRun: options.dryRun === true,
         prepare: () => {
-          fs.mkdirSync(plan.dir, { recursive: true });
+          makeDirectoryFor(plan.dir, '--runs');
           release = acquireLock(path.join(plan.dir, LOCK_FILE), 'sweep');
           writeInputs(plan);
           // A run to start over is cleared now: the array task resumes whatever checkpoint it finds.
@@ -134,7 +135,7 @@ export async function sweep(options: SweepRunOptions): Promise<SweepOutcome> {
     return { kind: 'planned', plan };
   }
   if (plan.work.length === 0) return finish();
-  fs.mkdirSync(plan.dir, { recursive: true });
+  makeDirectoryFor(plan.dir, '--runs');
   assertNothingQueued(plan.dir);
   const release = acquireLock(path.join(plan.dir, LOCK_FILE), 'sweep');
   try {
