@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { BACKEND_NAMES, DEVICE_NAMES } from '../contracts/backendNames.ts';
+import { UserError } from '../errors.ts';
 
 /** --config and --set, shared by every command that reads a config. */
 export function withConfigOptions<T>(args: Argv<T>, { required = true } = {}) {
@@ -25,4 +26,20 @@ export function withBackendOption<T>(args: Argv<T>) {
       choices: DEVICE_NAMES,
       describe: 'where the torch backend keeps tensors (overrides the config): cpu or cuda',
     });
+}
+
+/** --recurrence, for commands that evaluate a trained run: a looped model may run more passes than it trained with. */
+export function withRecurrenceOption<T>(args: Argv<T>) {
+  return args.option('recurrence', {
+    type: 'number',
+    describe: "passes through the layers of a looped model (model.recurrence); default the run's own",
+  });
+}
+
+/** The --recurrence value, checked: a whole number of at least 1, or undefined when not given. */
+export function recurrenceArgument(value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new UserError(`expected a whole number of passes, at least 1, got ${value}`, { field: '--recurrence' });
+  }
+  return value;
 }

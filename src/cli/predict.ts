@@ -4,7 +4,7 @@ import type { BackendName, DeviceName } from '../backends/select.ts';
 import { loadRun } from '../experiments/checkpoint.ts';
 import { modelDecoder } from '../inference/decode.ts';
 import { ask, isRejected, type AskResult } from './ask.ts';
-import { withBackendOption } from './options.ts';
+import { recurrenceArgument, withBackendOption, withRecurrenceOption } from './options.ts';
 import { resolveRunDir } from './runArg.ts';
 
 interface PredictArgs {
@@ -14,6 +14,7 @@ interface PredictArgs {
   checkpoint?: number;
   backend?: string;
   device?: string;
+  recurrence?: number;
 }
 
 /** One stdout line per answered question (the answer, or `?`); reasons go to stderr so stdout stays clean. */
@@ -45,7 +46,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
   command: 'predict <run> [problems..]',
   describe: 'answer problems like 128+367 with a trained run (arguments, or one per line on stdin)',
   builder: (args) =>
-    withBackendOption(args)
+    withRecurrenceOption(withBackendOption(args))
       .positional('run', { type: 'string', demandOption: true, describe: 'run directory (or its name under runs/)' })
       .positional('problems', { type: 'string', array: true, default: [] as string[], describe: 'problems; default: read stdin' })
       .option('json', {
@@ -62,6 +63,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       step: args.checkpoint,
       backend: args.backend as BackendName | undefined,
       device: args.device as DeviceName | undefined,
+      recurrence: recurrenceArgument(args.recurrence),
       log,
     });
     const decode = modelDecoder(loaded.model);
