@@ -59,11 +59,12 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       .example("printf '128+367\\n99999+1\\n' | $0 predict addition-nope-20261126-101500 --json", 'from stdin, as JSON') as never,
   handler: async (args) => {
     const log = (line: string) => process.stderr.write(line + '\n');
+    const recurrence = recurrenceArgument(args.recurrence);
     const loaded = await loadRun(resolveRunDir(args.run), {
       step: args.checkpoint,
       backend: args.backend as BackendName | undefined,
       device: args.device as DeviceName | undefined,
-      recurrence: recurrenceArgument(args.recurrence),
+      recurrence,
       log,
     });
     const decode = modelDecoder(loaded.model);

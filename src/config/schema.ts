@@ -59,7 +59,7 @@ export const modelSchema = z
     max_len: z.number().int().positive().default(64).describe('longest sequence in tokens (size of a learned APE table)'),
     pos: z
       .union([z.enum(POSITIONAL_NAMES), z.array(z.enum(POSITIONAL_NAMES)).min(1, 'expected at least one scheme')], {
-        error: `expected one of ${POSITIONAL_NAMES.join(', ')}, or a list of them such as [ape, t5]`,
+        error: `expected one of ${POSITIONAL_NAMES.map((name) => JSON.stringify(name)).join(', ')}, or a list such as [ape, t5]`,
       })
       .default('nope')
       .describe('positional encoding, or a list combining one input-side and one attention-side scheme ([ape, t5])'),
