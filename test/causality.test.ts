@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { createRandom } from '../src/random.ts';
 import { Gpt, type GptConfig } from '../src/models/gpt.ts';
+import type { PositionalName } from '../src/models/positional/index.ts';
 import { testBackend } from './fixtures/backend.ts';
 import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
@@ -14,7 +15,7 @@ const VOCAB = 12;
 const T = 10;
 const CUT = 6;
 
-const config = (pos: string, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ vocabSize: VOCAB, dFf: 64, pos, ...overrides });
+const config = (pos: PositionalName, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ vocabSize: VOCAB, dFf: 64, pos, ...overrides });
 
 function logitsOf(model: Gpt, ids: number[]): number[][] {
   return tf.tidy(() => {
@@ -25,9 +26,16 @@ function logitsOf(model: Gpt, ids: number[]): number[][] {
 
 const maxAbsDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
 
-describe.each(['nope', 'ape', 'sinusoidal', 'rope', 'alibi'])('causality with pos=%s', (pos) => {
+// Each encoding, combinations, and looped models (recurrence: passes through the layers).
+describe.each([
+  ...['nope', 'ape', 'sinusoidal', 'rope', 'alibi', 't5', 'fire'].map((pos) => ({ pos, recurrence: 1 })),
+  { pos: ['ape', 't5'], recurrence: 1 },
+  { pos: ['sinusoidal', 'fire'], recurrence: 1 },
+  { pos: 'fire', recurrence: 3 },
+  { pos: 'nope', recurrence: 2 },
+] as { pos: PositionalName; recurrence: number }[])('causality with pos=$pos, recurrence $recurrence', ({ pos, recurrence }) => {
   it('logits before the edit are unchanged; logits from the edit on change', () => {
-    const model = new Gpt(config(pos), 1234);
+    const model = new Gpt(config(pos, { recurrence }), 1234);
     const random = createRandom(99, `causality:${pos}`);
     const ids = Array.from({ length: T }, () => random.int(0, VOCAB - 1));
     // Change every token from CUT on to a different one.
@@ -43,7 +51,7 @@ describe.each(['nope', 'ape', 'sinusoidal', 'rope', 'alibi'])('causality with po
   });
 
   it('editing only the last token leaves every earlier position unchanged (batch rows independent too)', () => {
-    const model = new Gpt(config(pos), 77);
+    const model = new Gpt(config(pos, { recurrence }), 77);
     const a = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
     const b = [...a.slice(0, T - 1), 0];
     const rows = tf.tidy(() => model.forward(tf.tensor2d([a, b], [2, T], 'int32'), { training: false }).arraySync() as number[][][]);

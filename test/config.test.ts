@@ -100,6 +100,16 @@ describe('loadConfig', () => {
     ['bad run name', (c) => (c.name = 'my run'), 'name', /letters, digits/],
     ['checkpoint_every zero', (c) => (c.train.checkpoint_every = 0), 'train.checkpoint_every', /expected number to be >0/],
     ['keep_checkpoints fractional', (c) => (c.train.keep_checkpoints = 1.5), 'train.keep_checkpoints', /expected int/],
+    ['an unknown encoding in a list', (c) => (c.model.pos = ['ape', 'fire2']), 'model.pos', /expected one of .*"fire", or a list/],
+    ['an empty list of encodings', (c) => (c.model.pos = []), 'model.pos', /at least one scheme/],
+    [
+      'two input-side encodings',
+      (c) => (c.model.pos = ['ape', 'sinusoidal']),
+      'model.pos',
+      /\[ape, sinusoidal\]: ape and sinusoidal both add to the embeddings; combine at most one input-side/,
+    ],
+    ['two attention-side encodings', (c) => (c.model.pos = ['rope', 'fire']), 'model.pos', /rope and fire both act in attention/],
+    ['recurrence below 1', (c) => (c.model.recurrence = 0), 'model.recurrence', /at least 1 pass/],
   ];
 
   for (const [label, mutate, field, message] of cases) {
@@ -120,6 +130,14 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig(writeConfig('bad.yaml', 'task: [1, 2\n'))).toString()).toMatch(/bad.yaml: invalid YAML/);
     expect(errorOf(() => loadConfig(writeConfig('list.yaml', '- 1\n- 2\n'))).message).toMatch(/expected a YAML mapping/);
     expect(errorOf(() => loadConfig(writeConfig('dup.yaml', 'seed: 1\nseed: 2\n'))).message).toMatch(/invalid YAML/);
+  });
+
+  it('accepts a list of one input-side and one attention-side encoding, and a looped model', () => {
+    const file = writeConfig('combined.yaml', YAML.stringify(base));
+    const config = loadConfig(file, ['model.pos=[ape, fire]', 'model.recurrence=3', 'model.max_len=64']);
+    expect(config.model.pos).toEqual(['ape', 'fire']);
+    expect(prepareExperiment(config).model).toMatchObject({ pos: ['ape', 'fire'], recurrence: 3 });
+    expect(loadConfig(file).model.recurrence).toBe(1);
   });
 
   it('rejects a malformed --set', () => {
@@ -321,6 +339,18 @@ describe('bad run directories and resume requests', () => {
       expect(userError.message).toMatch(message);
       expect(snapshot(runs)).toEqual(before);
     });
+  }
+});
+
+describe('--recurrence on bad input (the real CLI)', () => {
+  for (const command of ['predict', 'probe']) {
+    it(`${command} --recurrence 0 exits 2 with one line`, () => {
+      const result = spawnSync(process.execPath, ['bin/arith-lab.js', command, path.join(dir, 'no-run'), '--recurrence', '0'], {
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe('arith-lab: error: --recurrence: expected a whole number of passes, at least 1, got 0\n');
+    }, 60_000);
   }
 });
 

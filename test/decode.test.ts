@@ -2,21 +2,27 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { greedyDecode } from '../src/inference/decode.ts';
-import { disposeKvCache, Gpt, type KvCache } from '../src/models/gpt.ts';
-import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
+import { disposeKvCache, Gpt, type GptConfig, type KvCache } from '../src/models/gpt.ts';
+import { POSITIONAL_NAMES, type PositionalName } from '../src/models/positional/index.ts';
 import { testBackend } from './fixtures/backend.ts';
 import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
-const config = (pos: string) => tinyGptConfig({ maxLen: 32, pos, ropeFraction: 0.5 });
+const config = (pos: PositionalName, overrides: Partial<GptConfig> = {}) =>
+  tinyGptConfig({ maxLen: 32, pos, ropeFraction: 0.5, ...overrides });
 
 beforeAll(async () => {
   await selectBackend(testBackend('cpu'));
 });
 
 describe('key/value cache', () => {
-  for (const pos of POSITIONAL_NAMES) {
-    it(`${pos}: incremental logits equal the full forward pass`, () => {
-      const model = new Gpt(config(pos), 4);
+  const cases: { name: string; pos: PositionalName; overrides?: Partial<GptConfig> }[] = [
+    ...POSITIONAL_NAMES.map((pos) => ({ name: pos, pos })),
+    { name: '[ape, t5]', pos: ['ape', 't5'] },
+    { name: 'fire, recurrence 3 (one cache per pass)', pos: 'fire', overrides: { recurrence: 3 } },
+  ];
+  for (const { name, pos, overrides } of cases) {
+    it(`${name}: incremental logits equal the full forward pass`, () => {
+      const model = new Gpt(config(pos, overrides), 4);
       const ids = [
         [1, 5, 7, 3, 9, 4, 6, 8],
         [1, 4, 4, 10, 2, 3, 5, 11],
@@ -55,6 +61,7 @@ describe('key/value cache', () => {
         );
       }
       expect(cache.length).toBe(8);
+      expect(cache.keys.length).toBe(2 * (overrides?.recurrence ?? 1));
       for (let b = 0; b < 2; b++) {
         const incremental = [...steps[0][b], ...steps[1][b], ...steps[2][b], ...steps[3][b]];
         incremental.forEach((row, t) => row.forEach((value, v) => expect(Math.abs(value - full[b][t][v])).toBeLessThan(1e-5)));
@@ -92,4 +99,43 @@ describe('key/value cache', () => {
     });
     model.dispose();
   });
+
+  /** Greedy tokens from full forward passes (no cache), one at a time. */
+  function greedyWithoutCache(model: Gpt, prompt: number[], maxNew: number): number[] {
+    const sequence = [...prompt];
+    const out: number[] = [];
+    for (let step = 0; step < maxNew; step++) {
+      const next = tf.tidy(() => {
+        const logits = model.forward(tf.tensor2d([sequence], [1, sequence.length], 'int32'), { training: false });
+        return tf.argMax(logits.slice([0, sequence.length - 1, 0], [1, 1, 12]).reshape([12])).dataSync()[0];
+      });
+      if (next === 2) break; // <eos>
+      out.push(next);
+      sequence.push(next);
+    }
+    return out;
+  }
+
+  // Far beyond any training length: a T5 distance past its last bucket boundary, FIRE past its threshold L (here
+  // 16, so its normalizer grows with the query position), a looped model. The position parameters are made
+  // large, so that a wrong position in the cached path changes the argmax.
+  for (const { name, pos, overrides } of [
+    { name: 't5', pos: 't5', overrides: {} },
+    { name: 'fire', pos: 'fire', overrides: { fireL: 16 } },
+    { name: '[sinusoidal, fire], recurrence 2', pos: ['sinusoidal', 'fire'], overrides: { recurrence: 2, fireL: 16 } },
+  ] as { name: string; pos: PositionalName; overrides: Partial<GptConfig> }[]) {
+    it(`${name}: greedy decoding of 110-token prompts with the cache equals decoding without it`, async () => {
+      const model = new Gpt(config(pos, overrides), 11);
+      const t5Table = model.params['t5.relative_attention_bias.weight'];
+      if (t5Table) t5Table.assign(tf.randomNormal(t5Table.shape, 0, 2, 'float32', 3));
+      const fireOut = model.params['fire.mlp.fc_out.weight'];
+      if (fireOut) fireOut.assign(tf.randomNormal(fireOut.shape, 0, 2, 'float32', 4));
+      const prompts = [0, 1].map((row) => [1, ...Array.from({ length: 109 }, (_, t) => 3 + ((t * (5 + row) + (t >> 2)) % 9))]);
+      const generated = await greedyDecode(model, prompts, [12, 12]);
+      prompts.forEach((prompt, i) => expect(generated[i]).toEqual(greedyWithoutCache(model, prompt, 12)));
+      // Not a constant answer: the positions matter to what is generated.
+      expect(new Set(generated.flat()).size).toBeGreaterThan(1);
+      model.dispose();
+    });
+  }
 });

@@ -7,6 +7,7 @@ import { trainStep } from '../src/experiments/train.ts';
 import { FUSIONS, setFusions, useFused } from '../src/models/fused.ts';
 import { Gpt } from '../src/models/gpt.ts';
 import { maskedCrossEntropy } from '../src/models/loss.ts';
+import type { PositionalName } from '../src/models/positional/index.ts';
 import { attention, gelu, layerNorm, linear, matmul, transposeLast2 } from '../src/models/ops.ts';
 import { alibiSlopes } from '../src/models/positional/alibi.ts';
 import { createRandom } from '../src/random.ts';
@@ -157,6 +158,34 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     });
   }
 
+  for (const [label, queries, offset] of [
+    ['a learned bias (T5, FIRE), causal', 6, 0],
+    ['a learned bias, decoding with 4 cached keys', 2, 4],
+  ] as [string, number, number][]) {
+    it(`attention with ${label}: value and gradients of q, k, v and the bias`, async () => {
+      const [B, H, d] = [2, 4, 8];
+      const q = randomArray([B, queries, H, d], 'q');
+      const k = randomArray([B, offset + queries, H, d], 'k');
+      const v = randomArray([B, offset + queries, H, d], 'v');
+      const mask = attentionBias(H, queries, offset, false);
+      const learned = randomArray([1, H, queries, offset + queries], 'bias');
+      const weights = randomArray([B, H, queries, d], 'w');
+      const run = () => {
+        const [tq, tk, tv] = [heads(q)(), heads(k)(), heads(v)()];
+        // The model adds the learned bias to the constant causal mask; the gradient reaches the learned part.
+        const op = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, e: tf.Tensor) =>
+          attention(a, b, c, tf.add(tensor(mask), e), { learnedBias: true });
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(op(a, b, c, e), tensor(weights))))(
+          [tq, tk, tv, tensor(learned)],
+        );
+        return [op(tq, tk, tv, tensor(learned)), ...grads];
+      };
+      const fused = await compute('torch', 'all', run);
+      expectClose(fused, await compute('cpu', 'none', run));
+      expect(Math.max(...Array.from(fused[4].values).map(Math.abs))).toBeGreaterThan(1e-3); // the bias has a gradient
+    });
+  }
+
   const crossEntropyCases: [string, (i: number) => number][] = [
     ['answer-token mask', (i) => (i % 3 === 0 ? 0 : 1)],
     ['empty mask (loss 0, gradient 0)', () => 0],
@@ -232,7 +261,7 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     expectClose(results[0], results[1], 1e-5);
   });
 
-  const config = (pos: string) =>
+  const config = (pos: PositionalName) =>
     tinyGptConfig({ heads: 4, dModel: 32, dFf: 64, maxLen: 32, pos, ropeFraction: 0.5, tieEmbeddings: true, vocabSize: 13 });
   const batch = (() => {
     const random = createRandom(5, 'batch');
@@ -248,7 +277,7 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     };
   })();
 
-  for (const pos of ['nope', 'alibi', 'rope', 'ape']) {
+  for (const pos of ['nope', 'alibi', 'rope', 'ape', 't5', 'fire', ['ape', 'fire']] as PositionalName[]) {
     it(`${pos}: 4 training steps, fused on torch vs composed on cpu, losses to 1e-4`, async () => {
       const losses: number[][] = [];
       for (const backend of ['torch', 'cpu'] as const) {

@@ -4,10 +4,14 @@ import { selectBackend } from '../src/backends/select.ts';
 import { Gpt, type GptConfig } from '../src/models/gpt.ts';
 import { alibi, alibiSlopes } from '../src/models/positional/alibi.ts';
 import { ape } from '../src/models/positional/ape.ts';
+import { composePositional, positionalConflict, positionalSides } from '../src/models/positional/compose.ts';
+import { fire, fireTransform } from '../src/models/positional/fire.ts';
+import { getPositionalEncoding, type PositionalName } from '../src/models/positional/index.ts';
 import { nope } from '../src/models/positional/nope.ts';
 import type { PositionalContext } from '../src/models/positional/positional.ts';
 import { applyRotary, rotaryDims } from '../src/models/positional/rope.ts';
 import { sinusoidal, sinusoidalTable } from '../src/models/positional/sinusoidal.ts';
+import { t5, t5Bucket } from '../src/models/positional/t5.ts';
 import { testBackend } from './fixtures/backend.ts';
 import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
@@ -15,7 +19,7 @@ beforeAll(async () => {
   await selectBackend(testBackend('cpu'));
 });
 
-const config = (pos: string, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ layers: 1, pos, ...overrides });
+const config = (pos: PositionalName, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ layers: 1, pos, ...overrides });
 
 function context(seqLen: number, cfg: GptConfig, params: Record<string, tf.Variable> = {}): PositionalContext {
   const positions = tf.range(0, seqLen, 1, 'int32') as tf.Tensor1D;
@@ -352,6 +356,190 @@ describe('learned APE', () => {
     const model = new Gpt(config('ape', { maxLen: 6 }), 6);
     expect(logits(model, [[1, 2, 3, 4, 5, 6]]).length).toBe(6 * 12);
     expect(() => logits(model, [[1, 2, 3, 4, 5, 6, 7]])).toThrow(/7 tokens exceeds .*max_len=6/);
+    model.dispose();
+  });
+});
+
+describe('T5 relative bias', () => {
+  // First distance of buckets 16..31, from HF transformers' _relative_position_bucket (32 buckets, max distance
+  // 128, unidirectional) run in PyTorch; 0..15 are their own buckets.
+  const HF_BUCKET_STARTS = [16, 19, 21, 24, 27, 31, 35, 40, 46, 52, 59, 67, 77, 87, 99, 113];
+
+  it('buckets every distance 0..300 as HF transformers does', () => {
+    for (let n = 0; n <= 300; n++) {
+      const expected = n < 16 ? n : 15 + HF_BUCKET_STARTS.filter((start) => start <= n).length;
+      expect(t5Bucket(n, 32, 128), `distance ${n}`).toBe(expected);
+    }
+    // Future keys (negative distance) share bucket 0 with the query itself; the causal mask hides them anyway.
+    expect(t5Bucket(-5, 32, 128)).toBe(0);
+  });
+
+  it('other bucket counts: exact half, then log-spaced up to max distance, then the last bucket', () => {
+    expect(Array.from({ length: 4 }, (_, n) => t5Bucket(n, 8, 16))).toEqual([0, 1, 2, 3]);
+    // 4 + floor(log(n/4) / log(4) * 4): 4 -> 4, 5 -> 4, 6 -> 5, 8 -> 6, 11 -> 6, 12 -> 7, 16.. -> 7
+    expect([4, 5, 6, 8, 11, 12, 16, 1000].map((n) => t5Bucket(n, 8, 16))).toEqual([4, 4, 5, 6, 6, 7, 7, 7]);
+  });
+
+  it('the bias of query i and key j is the table row of bucket(i - j), per head, with and without a cache offset', () => {
+    const cfg = config('t5', { heads: 3 });
+    const table = tf.variable(tf.randomNormal([32, 3], 0, 1, 'float32', 21));
+    const rows = table.arraySync() as number[][];
+    for (const [offset, seqLen] of [
+      [0, 150],
+      [140, 3],
+    ]) {
+      const positions = tf.range(offset, offset + seqLen, 1, 'int32') as tf.Tensor1D;
+      const keyPositions = tf.range(0, offset + seqLen, 1, 'int32') as tf.Tensor1D;
+      const bias = t5.attentionBias({
+        positions,
+        keyPositions,
+        seqLen,
+        offset,
+        params: { 't5.relative_attention_bias.weight': table },
+        shape: cfg,
+        options: cfg,
+      });
+      expect(bias.shape).toEqual([1, 3, seqLen, offset + seqLen]);
+      const b = bias.arraySync() as number[][][][];
+      for (let h = 0; h < 3; h++) {
+        for (let i = 0; i < seqLen; i += 7) {
+          for (let j = 0; j <= offset + i; j += 5) expect(b[0][h][i][j]).toBeCloseTo(rows[t5Bucket(offset + i - j, 32, 128)][h], 6);
+        }
+      }
+      tf.dispose([positions, keyPositions, bias]);
+    }
+    table.dispose();
+  });
+
+  it('has one table [buckets, heads] for all layers, sized by model.t5_buckets', () => {
+    const model = new Gpt(config('t5', { layers: 2, t5Buckets: 16 }), 1);
+    expect(Object.keys(model.params).filter((n) => n.startsWith('t5'))).toEqual(['t5.relative_attention_bias.weight']);
+    expect(model.params['t5.relative_attention_bias.weight'].shape).toEqual([16, 2]);
+    model.dispose();
+  });
+});
+
+describe('FIRE', () => {
+  const transform = (i: number, j: number, c: number, threshold: number) =>
+    tf.tidy(() => {
+      const x = fireTransform(tf.tensor1d([i], 'int32'), tf.tensor1d([j], 'int32'), tf.tensor1d([c]), tf.tensor1d([1]), threshold);
+      return x.dataSync()[0];
+    });
+
+  it('transform: log(c|i-j|+1) / (log(c max(i, L)+1) + 1e-6), hand-computed values', () => {
+    // Values computed in float64 from the formula of Li et al. 2023.
+    expect(transform(5, 2, 0.1, 512)).toBeCloseTo(0.06633596099970106, 6);
+    expect(transform(100, 0, 0.1, 512)).toBeCloseTo(0.6062818334675674, 6);
+    expect(transform(3, 3, 0.1, 512)).toBe(0);
+    // Beyond L the query's own position normalizes ("progressive interpolation"): key 0 maps to ~1.
+    expect(transform(10, 7, 0.1, 4)).toBeCloseTo(0.37851107717767585, 6);
+    expect(transform(10, 0, 0.1, 4)).toBeCloseTo(0.9999985573070405, 6);
+    expect(transform(40, 39, 0.5, 8)).toBeCloseTo(0.13317851427393035, 6);
+  });
+
+  it('the threshold is |L_multiplier * L|', () => {
+    const value = tf.tidy(
+      () => fireTransform(tf.tensor1d([10], 'int32'), tf.tensor1d([7], 'int32'), tf.tensor1d([0.1]), tf.tensor1d([-0.5]), 8).dataSync()[0],
+    );
+    expect(value).toBeCloseTo(0.37851107717767585, 6); // max(10, |-0.5 * 8|) = 10, as with L = 4 above
+  });
+
+  it('parameters: c, L_multiplier and the MLP 1 -> width -> heads, initialized as the reference', () => {
+    const model = new Gpt(config('fire', { heads: 4, fireMlpWidth: 8, fireC: 0.25 }), 3);
+    const shapes = Object.fromEntries(
+      Object.entries(model.params)
+        .filter(([n]) => n.startsWith('fire.'))
+        .map(([n, v]) => [n, v.shape]),
+    );
+    expect(shapes).toEqual({
+      'fire.c': [1],
+      'fire.L_multiplier': [1],
+      'fire.mlp.fc_in.weight': [1, 8],
+      'fire.mlp.fc_in.bias': [8],
+      'fire.mlp.fc_out.weight': [8, 4],
+      'fire.mlp.fc_out.bias': [4],
+    });
+    expect(model.params['fire.c'].dataSync()[0]).toBeCloseTo(0.25, 7);
+    expect(model.params['fire.L_multiplier'].dataSync()[0]).toBe(1);
+    // nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    const fcIn = Array.from(model.params['fire.mlp.fc_in.weight'].dataSync());
+    const fcOut = Array.from(model.params['fire.mlp.fc_out.weight'].dataSync());
+    expect(Math.max(...fcIn.map(Math.abs))).toBeLessThanOrEqual(1);
+    expect(Math.max(...fcIn.map(Math.abs))).toBeGreaterThan(0.3);
+    expect(Math.max(...fcOut.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(8));
+    expect(Math.max(...fcOut.map(Math.abs))).toBeGreaterThan(0.1);
+    model.dispose();
+  });
+
+  it('the bias is the MLP of the transform, per head', () => {
+    const cfg = config('fire', { heads: 2, fireMlpWidth: 4, fireL: 4 });
+    const params = {
+      'fire.c': tf.variable(tf.tensor1d([0.1])),
+      'fire.L_multiplier': tf.variable(tf.tensor1d([1])),
+      'fire.mlp.fc_in.weight': tf.variable(tf.tensor2d([[1, -1, 2, 0.5]])),
+      'fire.mlp.fc_in.bias': tf.variable(tf.tensor1d([0, 0.5, -0.5, 0])),
+      'fire.mlp.fc_out.weight': tf.variable(
+        tf.tensor2d([
+          [1, 0],
+          [0, 1],
+          [1, 1],
+          [-1, 2],
+        ]),
+      ),
+      'fire.mlp.fc_out.bias': tf.variable(tf.tensor1d([0.1, -0.1])),
+    };
+    const bias = fire.attentionBias({ ...context(12, cfg, params), options: cfg }).arraySync() as number[][][][];
+    const relu = (x: number) => Math.max(x, 0);
+    const x = transform(10, 7, 0.1, 4);
+    const hidden = [relu(x), relu(-x + 0.5), relu(2 * x - 0.5), relu(0.5 * x)];
+    expect(bias[0][0][10][7]).toBeCloseTo(hidden[0] + hidden[2] - hidden[3] + 0.1, 5);
+    expect(bias[0][1][10][7]).toBeCloseTo(hidden[1] + hidden[2] + 2 * hidden[3] - 0.1, 5);
+    tf.dispose(Object.values(params));
+  });
+});
+
+describe('combining schemes', () => {
+  it('each scheme declares its side through its hooks', () => {
+    expect(positionalSides(ape)).toEqual(['input']);
+    expect(positionalSides(sinusoidal)).toEqual(['input']);
+    expect(positionalSides(alibi)).toEqual(['attention']);
+    expect(positionalSides(t5)).toEqual(['attention']);
+    expect(positionalSides(fire)).toEqual(['attention']);
+    expect(positionalSides(getPositionalEncoding('rope'))).toEqual(['attention']);
+    expect(positionalSides(nope)).toEqual([]);
+  });
+
+  it('one input-side and one attention-side scheme combine; two on one side, or one twice, do not', () => {
+    expect(positionalConflict([ape, t5])).toBeNull();
+    expect(positionalConflict([sinusoidal, fire])).toBeNull();
+    expect(positionalConflict([nope, fire])).toBeNull();
+    expect(positionalConflict([ape, sinusoidal])).toMatch(/ape and sinusoidal both add to the embeddings/);
+    expect(positionalConflict([getPositionalEncoding('rope'), t5])).toMatch(/rope and t5 both act in attention/);
+    expect(positionalConflict([fire, fire])).toMatch(/"fire" is listed twice/);
+    expect(() => getPositionalEncoding(['alibi', 'fire'])).toThrow(/alibi and fire/);
+  });
+
+  it("a combination has both parts' parameters and applies both hooks", () => {
+    const pe = composePositional([ape, t5]);
+    expect(pe.name).toBe('ape+t5');
+    expect(pe.learnedBias).toBe(true);
+    expect(composePositional([ape, alibi]).learnedBias).toBe(false);
+    const model = new Gpt(config(['ape', 't5'], { maxLen: 8 }), 6);
+    expect(model.params['wpe.weight'].shape).toEqual([8, 16]);
+    expect(model.params['t5.relative_attention_bias.weight'].shape).toEqual([32, 2]);
+    // The embeddings are ape's (wte + wpe); the attention bias is t5's.
+    const ids = [[4, 4, 0, 8]];
+    const got = captured(model, ids, 'embed');
+    const wte = model.params['wte.weight'].arraySync() as number[][];
+    const wpe = model.params['wpe.weight'].arraySync() as number[][];
+    ids[0].forEach((id, p) => {
+      for (let k = 0; k < 16; k++) expect(got[p * 16 + k]).toBeCloseTo(wte[id][k] + wpe[p][k], 6);
+    });
+    const cfg = model.config;
+    const alone = t5.attentionBias({ ...context(4, cfg, model.params), options: cfg });
+    const combined = model.pe.attentionBias!({ ...context(4, cfg, model.params), options: cfg });
+    expect(maxAbsDiff(combined.dataSync(), alone.dataSync())).toBe(0);
+    tf.dispose([alone, combined]);
     model.dispose();
   });
 });

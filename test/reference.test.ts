@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
+import { loadConfig } from '../src/config/load.ts';
 import { encodeBatch } from '../src/data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../src/data/dataset.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
@@ -37,9 +38,15 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-reference-'));
 
-  for (const pos of POSITIONAL_NAMES) {
-    it(`${pos}: losses over 8 steps agree to 1e-5`, async () => {
-      const config = smallAdditionConfig(pos);
+  // Every encoding alone, a combination of an input-side and an attention-side scheme, and looped models.
+  const cases = [
+    ...POSITIONAL_NAMES.map((pos) => ({ name: pos, pos, extra: [] as string[] })),
+    { name: '[ape, t5]', pos: '[ape, t5]', extra: [] },
+    { name: 'fire, recurrence 2', pos: 'fire', extra: ['model.recurrence=2'] },
+  ];
+  for (const { name, pos, extra } of cases) {
+    it(`${name}: losses over 8 steps agree to 1e-5`, async () => {
+      const config = smallAdditionConfig(pos, extra);
       const experiment = prepareExperiment(config);
       const model = new Gpt(experiment.model, 3);
       const params = Object.fromEntries(
@@ -71,10 +78,72 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
       optimizer.dispose();
       const file = path.join(dir, `${pos}.json`);
       fs.writeFileSync(file, JSON.stringify({ config: experiment.model, params, batches, lrs }));
-      const reference = JSON.parse(execFileSync(PYTHON, ['test/reference/gpt_reference.py', file]).toString()) as number[];
+      const reference = (JSON.parse(execFileSync(PYTHON, ['test/reference/gpt_reference.py', file]).toString()) as { losses: number[] })
+        .losses;
       expect(losses[7]).toBeLessThan(losses[0]); // it trained
       for (let i = 0; i < 8; i++) expect(Math.abs(losses[i] - reference[i]) / reference[i]).toBeLessThan(1e-5);
       expect(tf.memory().numTensors).toBeLessThan(50);
+    });
+  }
+});
+
+/**
+ * Logits of one forward pass on a sequence far longer than any training example, against the same reference:
+ * the position-dependent parameters are set well away from their (small) initial values first, so that a wrong
+ * bucket, transform or pass changes the logits by much more than the tolerance.
+ */
+describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond training lengths', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-reference-logits-'));
+  const T = 160;
+  const cases = [
+    { name: 't5', set: ['model.pos=t5'] },
+    { name: 'fire', set: ['model.pos=fire'] },
+    { name: '[ape, t5]', set: ['model.pos=[ape, t5]', `model.max_len=${T}`] },
+    { name: '[sinusoidal, fire]', set: ['model.pos=[sinusoidal, fire]'] },
+    { name: 'fire, recurrence 3', set: ['model.pos=fire', 'model.recurrence=3'] },
+    { name: 'nope, recurrence 2', set: ['model.pos=nope', 'model.recurrence=2'] },
+  ];
+  const overrides: Record<string, (shape: number[], seed: number) => tf.Tensor> = {
+    't5.relative_attention_bias.weight': (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed),
+    'fire.c': () => tf.tensor1d([0.3]),
+    // L = 0.05 * 512 = 25.6: queries beyond position 25 use the progressive normalizer log(c i + 1).
+    'fire.L_multiplier': () => tf.tensor1d([0.05]),
+    'fire.mlp.fc_out.weight': (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed),
+  };
+  for (const { name, set } of cases) {
+    it(`${name}: ${T}-token logits agree to 1e-5`, () => {
+      const config = loadConfig('configs/addition-nope.yaml', [...set, 'model.layers=2', 'model.d_model=32', 'model.heads=4']);
+      const experiment = prepareExperiment(config);
+      const model = new Gpt(experiment.model, 5);
+      Object.entries(model.params).forEach(([key, variable], i) => {
+        const value = overrides[key]?.(variable.shape, i);
+        if (value) variable.assign(value);
+        value?.dispose();
+      });
+      const params = Object.fromEntries(
+        Object.entries(model.params).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.dataSync()) }]),
+      );
+      const vocab = experiment.tokenizer.size;
+      const ids = [1, ...Array.from({ length: T - 1 }, (_, t) => 3 + ((t * 7 + (t >> 3)) % (vocab - 3)))];
+      const logits = tf.tidy(() => model.forward(tf.tensor2d([ids], [1, T], 'int32'), { training: false }).arraySync()[0]);
+      model.dispose();
+      const file = path.join(dir, `${name.replace(/\W+/g, '-')}.json`);
+      fs.writeFileSync(file, JSON.stringify({ config: experiment.model, params, batches: [], lrs: [], logits_ids: [ids] }));
+      const reference = (JSON.parse(execFileSync(PYTHON, ['test/reference/gpt_reference.py', file]).toString()) as { logits: number[][][] })
+        .logits[0];
+      let worst = 0;
+      let spread = 0;
+      for (let t = 0; t < T; t++) {
+        for (let v = 0; v < vocab; v++) {
+          worst = Math.max(worst, Math.abs(logits[t][v] - reference[t][v]));
+          spread = Math.max(spread, Math.abs(reference[t][v] - reference[0][v]));
+        }
+      }
+      expect(spread).toBeGreaterThan(0.1); // the logits vary along the sequence: there is something to compare
+      expect(worst).toBeLessThan(1e-5);
     });
   }
 });

@@ -40,3 +40,19 @@ export function wholeNumber(value: number | undefined, flag: string, min: number
     throw new UserError(`expected a whole number ${range}, got ${shown}`, { field: flag });
   }
 }
+
+/** --recurrence, for commands that evaluate a trained run: a looped model may run more passes than it trained with. */
+export function withRecurrenceOption<T>(args: Argv<T>) {
+  return args.option('recurrence', {
+    type: 'number',
+    describe: "passes through the layers of a looped model (model.recurrence); default the run's own",
+  });
+}
+
+/** The --recurrence value, checked: a whole number of at least 1, or undefined when not given. */
+export function recurrenceArgument(value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new UserError(`expected a whole number of passes, at least 1, got ${value}`, { field: '--recurrence' });
+  }
+  return value;
+}

@@ -5,7 +5,7 @@ import { loadRun } from '../experiments/checkpoint.ts';
 import { modelDecoder } from '../inference/decode.ts';
 import { ask, isRejected, type AskResult } from './ask.ts';
 import { escapeControl, quoteInput } from '../errors.ts';
-import { wholeNumber, withBackendOption } from './options.ts';
+import { recurrenceArgument, wholeNumber, withBackendOption, withRecurrenceOption } from './options.ts';
 import { resolveRunDir } from './runArg.ts';
 
 interface PredictArgs {
@@ -16,6 +16,7 @@ interface PredictArgs {
   checkpoint?: number;
   backend?: string;
   device?: string;
+  recurrence?: number;
 }
 
 /** One stdout line per answered question (the answer, or `?`); reasons go to stderr so stdout stays clean. */
@@ -60,7 +61,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
   command: 'predict <run> [problems..]',
   describe: 'answer problems like 128+367 with a trained run (arguments, or one per line on stdin)',
   builder: (args) =>
-    withBackendOption(args)
+    withRecurrenceOption(withBackendOption(args))
       .positional('run', { type: 'string', demandOption: true, describe: 'run directory (or its name under runs/)' })
       .positional('problems', { type: 'string', array: true, default: [] as string[], describe: 'problems; default: read stdin' })
       .option('json', {
@@ -76,10 +77,12 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
     // Problems after `--` (`predict <run> -- -5+3`) land in `_`, after the command's own name.
     const problems = [...args.problems, ...args._.slice(1)].map(String);
     const log = (line: string) => process.stderr.write(line + '\n');
+    const recurrence = recurrenceArgument(args.recurrence);
     const loaded = await loadRun(resolveRunDir(args.run), {
       step: args.checkpoint,
       backend: args.backend as BackendName | undefined,
       device: args.device as DeviceName | undefined,
+      recurrence,
       log,
     });
     const decode = modelDecoder(loaded.model);

@@ -4,7 +4,7 @@ import { loadRun } from '../experiments/checkpoint.ts';
 import { getProbe, PROBE_NAMES, PROBES } from '../probes/index.ts';
 import { modelCapture, modelPredictor, probeContext, runProbes, DEFAULT_SAMPLES } from '../probes/run.ts';
 import { writeProbeRun } from '../runs/probeFiles.ts';
-import { wholeNumber, withBackendOption } from './options.ts';
+import { recurrenceArgument, wholeNumber, withBackendOption, withRecurrenceOption } from './options.ts';
 import { resolveRunDir } from './runArg.ts';
 
 interface ProbeArgs {
@@ -16,13 +16,14 @@ interface ProbeArgs {
   seed?: number;
   backend?: string;
   device?: string;
+  recurrence?: number;
 }
 
 export const probeCommand: CommandModule<object, ProbeArgs> = {
   command: 'probe <run>',
   describe: 'measure what a trained run learned; writes <run>/probes/<name>.json and prints tables',
   builder: (args) =>
-    withBackendOption(args)
+    withRecurrenceOption(withBackendOption(args))
       .positional('run', { type: 'string', demandOption: true, describe: 'run directory (or its name under runs/)' })
       .option('probe', { type: 'string', array: true, choices: PROBE_NAMES, describe: 'probes to run (repeatable); default all' })
       .option('checkpoint', { type: 'number', describe: 'checkpoint step to load; default the newest' })
@@ -33,31 +34,37 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
       })
       .option('seed', { type: 'number', describe: "seed of the probes' problem draws; default the run's seed" })
       .example('$0 probe runs/addition-nope-20261126-101500', 'every probe on the newest checkpoint')
-      .example('$0 probe addition-ape-20261126-101500 --probe length --max-digits 12', 'one probe, a longer grid') as never,
+      .example('$0 probe addition-ape-20261126-101500 --probe length --max-digits 12', 'one probe, a longer grid')
+      .example('$0 probe addition-fire-20261126-101500 --recurrence 4', 'a looped model with more passes than it trained with') as never,
   handler: async (args) => {
     wholeNumber(args.samples, '--samples', 1);
     wholeNumber(args['max-digits'], '--max-digits', 1, 200);
     wholeNumber(args.checkpoint, '--checkpoint', 0);
     // The seed names the probes' problem draws in their JSON: it must be one the config's `seed` could be.
     wholeNumber(args.seed, '--seed', 0);
+    const recurrence = recurrenceArgument(args.recurrence);
     const runDir = resolveRunDir(args.run);
     const log = (line: string) => process.stderr.write(line + '\n');
     const loaded = await loadRun(runDir, {
       step: args.checkpoint,
       backend: args.backend as BackendName | undefined,
       device: args.device as DeviceName | undefined,
+      recurrence,
       log,
     });
     try {
       const probes = args.probe?.length ? [...new Set(args.probe)].map(getProbe) : Object.values(PROBES);
       const context = probeContext(loaded.experiment, { samples: args.samples, maxDigits: args['max-digits'], seed: args.seed });
       log(
-        `run ${runDir}, checkpoint step ${loaded.step}, backend ${loaded.backend}; operands up to ${context.maxDigits} digits, ${context.samples} samples`,
+        `run ${runDir}, checkpoint step ${loaded.step}, backend ${loaded.backend}${recurrence ? `, ${recurrence} passes` : ''}; operands up to ${context.maxDigits} digits, ${context.samples} samples`,
       );
       if (context.maxDigitsLimit) log(`capped at ${context.maxDigits} digits: ${context.maxDigitsLimit}`);
       const target = { predictor: modelPredictor(loaded.model, loaded.experiment), capture: modelCapture(loaded.model) };
       await runProbes(probes, target, context, (run) => {
-        const file = writeProbeRun(runDir, run, { step: loaded.step, checkpoint: args.checkpoint !== undefined });
+        // Another number of passes is another measurement: probes/<name>-recurrence-<R>.json, beside the run's own.
+        const written =
+          recurrence === undefined ? run : { ...run, name: `${run.name}-recurrence-${recurrence}`, result: { ...run.result, recurrence } };
+        const file = writeProbeRun(runDir, written, { step: loaded.step, checkpoint: args.checkpoint !== undefined });
         console.log(`\n${getProbe(run.name).table(run.result)}`);
         console.log(`(${run.name}: ${run.seconds.toFixed(1)} s, ${run.decoded} problems decoded; wrote ${file})`);
       });

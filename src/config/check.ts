@@ -1,7 +1,8 @@
 import { UserError } from '../errors.ts';
 import { testLengths, testSetSize } from '../data/dataset.ts';
-import { getPositionalEncoding } from '../models/positional/index.ts';
 import type { Problem } from '../data/problem.ts';
+import { positionalConflict } from '../models/positional/compose.ts';
+import { getPositionalEncoding, positionalNames } from '../models/positional/index.ts';
 import { rotaryDims } from '../models/positional/rope.ts';
 import { dataSetup, longestSequence, type DataSetup } from './dataSetup.ts';
 import type { Config } from './schema.ts';
@@ -66,6 +67,9 @@ export function checkConfig(config: Config, file: string): void {
   if (trainTokens > model.max_len) {
     fail('model.max_len', `training examples need up to ${trainTokens} tokens but max_len is ${model.max_len}`);
   }
+  const names = positionalNames(model.pos);
+  const conflict = positionalConflict(names.map((name) => getPositionalEncoding(name)));
+  if (conflict) fail('model.pos', `[${names.join(', ')}]: ${conflict}`);
   const pe = getPositionalEncoding(model.pos);
   const testTokens = longestSequence(data, task.test_digits[1]);
   if (!pe.extrapolates && testTokens > model.max_len) {

@@ -40,6 +40,9 @@ function collect(schema: AnySchema, path: string, lines: FieldLine[], descriptio
     case 'enum':
       lines.push({ path, kind: Object.values(def.entries as Record<string, string>).join(' | '), fallback, description: text });
       return;
+    case 'union':
+      // One value or a list of them (model.pos): the first member names the values, the description the rest.
+      return collect((def.options as AnySchema[])[0], path, lines, text, fallback);
     case 'tuple':
       lines.push({ path, kind: '[min, max]', fallback, description: text });
       return;

@@ -22,6 +22,7 @@ export function prepareExperiment(config: Config): Experiment {
     pos: m.pos,
     ...positionalOptions(m),
     tieEmbeddings: m.tie_embeddings,
+    recurrence: m.recurrence,
     vocabSize: data.tokenizer.size,
   };
   return { config, ...data, model };

@@ -80,7 +80,19 @@ export const modelSchema = z
       .max(2 ** 30)
       .default(64)
       .describe('longest sequence in tokens (size of a learned APE table)'),
-    pos: z.enum(POSITIONAL_NAMES).default('nope').describe('positional encoding'),
+    pos: z
+      .union([z.enum(POSITIONAL_NAMES), z.array(z.enum(POSITIONAL_NAMES)).min(1, 'expected at least one scheme')], {
+        error: `expected one of ${POSITIONAL_NAMES.map((name) => JSON.stringify(name)).join(', ')}, or a list such as [ape, t5]`,
+      })
+      .default('nope')
+      .describe('positional encoding, or a list combining one input-side and one attention-side scheme ([ape, t5])'),
+    recurrence: z
+      .number()
+      .int()
+      .min(1, 'expected at least 1 pass (1: a plain model; R > 1 loops the layers R times)')
+      .max(1000)
+      .default(1)
+      .describe('passes through the layers, the embeddings added before each (looped model); 1: a plain model'),
     // Each encoding's own options (rope_fraction, rope_base, ...), declared in its file.
     ...positionalOptionFields,
     tie_embeddings: z.boolean().default(true).describe('output projection shares the token embedding (nanoGPT)'),

@@ -288,6 +288,8 @@ export interface LoadRunOptions {
   device?: DeviceName;
   /** Receives warning lines (a skipped unusable checkpoint). */
   log?: (line: string) => void;
+  /** Passes through the layers, instead of the run's model.recurrence (a looped model can run more). */
+  recurrence?: number;
 }
 
 /**
@@ -296,7 +298,11 @@ export interface LoadRunOptions {
  * told otherwise. The caller owns the model (`model.dispose()`).
  */
 export async function loadRun(runDir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
-  const run = openRun(runDir);
+  const opened = openRun(runDir);
+  const { recurrence } = options;
+  // The weights do not depend on the number of passes, so the checkpoint loads into a model that runs more.
+  const run =
+    recurrence === undefined ? opened : { ...opened, config: { ...opened.config, model: { ...opened.config.model, recurrence } } };
   const experiment = prepareExperiment(run.config);
   const expected = expectedParameters(experiment.model);
   let checkpoint: Checkpoint | null;

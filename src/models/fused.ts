@@ -123,19 +123,44 @@ export const fusedGelu = tf.customGrad(((x: tf.Tensor, save: Save) => {
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
 
 /**
- * softmax(q kᵀ · scale + bias) v. The bias (causal mask, ALiBi) is a constant: it is closed over, not an input
- * of the gradient, so no gradient is computed for it.
+ * softmax(q kᵀ · scale + bias) v. A constant bias (causal mask, ALiBi) is closed over, not an input of the
+ * gradient, so no gradient is computed for it. A learned one (`learnedBias`: T5, FIRE) is an input, and its
+ * gradient is the gradient of the logits, from the saved pattern: P ⊙ (dP − rowsum(dP ⊙ P)) with dP = dy vᵀ,
+ * summed over the axes the bias was broadcast along.
  */
-export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, scale: number): tf.Tensor {
-  return tf.customGrad(((q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, save: Save) => {
+export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, scale: number, learnedBias = false): tf.Tensor {
+  const forward = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, save: Save) => {
     const [output, pattern] = runMany(FUSED_KERNELS.attention, { q, k, v, bias }, { scale } satisfies AttentionAttrs);
     save([q, k, v, pattern]);
     return {
       value: output,
-      gradFunc: (dy: tf.Tensor, [sq, sk, sv, sPattern]: tf.Tensor[]) =>
-        runMany(FUSED_KERNELS.attentionGrad, { dy, q: sq, k: sk, v: sv, pattern: sPattern }, { scale } satisfies AttentionAttrs),
+      gradFunc: (dy: tf.Tensor, [sq, sk, sv, sPattern]: tf.Tensor[]) => {
+        const grads = runMany(FUSED_KERNELS.attentionGrad, { dy, q: sq, k: sk, v: sv, pattern: sPattern }, {
+          scale,
+        } satisfies AttentionAttrs);
+        if (!learnedBias) return grads;
+        const dPattern = tf.matMul(dy, sv, false, true);
+        const dLogits = tf.mul(sPattern, tf.sub(dPattern, tf.sum(tf.mul(dPattern, sPattern), -1, true)));
+        return [...grads, sumToShape(dLogits, bias.shape)];
+      },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0])(q, k, v) as tf.Tensor;
+  };
+  if (learnedBias) {
+    return tf.customGrad(((q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, save: Save) =>
+      forward(q, k, v, bias, save)) as unknown as Parameters<typeof tf.customGrad>[0])(q, k, v, bias) as tf.Tensor;
+  }
+  return tf.customGrad(((q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, save: Save) => forward(q, k, v, bias, save)) as unknown as Parameters<
+    typeof tf.customGrad
+  >[0])(q, k, v) as tf.Tensor;
+}
+
+/** Sums a gradient over the axes its input was broadcast along, back to the input's shape. */
+function sumToShape(gradient: tf.Tensor, shape: number[]): tf.Tensor {
+  const lead = gradient.rank - shape.length;
+  const axes = gradient.shape
+    .map((_, axis) => axis)
+    .filter((axis) => axis < lead || (shape[axis - lead] === 1 && gradient.shape[axis] !== 1));
+  return (axes.length ? tf.sum(gradient, axes, true) : gradient).reshape(shape);
 }
 
 /** Targets and mask are data, not inputs of the gradient: it flows to the logits only. */

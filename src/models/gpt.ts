@@ -1,22 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
 import { attention, dropout, embed, gelu, layerNorm, linear } from './ops.ts';
-import { getPositionalEncoding, type PositionalOptions } from './positional/index.ts';
+import { getPositionalEncoding, type PositionalName, type PositionalOptions } from './positional/index.ts';
 import type { ModelShape, ParameterSpec, PositionalEncoding } from './positional/positional.ts';
 
 export interface GptConfig extends ModelShape, PositionalOptions {
   vocabSize: number;
   dFf: number;
   dropout: number;
-  pos: string;
+  pos: PositionalName;
   tieEmbeddings: boolean;
+  /**
+   * Passes through the block of layers (default 1): a looped model with input injection (McLeish et al. 2024,
+   * Fan et al. 2025), h_0 = 0 and h_r = blocks(h_{r-1} + embeddings), so R = 1 is the plain model. The same
+   * weights run any number of passes, so R may be raised at evaluation.
+   */
+  recurrence?: number;
 }
 
 /** Called with every named activation during a forward pass (TransformerLens-style names). */
 export type ActivationHook = (name: string, activation: tf.Tensor) => void;
 
 /**
- * Keys and values of tokens already processed, per layer ([B, H, length, dHead]), for incremental decoding.
+ * Keys and values of tokens already processed, per layer and pass (index pass * layers + layer;
+ * [B, H, length, dHead]), for incremental decoding.
  * `forward` appends the new tokens' keys and values, keeps the new tensors and disposes the old ones.
  */
 export interface KvCache {
@@ -74,10 +81,15 @@ export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<Positio
 function initialValues(spec: ParameterSpec, config: GptConfig, seed: number): Float32Array {
   const size = spec.shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
-  if (spec.init === 'ones') values.fill(1);
-  if (spec.init !== 'normal') return values;
-  const std = spec.name.endsWith('c_proj.weight') ? INIT_STD / Math.sqrt(2 * config.layers) : INIT_STD;
+  const init = spec.init;
+  if (init === 'ones') values.fill(1);
+  if (typeof init === 'object' && 'constant' in init) values.fill(init.constant);
   const random = createRandom(seed, `init:${spec.name}`);
+  if (typeof init === 'object' && 'uniform' in init) {
+    for (let i = 0; i < size; i++) values[i] = (2 * random.next() - 1) * init.uniform;
+  }
+  if (init !== 'normal') return values;
+  const std = spec.name.endsWith('c_proj.weight') ? INIT_STD / Math.sqrt(2 * config.layers) : INIT_STD;
   for (let i = 0; i < size; i++) values[i] = random.normal() * std;
   return values;
 }
@@ -136,42 +148,53 @@ export class Gpt {
     if (pe.embed) x = pe.embed(x, context);
     x = drop(x, 0);
     hook('embed', x);
+    const embeddings = x;
 
     // Causal mask as an additive bias, built on the device: 0 where key <= query (query i sits at offset + i),
     // -1e9 where the key lies in the future.
     const lower = tf.linalg.bandPart(tf.ones([seqLen, keyLength]), -1, offset);
     let attentionBias: tf.Tensor = tf.mul(tf.sub(1, lower), -1e9);
     if (pe.attentionBias) attentionBias = tf.add(attentionBias, pe.attentionBias(context));
+    // A learned bias (T5, FIRE) needs its gradient from the attention; a constant one does not.
+    const learnedBias = options.training && pe.learnedBias === true;
 
     const splitHeads = (t: tf.Tensor) => t.reshape([batch, seqLen, heads, dHead]).transpose([0, 2, 1, 3]);
-    for (let i = 0; i < config.layers; i++) {
+    // A looped model runs the layers `recurrence` times: slot = pass * layers + layer indexes the cache and the
+    // dropout salts; pass 0 keeps the plain model's activation names, later passes are prefixed `pass<r>.`.
+    for (let slot = 0; slot < (config.recurrence ?? 1) * config.layers; slot++) {
+      const i = slot % config.layers;
       const p = `blocks.${i}`;
+      const pass = Math.floor(slot / config.layers);
+      const name = pass === 0 ? p : `pass${pass}.${p}`;
+      // Input injection: every pass after the first adds the embeddings again.
+      if (pass > 0 && i === 0) x = tf.add(x, embeddings);
       const h = layerNorm(x, params[`${p}.ln_1.weight`], params[`${p}.ln_1.bias`]);
       const qkv = linear(h, params[`${p}.attn.c_attn.weight`], params[`${p}.attn.c_attn.bias`]);
       let [q, k, v] = tf.split(qkv, 3, 2).map(splitHeads);
       if (pe.rotate) [q, k] = pe.rotate(q, k, context);
       if (cache) {
-        if (cache.keys[i]) [k, v] = [tf.concat([cache.keys[i], k], 2), tf.concat([cache.values[i], v], 2)];
-        tf.dispose([cache.keys[i], cache.values[i]].filter(Boolean));
-        [cache.keys[i], cache.values[i]] = [tf.keep(k), tf.keep(v)];
+        if (cache.keys[slot]) [k, v] = [tf.concat([cache.keys[slot], k], 2), tf.concat([cache.values[slot], v], 2)];
+        tf.dispose([cache.keys[slot], cache.values[slot]].filter(Boolean));
+        [cache.keys[slot], cache.values[slot]] = [tf.keep(k), tf.keep(v)];
       }
       // softmax(q kᵀ / sqrt(dHead) + bias) v: one fused kernel on backends that have it, unless the pattern is
       // hooked or dropped out.
       const attended = attention(q, k, v, attentionBias, {
-        onPattern: options.hook && ((pattern) => hook(`${p}.attn.pattern`, pattern)),
-        dropPattern: options.training && config.dropout > 0 ? (pattern) => drop(pattern, 10 * i + 1) : undefined,
+        onPattern: options.hook && ((pattern) => hook(`${name}.attn.pattern`, pattern)),
+        dropPattern: options.training && config.dropout > 0 ? (pattern) => drop(pattern, 10 * slot + 1) : undefined,
+        learnedBias,
       })
         .transpose([0, 2, 1, 3])
         .reshape([batch, seqLen, config.dModel]);
-      const attnOut = drop(linear(attended, params[`${p}.attn.c_proj.weight`], params[`${p}.attn.c_proj.bias`]), 10 * i + 2);
-      hook(`${p}.attn.out`, attnOut);
+      const attnOut = drop(linear(attended, params[`${p}.attn.c_proj.weight`], params[`${p}.attn.c_proj.bias`]), 10 * slot + 2);
+      hook(`${name}.attn.out`, attnOut);
       x = tf.add(x, attnOut);
       const h2 = layerNorm(x, params[`${p}.ln_2.weight`], params[`${p}.ln_2.bias`]);
       const hidden = gelu(linear(h2, params[`${p}.mlp.c_fc.weight`], params[`${p}.mlp.c_fc.bias`]));
-      const mlpOut = drop(linear(hidden, params[`${p}.mlp.c_proj.weight`], params[`${p}.mlp.c_proj.bias`]), 10 * i + 3);
-      hook(`${p}.mlp.out`, mlpOut);
+      const mlpOut = drop(linear(hidden, params[`${p}.mlp.c_proj.weight`], params[`${p}.mlp.c_proj.bias`]), 10 * slot + 3);
+      hook(`${name}.mlp.out`, mlpOut);
       x = tf.add(x, mlpOut);
-      hook(`${p}.resid_post`, x);
+      hook(`${name}.resid_post`, x);
     }
     if (cache) cache.length = keyLength;
     x = layerNorm(x, params['ln_f.weight'], params['ln_f.bias']);

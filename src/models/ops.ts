@@ -96,6 +96,8 @@ export interface AttentionOptions {
   onPattern?: (pattern: tf.Tensor) => void;
   /** Dropout on the pattern (training with dropout > 0). */
   dropPattern?: (pattern: tf.Tensor) => tf.Tensor;
+  /** The bias holds parameters (T5, FIRE): its gradient is needed, on the fused path too. */
+  learnedBias?: boolean;
 }
 
 /**
@@ -105,7 +107,9 @@ export interface AttentionOptions {
  */
 export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, options: AttentionOptions = {}): tf.Tensor {
   const scale = 1 / Math.sqrt(q.shape[q.rank - 1] as number);
-  if (!options.onPattern && !options.dropPattern && useFused('attention')) return fusedAttention(q, k, v, bias, scale);
+  if (!options.onPattern && !options.dropPattern && useFused('attention')) {
+    return fusedAttention(q, k, v, bias, scale, options.learnedBias ?? false);
+  }
   const logits = tf.add(tf.mul(matmul(q, transposeLast2(k)), scale), bias);
   const pattern = tf.softmax(logits);
   options.onPattern?.(pattern);

@@ -1,4 +1,5 @@
 import type { Prediction } from '../inference/prediction.ts';
+import { positionalLabel } from '../models/positional/index.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { lengthGrid, type GridCell } from './problemSets.ts';
 import { percent, tallyOf, type Tally } from './tally.ts';
@@ -65,7 +66,7 @@ export function lengthResult(context: ProbeContext, predictions: Prediction[]): 
     description: lengthProbe.description,
     op: config.task.op,
     format: config.format.name,
-    pos: config.model.pos,
+    pos: positionalLabel(config.model.pos),
     seed: context.seed,
     samples: context.samples,
     trainDigits: config.task.train_digits,

@@ -1,6 +1,9 @@
 # Independent float64 PyTorch implementation of arith-lab's GPT and AdamW step, used by test/reference.test.ts.
-# Reads a JSON case (config, initial params, batches, learning rates) from argv[1] and prints the losses, one per
-# line, of training on those batches. Written from the README's architecture description, not from the TS code.
+# Reads a JSON case (config, initial params, batches, learning rates, optionally `logits_ids`) from argv[1] and
+# prints {"losses": [...], "logits": [...]}: the losses of training on those batches, and the logits of the
+# initial weights on `logits_ids`. Written from the papers and the README's architecture description, not from
+# the TS code: T5 buckets transcribe HF transformers' T5Attention._relative_position_bucket (float32 logs, as
+# there), FIRE the FIRE class of github.com/mcleish7/arithmetic (cramming/architectures/embeddings.py).
 import json, math, sys
 import torch
 torch.set_default_dtype(torch.float64)
@@ -15,27 +18,49 @@ def rope(x, T):
     cos, sin = ang.cos(), ang.sin(); a, b = x[..., :half], x[..., half:r]
     return torch.cat([a * cos - b * sin, b * cos + a * sin, x[..., r:]], -1)
 def slopes(h): return [2 ** (-8 * (i + 1) / h) for i in range(h)]
+def t5_bucket(rel, num_buckets, max_distance):  # rel = key - query; unidirectional
+    n = -torch.min(rel, torch.zeros_like(rel)); max_exact = num_buckets // 2; is_small = n < max_exact
+    large = max_exact + (torch.log(n.float() / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)).to(torch.long)
+    large = torch.min(large, torch.full_like(large, num_buckets - 1))
+    return torch.where(is_small, n, large)
+def t5_bias(T):
+    i = torch.arange(T); rel = i[None, :] - i[:, None]
+    values = P['t5.relative_attention_bias.weight'][t5_bucket(rel, c['t5Buckets'], c['t5MaxDistance'])]  # [T, T, H]
+    return values.permute(2, 0, 1)[None]
+def fire_bias(T):
+    positions = torch.arange(T).double(); rel = positions[:, None] - positions[None, :]
+    threshold = torch.abs(P['fire.L_multiplier'][0] * c['fireL']); normalizer = torch.max(positions, threshold)[:, None]
+    rel = torch.log(torch.abs(P['fire.c'][0] * rel) + 1); normalizer = torch.log(torch.abs(P['fire.c'][0] * normalizer) + 1)
+    x = (rel / (normalizer + 1e-6))[..., None]
+    h = torch.relu(x @ P['fire.mlp.fc_in.weight'] + P['fire.mlp.fc_in.bias'])  # weights stored [in, out]
+    return (h @ P['fire.mlp.fc_out.weight'] + P['fire.mlp.fc_out.bias']).permute(2, 0, 1)[None]
 def forward(ids):
     B, T = ids.shape
     x = P['wte.weight'][ids]
-    pos = c['pos']
-    if pos == 'ape': x = x + P['wpe.weight'][:T]
-    if pos == 'sinusoidal':
+    pos = c['pos'] if isinstance(c['pos'], list) else [c['pos']]
+    pos = {name: True for name in pos}
+    if 'ape' in pos: x = x + P['wpe.weight'][:T]
+    if 'sinusoidal' in pos:
         pe = torch.zeros(T, D)
         for p in range(T):
             for i in range(0, D, 2):
                 a = p / 10000 ** (i / D); pe[p, i] = math.sin(a); pe[p, i + 1] = math.cos(a)
         x = x * math.sqrt(D) + pe
     mask = torch.triu(torch.ones(T, T), 1) * -1e9
-    if pos == 'alibi':
+    if 't5' in pos: mask = mask + t5_bias(T)
+    if 'fire' in pos: mask = mask + fire_bias(T)
+    if 'alibi' in pos:
         i = torch.arange(T); dist = (i[:, None] - i[None]).clamp(min=0).double()
         mask = mask + (-torch.tensor(slopes(H))[:, None, None] * dist)[None]
-    for l in range(L):
+    # Looped model: the layers run `recurrence` times from a zero state, the embeddings added before each pass.
+    e = x; x = torch.zeros_like(e)
+    for l in [l for _ in range(c.get('recurrence') or 1) for l in range(L)]:
+        if l == 0: x = x + e
         p = f'blocks.{l}.'
         h = ln(x, P[p + 'ln_1.weight'], P[p + 'ln_1.bias'])
         qkv = h @ P[p + 'attn.c_attn.weight'] + P[p + 'attn.c_attn.bias']
         q, k, v = [t.reshape(B, T, H, dh).transpose(1, 2) for t in qkv.split(D, -1)]
-        if pos == 'rope': q, k = rope(q, T), rope(k, T)
+        if 'rope' in pos: q, k = rope(q, T), rope(k, T)
         att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(dh) + mask, -1)
         y = (att @ v).transpose(1, 2).reshape(B, T, D)
         x = x + y @ P[p + 'attn.c_proj.weight'] + P[p + 'attn.c_proj.bias']
@@ -43,6 +68,7 @@ def forward(ids):
         x = x + gelu(h2 @ P[p + 'mlp.c_fc.weight'] + P[p + 'mlp.c_fc.bias']) @ P[p + 'mlp.c_proj.weight'] + P[p + 'mlp.c_proj.bias']
     x = ln(x, P['ln_f.weight'], P['ln_f.bias'])
     return x @ (P['wte.weight'].T if c['tieEmbeddings'] else P['lm_head.weight'])
+logits = forward(torch.tensor(d['logits_ids'])).tolist() if 'logits_ids' in d else None
 m = {k: torch.zeros_like(v) for k, v in P.items()}; vv = {k: torch.zeros_like(v) for k, v in P.items()}
 out = []
 for s, (b, lr) in enumerate(zip(d['batches'], d['lrs']), 1):
@@ -60,4 +86,4 @@ for s, (b, lr) in enumerate(zip(d['batches'], d['lrs']), 1):
             upd = (m[k] / (1 - 0.9 ** s)) / ((vv[k] / (1 - 0.99 ** s)).sqrt() + 1e-8)
             if t.dim() >= 2: t.mul_(1 - lr * 0.1)
             t.sub_(lr * upd)
-print(json.dumps(out))
+print(json.dumps({'losses': out, 'logits': logits}))

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { alibi } from './alibi.ts';
 import { ape } from './ape.ts';
+import { composePositional } from './compose.ts';
+import { fire } from './fire.ts';
 import { nope } from './nope.ts';
 import type { OptionSchemas, OptionValues, PositionalEncoding } from './positional.ts';
 import { rope } from './rope.ts';
 import { sinusoidal } from './sinusoidal.ts';
+import { t5 } from './t5.ts';
 
 /** Registry: a new positional encoding is one file plus one entry here (its options come with it). */
-const ENCODINGS = { nope, ape, sinusoidal, rope, alibi };
+const ENCODINGS = { nope, ape, sinusoidal, rope, alibi, t5, fire };
 
 type Encoding = (typeof ENCODINGS)[keyof typeof ENCODINGS];
 type SchemasOf<E> = E extends { options: infer Schemas } ? Schemas : object;
@@ -36,8 +39,25 @@ export function defaultPositionalOptions(): PositionalOptions {
   return z.object(POSITIONAL_OPTIONS).parse({}) as PositionalOptions;
 }
 
-export function getPositionalEncoding(name: string): PositionalEncoding<PositionalOptions> {
-  const pe = POSITIONAL_ENCODINGS[name];
-  if (!pe) throw new Error(`unknown positional encoding "${name}" (expected one of ${POSITIONAL_NAMES.join(', ')})`);
-  return pe;
+/** `model.pos`: one scheme's name, or a list of schemes to combine (one input-side, one attention-side). */
+export type PositionalName = string | readonly string[];
+
+/** The scheme names of a `model.pos` value, as a list. */
+export function positionalNames(pos: PositionalName): string[] {
+  return typeof pos === 'string' ? [pos] : [...pos];
+}
+
+/** A `model.pos` value in one word for logs and tables: `fire`, or `abacus+fire` for a combination. */
+export function positionalLabel(pos: PositionalName): string {
+  return positionalNames(pos).join('+');
+}
+
+/** The scheme a `model.pos` value names; a list gives the schemes composed (compose.ts). */
+export function getPositionalEncoding(pos: PositionalName): PositionalEncoding<PositionalOptions> {
+  const pes = positionalNames(pos).map((name) => {
+    const pe = POSITIONAL_ENCODINGS[name];
+    if (!pe) throw new Error(`unknown positional encoding "${name}" (expected one of ${POSITIONAL_NAMES.join(', ')})`);
+    return pe;
+  });
+  return composePositional(pes);
 }

@@ -21,11 +21,15 @@ export type OptionSchemas = Record<string, z.ZodType>;
 /** The values of declared options, as the model config holds them. */
 export type OptionValues<Schemas extends OptionSchemas> = { [Name in keyof Schemas]: z.output<Schemas[Name]> };
 
-/** A new parameter a PE asks for: its name in the checkpoint, shape and initial values. */
+/**
+ * A new parameter a PE asks for: its name in the checkpoint, shape and initial values. Besides the model's
+ * N(0, 0.02), zeros and ones, a PE may ask for a constant (FIRE's c = 0.1) or U(-bound, bound) (PyTorch's
+ * nn.Linear default, which FIRE's reference MLP starts from).
+ */
 export interface ParameterSpec {
   name: string;
   shape: number[];
-  init: 'normal' | 'zeros' | 'ones';
+  init: 'normal' | 'zeros' | 'ones' | { constant: number } | { uniform: number };
 }
 
 export interface PositionalContext<Options = object> {
@@ -56,6 +60,8 @@ export interface PositionalEncoding<Options = object> {
   embed?(tokenEmbeddings: tf.Tensor, context: PositionalContext<Options>): tf.Tensor;
   rotate?(queries: tf.Tensor, keys: tf.Tensor, context: PositionalContext<Options>): [tf.Tensor, tf.Tensor];
   attentionBias?(context: PositionalContext<Options>): tf.Tensor;
+  /** Whether `attentionBias` depends on parameters (T5, FIRE): then the attention passes its gradient back. */
+  learnedBias?: boolean;
   /** Whether positions beyond `maxLen` can be represented (false for a learned table). */
   extrapolates: boolean;
 }

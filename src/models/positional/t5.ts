@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { embed } from '../ops.ts';
+import type { OptionValues, PositionalEncoding } from './positional.ts';
+import { headsFirst, relativeDistance } from './relative.ts';
+
+/**
+ * The bucket of a causal distance n = max(i - j, 0) (Raffel et al. 2020, T5; HF transformers
+ * `T5Attention._relative_position_bucket` with bidirectional=False): the first half of the buckets hold the
+ * exact distances 0 .. buckets/2 - 1, the other half log-spaced distances up to `maxDistance`, and everything
+ * farther shares the last bucket. Computed in float64 here (HF uses float32 logs; the two agree on every
+ * distance for the default 32 buckets and 128, the only exact-integer cases being 16 and 128).
+ */
+export function t5Bucket(distance: number, buckets: number, maxDistance: number): number {
+  const n = Math.max(distance, 0);
+  const exact = Math.floor(buckets / 2);
+  if (n < exact) return n;
+  const large = exact + Math.floor((Math.log(n / exact) / Math.log(maxDistance / exact)) * (buckets - exact));
+  return Math.min(large, buckets - 1);
+}
+
+const t5Options = {
+  t5Buckets: z.number().int().min(2).default(32).describe('T5 relative bias: buckets (half exact distances, half log-spaced)'),
+  t5MaxDistance: z.number().int().min(2).default(128).describe('T5 relative bias: distances from here on share the last bucket'),
+};
+
+/**
+ * T5 relative attention bias, decoder (unidirectional) form: a learned scalar per (bucket, head),
+ * `t5.relative_attention_bias.weight` [buckets, heads] (the layout of HF's nn.Embedding), added to the
+ * logits of query i and key j <= i. One table for all layers: the model computes the bias once per forward
+ * pass, as T5 computes it in its first layer and passes it on.
+ */
+export const t5 = {
+  name: 't5',
+  description: 'learned relative bias per (log-spaced distance bucket, head), shared by all layers (Raffel et al.)',
+  extrapolates: true,
+  learnedBias: true,
+  options: t5Options,
+  parameters: (shape, options) => [{ name: 't5.relative_attention_bias.weight', shape: [options.t5Buckets, shape.heads], init: 'normal' }],
+  attentionBias({ positions, keyPositions, params, options }) {
+    const { t5Buckets: buckets, t5MaxDistance: maxDistance } = options;
+    // Every distance from maxDistance on is in the last bucket, so a table of maxDistance + 1 entries covers all.
+    const bucketOf = tf.tensor1d(
+      Array.from({ length: maxDistance + 1 }, (_, n) => t5Bucket(n, buckets, maxDistance)),
+      'int32',
+    );
+    const distance = tf.clipByValue(relativeDistance(positions, keyPositions), 0, maxDistance);
+    const bucket = tf.gather(bucketOf, distance);
+    // The lookup as a one-hot product (ops.embed): its gradient runs on wasm, which has no gather gradient.
+    return headsFirst(embed(bucket, params['t5.relative_attention_bias.weight']));
+  },
+} satisfies PositionalEncoding<OptionValues<typeof t5Options>>;
