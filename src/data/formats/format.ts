@@ -10,6 +10,28 @@ export interface Example {
   target: string;
 }
 
+/**
+ * What a token is: an operand digit (`a`, `b`), an answer digit, an index hint, an operator (`+`, `*`, `=`), a
+ * separator (`$`, spaces, newlines), other text (scratchpad wording), or a special token (`<bos>`, `<eos>`,
+ * padding; added by the tokenizer side, never by a format).
+ */
+export type TokenKind = 'a' | 'b' | 'answer' | 'hint' | 'operator' | 'separator' | 'text' | 'special';
+
+export interface TokenRole {
+  kind: TokenKind;
+  /**
+   * For a, b and answer digits: the digit's significance (0 = units), counted on the number as written, padding
+   * zeros included. For a hint: the significance of the digit it labels. Otherwise null.
+   */
+  significance: number | null;
+}
+
+/** One role per token of an example's prompt and target, as the tokenizer splits them. */
+export interface ExampleRoles {
+  prompt: TokenRole[];
+  target: TokenRole[];
+}
+
 export type ParseResult = { ok: true; answer: bigint } | { ok: false; error: string };
 
 export interface FormatOptions {
@@ -40,4 +62,10 @@ export interface DataFormat {
    * hints (`h12`), which the tokenizer matches longest-first.
    */
   vocabulary(options: FormatOptions): string[];
+  /**
+   * The role of every token of `encode`'s prompt and target, computed from the problem (never by reading the
+   * strings back): position coupling, Abacus and the attention probe read digits' significance from here.
+   * null: the format declares no roles, and encodings that need them refuse it.
+   */
+  roles: ((problem: Problem, options: FormatOptions) => ExampleRoles) | null;
 }
