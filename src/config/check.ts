@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 import { testLengths, testSetSize } from '../data/dataset.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
+import { checkPositions } from './checkPositions.ts';
 import { dataSetup, longestSequence } from './dataSetup.ts';
 import type { Config } from './schema.ts';
 
@@ -43,7 +44,12 @@ export function checkConfig(config: Config, file: string): void {
     fail('model.max_len', `training examples need up to ${trainTokens} tokens but max_len is ${model.max_len}`);
   }
   const pe = getPositionalEncoding(model.pos);
-  const testTokens = longestSequence(data, task.test_digits[1]);
+  let testTokens = 0;
+  try {
+    testTokens = longestSequence(data, task.test_digits[1]);
+  } catch (error) {
+    fail('task.test_digits', `format "${format.name}" cannot write ${task.test_digits[1]}-digit problems: ${(error as Error).message}`);
+  }
   if (!pe.extrapolates && testTokens > model.max_len) {
     fail(
       'task.test_digits',
@@ -51,6 +57,7 @@ export function checkConfig(config: Config, file: string): void {
         `table of model.max_len ${model.max_len}; raise max_len or shorten the test range`,
     );
   }
+  checkPositions(config, data, fail);
   if (task.train_size !== null) {
     let heldOut = 0n;
     for (const digits of testLengths(data.task)) {

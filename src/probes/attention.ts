@@ -97,6 +97,7 @@ export const attentionProbe: Probe<AttentionResult> = {
     const capturedAll = await capture(
       layouts.map((layout) => layout.ids),
       names,
+      layouts.map((layout) => layout.tokenRoles),
     );
     const prompts = chosen.map(({ problem, digits, inTrainingRange }, i): AttentionPrompt => {
       const layout = layouts[i];

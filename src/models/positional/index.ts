@@ -1,13 +1,15 @@
 import { z } from 'zod';
+import { abacus } from './abacus.ts';
 import { alibi } from './alibi.ts';
 import { ape } from './ape.ts';
+import { coupled } from './coupled.ts';
 import { nope } from './nope.ts';
 import type { OptionSchemas, OptionValues, PositionalEncoding } from './positional.ts';
 import { rope } from './rope.ts';
 import { sinusoidal } from './sinusoidal.ts';
 
 /** Registry: a new positional encoding is one file plus one entry here (its options come with it). */
-const ENCODINGS = { nope, ape, sinusoidal, rope, alibi };
+const ENCODINGS = { nope, ape, sinusoidal, rope, alibi, coupled, abacus };
 
 type Encoding = (typeof ENCODINGS)[keyof typeof ENCODINGS];
 type SchemasOf<E> = E extends { options: infer Schemas } ? Schemas : object;
