@@ -15,19 +15,40 @@ def rope(x, T):
     cos, sin = ang.cos(), ang.sin(); a, b = x[..., :half], x[..., half:r]
     return torch.cat([a * cos - b * sin, b * cos + a * sin, x[..., r:]], -1)
 def slopes(h): return [2 ** (-8 * (i + 1) / h) for i in range(h)]
-def forward(ids):
+# Position ids of a sequence's own (coupling, Abacus, randomized positions), [B, T]: every position-reading piece
+# below reads them per row instead of 0..T-1.
+def rope_ids(x, ids):
+    r = 2 * int(dh * c['ropeFraction'] / 2); half = r // 2
+    inv = torch.tensor([c['ropeBase'] ** (-2 * i / r) for i in range(half)]); ang = ids.double()[:, None, :, None] * inv
+    cos, sin = ang.cos(), ang.sin(); a, b = x[..., :half], x[..., half:r]
+    return torch.cat([a * cos - b * sin, b * cos + a * sin, x[..., r:]], -1)
+def sinusoid_ids(ids):
+    i = torch.arange(0, D, 2).double(); ang = ids.double()[..., None] / 10000 ** (i / D)
+    return torch.stack([ang.sin(), ang.cos()], -1).reshape(*ids.shape, D)
+def embed_ids(x, ids):
+    pos = c['pos']
+    if pos in ('coupled', 'abacus'): return x + P[pos + '.weight'][ids]
+    if pos == 'ape': return x + P['wpe.weight'][ids]
+    if pos == 'sinusoidal': return x * math.sqrt(D) + sinusoid_ids(ids)
+    return x
+def alibi_ids(ids):
+    dist = (ids[:, :, None] - ids[:, None, :]).clamp(min=0).double()
+    return -torch.tensor(slopes(H))[None, :, None, None] * dist[:, None]
+def forward(ids, positions=None):
     B, T = ids.shape
     x = P['wte.weight'][ids]
     pos = c['pos']
-    if pos == 'ape': x = x + P['wpe.weight'][:T]
-    if pos == 'sinusoidal':
+    if positions is not None: x = embed_ids(x, positions)
+    elif pos == 'ape': x = x + P['wpe.weight'][:T]
+    elif pos == 'sinusoidal':
         pe = torch.zeros(T, D)
         for p in range(T):
             for i in range(0, D, 2):
                 a = p / 10000 ** (i / D); pe[p, i] = math.sin(a); pe[p, i + 1] = math.cos(a)
         x = x * math.sqrt(D) + pe
     mask = torch.triu(torch.ones(T, T), 1) * -1e9
-    if pos == 'alibi':
+    if pos == 'alibi' and positions is not None: mask = mask + alibi_ids(positions)
+    elif pos == 'alibi':
         i = torch.arange(T); dist = (i[:, None] - i[None]).clamp(min=0).double()
         mask = mask + (-torch.tensor(slopes(H))[:, None, None] * dist)[None]
     for l in range(L):
@@ -35,7 +56,7 @@ def forward(ids):
         h = ln(x, P[p + 'ln_1.weight'], P[p + 'ln_1.bias'])
         qkv = h @ P[p + 'attn.c_attn.weight'] + P[p + 'attn.c_attn.bias']
         q, k, v = [t.reshape(B, T, H, dh).transpose(1, 2) for t in qkv.split(D, -1)]
-        if pos == 'rope': q, k = rope(q, T), rope(k, T)
+        if pos == 'rope': q, k = (rope_ids(q, positions), rope_ids(k, positions)) if positions is not None else (rope(q, T), rope(k, T))
         att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(dh) + mask, -1)
         y = (att @ v).transpose(1, 2).reshape(B, T, D)
         x = x + y @ P[p + 'attn.c_proj.weight'] + P[p + 'attn.c_proj.bias']
@@ -47,7 +68,8 @@ m = {k: torch.zeros_like(v) for k, v in P.items()}; vv = {k: torch.zeros_like(v)
 out = []
 for s, (b, lr) in enumerate(zip(d['batches'], d['lrs']), 1):
     ids = torch.tensor(b['inputs']).reshape(b['B'], b['T']); tg = torch.tensor(b['targets']).reshape(b['B'], b['T']); mk = torch.tensor(b['mask']).reshape(b['B'], b['T'])
-    logp = torch.log_softmax(forward(ids), -1); nll = -logp.gather(-1, tg[..., None])[..., 0]
+    positions = torch.tensor(b['positions']).reshape(b['B'], b['T']) if b.get('positions') else None
+    logp = torch.log_softmax(forward(ids, positions), -1); nll = -logp.gather(-1, tg[..., None])[..., 0]
     loss = (nll * mk).sum() / mk.sum(); out.append(loss.item())
     for t in P.values(): t.grad = None
     loss.backward()
