@@ -16,16 +16,29 @@ const CUT = 6;
 
 const config = (pos: string, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ vocabSize: VOCAB, dFf: 64, pos, ...overrides });
 
+/** Position ids for encodings that take them from token roles (coupling, Abacus): a coupled-looking layout. */
+const ROLE_IDS = [0, 3, 2, 1, 0, 3, 2, 1, 1, 2];
+const positionsFor = (model: Gpt, rows: number) =>
+  model.pe.positionsFromRoles
+    ? {
+        positions: tf.tensor2d(
+          Array.from({ length: rows }, () => ROLE_IDS),
+          [rows, T],
+          'int32',
+        ),
+      }
+    : {};
+
 function logitsOf(model: Gpt, ids: number[]): number[][] {
   return tf.tidy(() => {
-    const out = model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), { training: false });
+    const out = model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), { training: false, ...positionsFor(model, 1) });
     return (out.arraySync() as number[][][])[0];
   });
 }
 
 const maxAbsDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
 
-describe.each(['nope', 'ape', 'sinusoidal', 'rope', 'alibi'])('causality with pos=%s', (pos) => {
+describe.each(['nope', 'ape', 'sinusoidal', 'rope', 'alibi', 'coupled', 'abacus'])('causality with pos=%s', (pos) => {
   it('logits before the edit are unchanged; logits from the edit on change', () => {
     const model = new Gpt(config(pos), 1234);
     const random = createRandom(99, `causality:${pos}`);
@@ -46,7 +59,9 @@ describe.each(['nope', 'ape', 'sinusoidal', 'rope', 'alibi'])('causality with po
     const model = new Gpt(config(pos), 77);
     const a = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
     const b = [...a.slice(0, T - 1), 0];
-    const rows = tf.tidy(() => model.forward(tf.tensor2d([a, b], [2, T], 'int32'), { training: false }).arraySync() as number[][][]);
+    const rows = tf.tidy(
+      () => model.forward(tf.tensor2d([a, b], [2, T], 'int32'), { training: false, ...positionsFor(model, 2) }).arraySync() as number[][][],
+    );
     const single = logitsOf(model, a);
     for (let t = 0; t < T; t++) expect(maxAbsDiff(rows[0][t], single[t])).toBeLessThan(1e-5);
     for (let t = 0; t < T - 1; t++) expect(maxAbsDiff(rows[0][t], rows[1][t])).toBeLessThan(1e-6);
