@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, sequenceRoles } from '../src/data/batches.ts';
-import type { FormatOptions, TokenRole } from '../src/data/formats/format.ts';
+import type { FormatOptions } from '../src/data/formats/format.ts';
+import type { TokenRole } from '../src/contracts/tokenRoles.ts';
 import { FORMAT_NAMES, getFormat } from '../src/data/formats/index.ts';
 import { answerOf, type Problem } from '../src/data/problem.ts';
 import { Tokenizer } from '../src/data/tokenizer.ts';

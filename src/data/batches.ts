@@ -1,4 +1,5 @@
-import type { Example, ExampleRoles, TokenRole } from './formats/format.ts';
+import type { Example, ExampleRoles } from './formats/format.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { BOS_ID, EOS_ID, PAD_ID, type Tokenizer } from './tokenizer.ts';
 
 /** A batch as flat typed arrays, ready to become tensors; [batch, seqLen] row-major. */

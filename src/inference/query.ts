@@ -1,4 +1,4 @@
-import type { TokenRole } from '../data/formats/format.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { problemKey, type Problem } from '../data/problem.ts';
 import { BOS_ID } from '../data/tokenizer.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';

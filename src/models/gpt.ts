@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
 import { attention, dropout, embed, gelu, layerNorm, linear } from './ops.ts';
 import { getPositionalEncoding, type PositionalOptions } from './positional/index.ts';
-import type { TokenRole } from '../data/formats/format.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { positionIds } from './positional/positionIds.ts';
 import type { ModelShape, ParameterSpec, PositionalEncoding, PositionDraw } from './positional/positional.ts';
 

@@ -1,7 +1,7 @@
 import { OP_SYMBOL, type Problem } from '../data/problem.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { diagonalCells } from './problemSets.ts';
-import type { TokenRole } from '../data/formats/format.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { sequenceLayout, type Role } from './layout.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { sequenceRoles, tokenizeExample } from '../data/batches.ts';
-import type { TokenRole } from '../data/formats/format.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 import type { Problem } from '../data/problem.ts';
 import type { Experiment } from '../config/experiment.ts';
 

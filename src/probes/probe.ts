@@ -1,7 +1,7 @@
 import type { Problem } from '../data/problem.ts';
 import type { Experiment } from '../config/experiment.ts';
 import type { Prediction } from '../inference/prediction.ts';
-import type { TokenRole } from '../data/formats/format.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 
 /**
  * Problems in, decoded predictions out (same order). Probes see a model only through this, so a test can

@@ -1,3 +1,4 @@
+import type { TokenRole } from '../../contracts/tokenRoles.ts';
 import type { Op, Problem } from '../problem.ts';
 
 /**
@@ -8,22 +9,6 @@ import type { Op, Problem } from '../problem.ts';
 export interface Example {
   prompt: string;
   target: string;
-}
-
-/**
- * What a token is: an operand digit (`a`, `b`), an answer digit, an index hint, an operator (`+`, `*`, `=`), a
- * separator (`$`, spaces, newlines), other text (scratchpad wording), or a special token (`<bos>`, `<eos>`,
- * padding; added by the tokenizer side, never by a format).
- */
-export type TokenKind = 'a' | 'b' | 'answer' | 'hint' | 'operator' | 'separator' | 'text' | 'special';
-
-export interface TokenRole {
-  kind: TokenKind;
-  /**
-   * For a, b and answer digits: the digit's significance (0 = units), counted on the number as written, padding
-   * zeros included. For a hint: the significance of the digit it labels. Otherwise null.
-   */
-  significance: number | null;
 }
 
 /** One role per token of an example's prompt and target, as the tokenizer splits them. */

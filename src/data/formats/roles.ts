@@ -1,4 +1,4 @@
-import type { TokenKind, TokenRole } from './format.ts';
+import type { TokenKind, TokenRole } from '../../contracts/tokenRoles.ts';
 
 /**
  * Builders for a format's token roles (format.ts, `roles`). Each returns one role per token the tokenizer makes

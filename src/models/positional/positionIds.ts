@@ -1,4 +1,4 @@
-import type { TokenRole } from '../../data/formats/format.ts';
+import type { TokenRole } from '../../contracts/tokenRoles.ts';
 import type { PositionalOptions } from './index.ts';
 import type { PositionalEncoding, PositionDraw } from './positional.ts';
 import { sortedRandomSubset } from './randomPositions.ts';

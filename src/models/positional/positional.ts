@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
-import type { TokenRole } from '../../data/formats/format.ts';
+import type { TokenRole } from '../../contracts/tokenRoles.ts';
 import type { Random } from '../../random.ts';
 
 export interface ModelShape {

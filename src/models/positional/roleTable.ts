@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { TokenRole } from '../../data/formats/format.ts';
+import type { TokenRole } from '../../contracts/tokenRoles.ts';
 import { embed } from '../ops.ts';
 import type { PositionalContext } from './positional.ts';
 
