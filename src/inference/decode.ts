@@ -67,7 +67,7 @@ async function decodeGroup(model: Gpt, { prompts, maxNew, positions }: DecodeReq
   const batch = rows.length;
   const promptLength = prompts[rows[0]].length;
   // Position ids of the tokens at sequence indices [from, to) of every row; a row that ran past its own ids
-  // (finished, its tokens ignored) continues them by one per token.
+  // (finished, its tokens ignored) takes its sequence index instead.
   const withIds = positions && rows.some((i) => positions[i]);
   const idsAt = (from: number, to: number) =>
     withIds
