@@ -365,6 +365,23 @@ describe('config errors for position ids (one line naming the fields)', () => {
     expect(failure('configs/addition-ape.yaml', ['model.random_positions=64'])).toMatch(/model.max_len: .*raise max_len to 64/);
   });
 
+  it('a list of schemes: its role-reading part is checked, and randomized positions cannot sit beside it', () => {
+    expect(failure('configs/addition-abacus.yaml', ['model.pos=[abacus, fire]', 'model.max_position=100'])).toMatch(
+      /model.max_position: model.pos "abacus\+fire" needs 112 table rows .*model.abacus_offset.* at least 112/,
+    );
+    expect(failure('configs/addition-coupled.yaml', ['model.pos=[coupled, t5]', 'format.name=plain'])).toMatch(
+      /format.name: model.pos "coupled\+t5" .* format "plain" writes answers/,
+    );
+    expect(failure('configs/addition-abacus.yaml', ['model.pos=[abacus, fire]', 'model.random_positions=128'])).toMatch(
+      /model.random_positions: model.pos "abacus\+fire" takes its position ids from token roles/,
+    );
+    // t5 and fire read positions: randomized positions apply to them, alone or beside ape.
+    expect(loadConfig('configs/addition-nope.yaml', ['model.pos=fire', 'model.random_positions=64']).model.random_positions).toBe(64);
+    expect(
+      loadConfig('configs/addition-nope.yaml', ['model.pos=[ape, t5]', 'model.random_positions=64', 'model.max_len=64']).model.pos,
+    ).toEqual(['ape', 't5']);
+  });
+
   it('the CLI prints one line and exits 2', () => {
     let status = 0;
     let stderr = '';
