@@ -17,51 +17,83 @@ const CUT = 6;
 
 const config = (pos: PositionalName, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ vocabSize: VOCAB, dFf: 64, pos, ...overrides });
 
+/** Position ids for encodings that take them from token roles (coupling, Abacus): a coupled-looking layout. */
+const ROLE_IDS = [0, 3, 2, 1, 0, 3, 2, 1, 1, 2];
+/** Randomized positions (model.random_positions): a sorted subset of [0, L). */
+const RANDOM_IDS = [0, 2, 3, 7, 8, 11, 15, 16, 20, 23];
+const idsOf = (model: Gpt) =>
+  model.pe.positionsFromRoles ? ROLE_IDS : model.pe.positionIndexed && model.config.randomPositions !== null ? RANDOM_IDS : null;
+const positionsFor = (model: Gpt, rows: number) => {
+  const ids = idsOf(model);
+  return ids
+    ? {
+        positions: tf.tensor2d(
+          Array.from({ length: rows }, () => ids),
+          [rows, T],
+          'int32',
+        ),
+      }
+    : {};
+};
+
 function logitsOf(model: Gpt, ids: number[]): number[][] {
   return tf.tidy(() => {
-    const out = model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), { training: false });
+    const out = model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), { training: false, ...positionsFor(model, 1) });
     return (out.arraySync() as number[][][])[0];
   });
 }
 
 const maxAbsDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
 
-// Each encoding, combinations, and looped models (recurrence: passes through the layers).
+// Each encoding, combinations, looped models (recurrence: passes through the layers), and randomized positions.
 describe.each([
-  ...['nope', 'ape', 'sinusoidal', 'rope', 'alibi', 't5', 'fire'].map((pos) => ({ pos, recurrence: 1 })),
+  ...['nope', 'ape', 'sinusoidal', 'rope', 'alibi', 't5', 'fire', 'coupled', 'abacus'].map((pos) => ({ pos, recurrence: 1 })),
   { pos: ['ape', 't5'], recurrence: 1 },
   { pos: ['sinusoidal', 'fire'], recurrence: 1 },
+  { pos: ['coupled', 'fire'], recurrence: 1 },
+  { pos: ['abacus', 'fire'], recurrence: 1 },
+  { pos: ['abacus', 't5'], recurrence: 1 },
+  { pos: ['coupled', 't5'], recurrence: 1 },
   { pos: 'fire', recurrence: 3 },
   { pos: 'nope', recurrence: 2 },
-] as { pos: PositionalName; recurrence: number }[])('causality with pos=$pos, recurrence $recurrence', ({ pos, recurrence }) => {
-  it('logits before the edit are unchanged; logits from the edit on change', () => {
-    const model = new Gpt(config(pos, { recurrence }), 1234);
-    const random = createRandom(99, `causality:${pos}`);
-    const ids = Array.from({ length: T }, () => random.int(0, VOCAB - 1));
-    // Change every token from CUT on to a different one.
-    const edited = ids.map((id, t) => (t < CUT ? id : (id + 1 + random.int(0, VOCAB - 2)) % VOCAB));
-    edited.forEach((id, t) => (t >= CUT ? expect(id).not.toBe(ids[t]) : expect(id).toBe(ids[t])));
+  { pos: 'abacus', recurrence: 2 },
+  { pos: 't5', recurrence: 1, randomPositions: 32 },
+  { pos: ['ape', 'fire'], recurrence: 1, randomPositions: 32 },
+] as { pos: PositionalName; recurrence: number; randomPositions?: number }[])(
+  'causality with pos=$pos, recurrence $recurrence, random positions $randomPositions',
+  ({ pos, recurrence, randomPositions = null }) => {
+    it('logits before the edit are unchanged; logits from the edit on change', () => {
+      const model = new Gpt(config(pos, { recurrence, randomPositions }), 1234);
+      const random = createRandom(99, `causality:${pos}`);
+      const ids = Array.from({ length: T }, () => random.int(0, VOCAB - 1));
+      // Change every token from CUT on to a different one.
+      const edited = ids.map((id, t) => (t < CUT ? id : (id + 1 + random.int(0, VOCAB - 2)) % VOCAB));
+      edited.forEach((id, t) => (t >= CUT ? expect(id).not.toBe(ids[t]) : expect(id).toBe(ids[t])));
 
-    const before = logitsOf(model, ids);
-    const after = logitsOf(model, edited);
-    expect(before.length).toBe(T);
-    for (let t = 0; t < CUT; t++) expect(maxAbsDiff(before[t], after[t]), `position ${t}`).toBeLessThan(1e-6);
-    for (let t = CUT; t < T; t++) expect(maxAbsDiff(before[t], after[t]), `position ${t}`).toBeGreaterThan(1e-4);
-    model.dispose();
-  });
+      const before = logitsOf(model, ids);
+      const after = logitsOf(model, edited);
+      expect(before.length).toBe(T);
+      for (let t = 0; t < CUT; t++) expect(maxAbsDiff(before[t], after[t]), `position ${t}`).toBeLessThan(1e-6);
+      for (let t = CUT; t < T; t++) expect(maxAbsDiff(before[t], after[t]), `position ${t}`).toBeGreaterThan(1e-4);
+      model.dispose();
+    });
 
-  it('editing only the last token leaves every earlier position unchanged (batch rows independent too)', () => {
-    const model = new Gpt(config(pos, { recurrence }), 77);
-    const a = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-    const b = [...a.slice(0, T - 1), 0];
-    const rows = tf.tidy(() => model.forward(tf.tensor2d([a, b], [2, T], 'int32'), { training: false }).arraySync() as number[][][]);
-    const single = logitsOf(model, a);
-    for (let t = 0; t < T; t++) expect(maxAbsDiff(rows[0][t], single[t])).toBeLessThan(1e-5);
-    for (let t = 0; t < T - 1; t++) expect(maxAbsDiff(rows[0][t], rows[1][t])).toBeLessThan(1e-6);
-    expect(maxAbsDiff(rows[0][T - 1], rows[1][T - 1])).toBeGreaterThan(1e-4);
-    model.dispose();
-  });
-});
+    it('editing only the last token leaves every earlier position unchanged (batch rows independent too)', () => {
+      const model = new Gpt(config(pos, { recurrence, randomPositions }), 77);
+      const a = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+      const b = [...a.slice(0, T - 1), 0];
+      const rows = tf.tidy(
+        () =>
+          model.forward(tf.tensor2d([a, b], [2, T], 'int32'), { training: false, ...positionsFor(model, 2) }).arraySync() as number[][][],
+      );
+      const single = logitsOf(model, a);
+      for (let t = 0; t < T; t++) expect(maxAbsDiff(rows[0][t], single[t])).toBeLessThan(1e-5);
+      for (let t = 0; t < T - 1; t++) expect(maxAbsDiff(rows[0][t], rows[1][t])).toBeLessThan(1e-6);
+      expect(maxAbsDiff(rows[0][T - 1], rows[1][T - 1])).toBeGreaterThan(1e-4);
+      model.dispose();
+    });
+  },
+);
 
 describe('initialisation', () => {
   const snapshot = (model: Gpt) => Object.fromEntries(Object.entries(model.params).map(([n, v]) => [n, Array.from(v.dataSync())]));

@@ -151,6 +151,7 @@ describe('registry', () => {
       'scratchpad-detailed',
       'index-hints',
       'reversed-padded',
+      'index-hints-window',
     ]);
     for (const name of FORMAT_NAMES) expect(FORMATS[name].name).toBe(name);
     expect(() => getFormat('nope')).toThrow(/plain, plain-delimited/);
@@ -216,4 +217,29 @@ describe('round trip on random problems', () => {
       });
     }
   }
+});
+
+describe('index-hints-window (Zhou et al.: hints are a consecutive window of a larger ordered set)', () => {
+  const format = getFormat('index-hints-window');
+  it('literal strings: one letter per hint, no separators, the answer walks the window down', () => {
+    expect(format.encode(add(128, 367), options)).toEqual({ prompt: 'V0W1X2Y8+V0W3X6Y7=', target: 'Y5X9W4V0\n' });
+    expect(format.encode(add(88, 842), options)).toEqual({ prompt: 'u0v0w8x8+u0v8w4x2=', target: 'x0w3v9u0\n' });
+    expect(format.parse('Y5X9W4V0\n', options)).toEqual({ ok: true, answer: 495n });
+    expect(format.parse('Y5W9X4V0\n', options).ok).toBe(false);
+  });
+
+  it('windows start all over the set, so every symbol is trained on short numbers and long ones reuse them', () => {
+    const firstSymbols = new Set<string>();
+    const lastSymbols = new Set<string>();
+    for (let a = 10; a < 400; a++) {
+      const { prompt } = format.encode(add(a, 7 * a + 3), options);
+      firstSymbols.add(prompt[0]);
+      lastSymbols.add(prompt[prompt.indexOf('+') - 2]);
+    }
+    expect(firstSymbols.size).toBeGreaterThan(40);
+    expect(lastSymbols).toContain('Z'); // the last symbol of the set is reached by 3- and 4-digit problems
+    const long = format.encode({ op: 'add', a: 10n ** 39n, b: 1n }, options);
+    expect(long.prompt.length).toBe(2 * (2 * 41) + 2);
+    expect(() => format.encode({ op: 'add', a: 10n ** 52n, b: 1n }, options)).toThrow(/need 54 hint symbols; it has 52/);
+  });
 });

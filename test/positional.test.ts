@@ -21,7 +21,7 @@ beforeAll(async () => {
 
 const config = (pos: PositionalName, overrides: Partial<GptConfig> = {}) => tinyGptConfig({ layers: 1, pos, ...overrides });
 
-function context(seqLen: number, cfg: GptConfig, params: Record<string, tf.Variable> = {}): PositionalContext {
+function context(seqLen: number, cfg: GptConfig, params: Record<string, tf.Variable> = {}): PositionalContext<GptConfig> {
   const positions = tf.range(0, seqLen, 1, 'int32') as tf.Tensor1D;
   return { positions, keyPositions: positions, seqLen, offset: 0, params, shape: cfg, options: cfg };
 }

@@ -11,9 +11,10 @@ import { buildTestSets, heldOutKeys, TrainStream } from '../src/data/dataset.ts'
 import { AdamW } from '../src/experiments/adamw.ts';
 import { learningRate } from '../src/experiments/schedule.ts';
 import { prepareExperiment } from '../src/config/experiment.ts';
-import { trainStep } from '../src/experiments/train.ts';
+import { trainingBatch, trainStep } from '../src/experiments/train.ts';
 import { Gpt } from '../src/models/gpt.ts';
-import { POSITIONAL_NAMES } from '../src/models/positional/index.ts';
+import { getPositionalEncoding, POSITIONAL_NAMES } from '../src/models/positional/index.ts';
+import { readsRoles } from '../src/models/positional/positionIds.ts';
 import { smallAdditionConfig } from './fixtures/smallAdditionConfig.ts';
 
 // Debian's python3-torch (installed by .ci/run). Without it this file is skipped, and says so.
@@ -39,8 +40,13 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-reference-'));
 
   // Every encoding alone, a combination of an input-side and an attention-side scheme, and looped models.
+  // Role-reading encodings need position ids in every batch: checked below, with them.
   const cases = [
-    ...POSITIONAL_NAMES.map((pos) => ({ name: pos, pos, extra: [] as string[] })),
+    ...POSITIONAL_NAMES.filter((name) => !readsRoles(getPositionalEncoding(name))).map((pos) => ({
+      name: pos,
+      pos,
+      extra: [] as string[],
+    })),
     { name: '[ape, t5]', pos: '[ape, t5]', extra: [] },
     { name: 'fire, recurrence 2', pos: 'fire', extra: ['model.recurrence=2'] },
   ];
@@ -98,6 +104,8 @@ describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond traini
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-reference-logits-'));
   const T = 160;
+  const roleIds = Array.from({ length: T }, (_, t) => (t % 5 === 0 ? 0 : 1 + ((t * 7) % 38)));
+  const spreadIds = Array.from({ length: T }, (_, t) => 2 * t + (t % 3));
   const cases = [
     { name: 't5', set: ['model.pos=t5'] },
     { name: 'fire', set: ['model.pos=fire'] },
@@ -105,6 +113,17 @@ describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond traini
     { name: '[sinusoidal, fire]', set: ['model.pos=[sinusoidal, fire]'] },
     { name: 'fire, recurrence 3', set: ['model.pos=fire', 'model.recurrence=3'] },
     { name: 'nope, recurrence 2', set: ['model.pos=nope', 'model.recurrence=2'] },
+    // Position ids of the sequence's own: arbitrary role ids (the input side reads them, the attention side
+    // 0..T-1), and a sorted random subset of [0, 400) for randomized T5 and FIRE (per-sequence distances).
+    { name: '[abacus, fire]', set: ['model.pos=[abacus, fire]', 'model.max_position=40', 'model.abacus_offset=20'], positions: roleIds },
+    { name: '[coupled, t5]', set: ['model.pos=[coupled, t5]', 'model.max_position=40'], positions: roleIds },
+    {
+      name: 'abacus, recurrence 2',
+      set: ['model.pos=abacus', 'model.max_position=40', 'model.abacus_offset=20', 'model.recurrence=2'],
+      positions: roleIds,
+    },
+    { name: 't5, random positions', set: ['model.pos=t5', 'model.random_positions=400'], positions: spreadIds },
+    { name: 'fire, random positions', set: ['model.pos=fire', 'model.random_positions=400'], positions: spreadIds },
   ];
   const overrides: Record<string, (shape: number[], seed: number) => tf.Tensor> = {
     't5.relative_attention_bias.weight': (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed),
@@ -112,8 +131,10 @@ describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond traini
     // L = 0.05 * 512 = 25.6: queries beyond position 25 use the progressive normalizer log(c i + 1).
     'fire.L_multiplier': () => tf.tensor1d([0.05]),
     'fire.mlp.fc_out.weight': (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed),
+    'abacus.weight': (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed),
+    'coupled.weight': (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed),
   };
-  for (const { name, set } of cases) {
+  for (const { name, set, positions } of cases as { name: string; set: string[]; positions?: number[] }[]) {
     it(`${name}: ${T}-token logits agree to 1e-5`, () => {
       const config = loadConfig('configs/addition-nope.yaml', [...set, 'model.layers=2', 'model.d_model=32', 'model.heads=4']);
       const experiment = prepareExperiment(config);
@@ -128,10 +149,22 @@ describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond traini
       );
       const vocab = experiment.tokenizer.size;
       const ids = [1, ...Array.from({ length: T - 1 }, (_, t) => 3 + ((t * 7 + (t >> 3)) % (vocab - 3)))];
-      const logits = tf.tidy(() => model.forward(tf.tensor2d([ids], [1, T], 'int32'), { training: false }).arraySync()[0]);
+      const logits = tf.tidy(
+        () =>
+          model
+            .forward(tf.tensor2d([ids], [1, T], 'int32'), {
+              training: false,
+              ...(positions && { positions: tf.tensor2d([positions], [1, T], 'int32') }),
+            })
+            .arraySync()[0],
+      );
       model.dispose();
       const file = path.join(dir, `${name.replace(/\W+/g, '-')}.json`);
-      fs.writeFileSync(file, JSON.stringify({ config: experiment.model, params, batches: [], lrs: [], logits_ids: [ids] }));
+      const logitsPositions = positions ? [positions] : null;
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ config: experiment.model, params, batches: [], lrs: [], logits_ids: [ids], logits_positions: logitsPositions }),
+      );
       const reference = (JSON.parse(execFileSync(PYTHON, ['test/reference/gpt_reference.py', file]).toString()) as { logits: number[][][] })
         .logits[0];
       let worst = 0;
@@ -144,6 +177,76 @@ describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond traini
       }
       expect(spread).toBeGreaterThan(0.1); // the logits vary along the sequence: there is something to compare
       expect(worst).toBeLessThan(1e-5);
+    });
+  }
+});
+
+/**
+ * The same check with position ids of each sequence's own, drawn as training draws them: position coupling and
+ * Abacus (from token roles), and randomized positions (Ruoss et al.) for every position-indexed encoding. The
+ * batches carry the ids to the reference, which indexes its tables and rotations by them.
+ */
+describe.skipIf(!hasTorch)('training with position ids matches the PyTorch reference', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-reference-ids-'));
+  const cases: [string, string, string[]][] = [
+    ['coupled', 'configs/addition-coupled.yaml', ['model.max_position=40', 'task.test_digits=[1,12]']],
+    ['abacus', 'configs/addition-abacus.yaml', ['model.abacus_offset=20', 'model.max_position=40', 'task.test_digits=[1,12]']],
+    ...['ape', 'sinusoidal', 'rope', 'alibi', 't5', 'fire', '[ape, fire]'].map((pos): [string, string, string[]] => [
+      `${pos} with random_positions`,
+      'configs/addition-nope.yaml',
+      [`model.pos=${pos}`, 'model.random_positions=64', 'model.max_len=64', 'model.rope_fraction=0.5'],
+    ]),
+    // Input side from roles, attention side on 0..T-1; and a looped model re-adding the Abacus embeddings.
+    [
+      '[abacus, fire]',
+      'configs/addition-abacus.yaml',
+      ['model.pos=[abacus, fire]', 'model.abacus_offset=20', 'model.max_position=40', 'task.test_digits=[1,12]'],
+    ],
+    ['[coupled, t5]', 'configs/addition-coupled.yaml', ['model.pos=[coupled, t5]', 'model.max_position=40', 'task.test_digits=[1,12]']],
+    [
+      'abacus, recurrence 2',
+      'configs/addition-abacus.yaml',
+      ['model.recurrence=2', 'model.abacus_offset=20', 'model.max_position=40', 'task.test_digits=[1,12]'],
+    ],
+  ];
+  for (const [label, file, overrides] of cases) {
+    it(`${label}: losses over 6 steps agree to 1e-5`, async () => {
+      const config = loadConfig(file, [...overrides, 'model.layers=2', 'model.d_model=32', 'model.heads=4', 'train.batch=8']);
+      const experiment = prepareExperiment(config);
+      const model = new Gpt(experiment.model, 3);
+      const params = Object.fromEntries(
+        Object.entries(model.params).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.dataSync()) }]),
+      );
+      const stream = new TrainStream(experiment.task, 3, heldOutKeys(buildTestSets({ ...experiment.task, testSize: 2 }, 3)));
+      const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
+      const batches = [];
+      const lrs = [];
+      const losses = [];
+      for (let step = 1; step <= 6; step++) {
+        const batch = trainingBatch(model, experiment, stream.next(8), step);
+        expect(batch.positions).toBeDefined();
+        const lr = learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 2, steps: 6 });
+        batches.push({
+          B: batch.batch,
+          T: batch.seqLen,
+          inputs: Array.from(batch.inputs),
+          targets: Array.from(batch.targets),
+          mask: Array.from(batch.lossMask),
+          positions: Array.from(batch.positions!),
+        });
+        lrs.push(lr);
+        losses.push((await trainStep(model, optimizer, batch, lr, 1.0, step)).loss);
+      }
+      model.dispose();
+      optimizer.dispose();
+      const caseFile = path.join(dir, `${label.replace(/\W+/g, '-')}.json`);
+      fs.writeFileSync(caseFile, JSON.stringify({ config: experiment.model, params, batches, lrs }));
+      const reference = (JSON.parse(execFileSync(PYTHON, ['test/reference/gpt_reference.py', caseFile]).toString()) as { losses: number[] })
+        .losses;
+      for (let i = 0; i < 6; i++) expect(Math.abs(losses[i] - reference[i]) / reference[i]).toBeLessThan(1e-5);
     });
   }
 });

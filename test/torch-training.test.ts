@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { uploadedBytes } from '../src/backends/torch/index.ts';
 import { trainParityModel } from './harness/parity.ts';
-import { encodeBatch } from '../src/data/batches.ts';
+import { trainingBatch } from '../src/experiments/train.ts';
 import { modelTensors, restoreModel } from '../src/experiments/checkpoint.ts';
 import { modelDecoder } from '../src/inference/decode.ts';
 import { predict } from '../src/inference/predict.ts';
@@ -57,17 +57,13 @@ describeTorch('training on torch matches cpu', () => {
       // Same weights on both: load the cpu-trained weights into the torch model.
       restoreModel(torch.model, cpuWeights);
       const problems = cpu.stream.next(12);
-      const sequence = encodeBatch(
-        [cpu.experiment.format.encode(problems[0], cpu.experiment.formatOptions)],
-        cpu.experiment.tokenizer,
-        'answer',
-      );
+      const sequence = trainingBatch(cpu.model, cpu.experiment, [problems[0]], 0);
       const ids = Array.from(sequence.inputs);
       const decodedTorch = await predict(modelDecoder(torch.model), torch.experiment, problems);
-      const captureTorch = await modelCapture(torch.model)([ids], ['blocks.1.attn.pattern']);
+      const captureTorch = await modelCapture(torch.model)([ids], ['blocks.1.attn.pattern'], sequence.roles);
       await selectBackend('cpu');
       const decodedCpu = await predict(modelDecoder(cpu.model), cpu.experiment, problems);
-      const captureCpu = await modelCapture(cpu.model)([ids], ['blocks.1.attn.pattern']);
+      const captureCpu = await modelCapture(cpu.model)([ids], ['blocks.1.attn.pattern'], sequence.roles);
       expect(decodedTorch.map((p) => p.output)).toEqual(decodedCpu.map((p) => p.output));
       const a = captureTorch[0].get('blocks.1.attn.pattern')!.values;
       const b = captureCpu[0].get('blocks.1.attn.pattern')!.values;

@@ -2,8 +2,9 @@ import { UserError } from '../errors.ts';
 import { testLengths, testSetSize } from '../data/dataset.ts';
 import type { Problem } from '../data/problem.ts';
 import { positionalConflict } from '../models/positional/compose.ts';
-import { getPositionalEncoding, positionalNames } from '../models/positional/index.ts';
+import { getPositionalEncoding, positionalLabel, positionalNames } from '../models/positional/index.ts';
 import { rotaryDims } from '../models/positional/rope.ts';
+import { checkPositions } from './checkPositions.ts';
 import { dataSetup, longestSequence, type DataSetup } from './dataSetup.ts';
 import type { Config } from './schema.ts';
 
@@ -37,7 +38,7 @@ export function checkConfig(config: Config, file: string): void {
   if (model.d_model % model.heads !== 0) {
     fail('model.d_model', `d_model ${model.d_model} must be divisible by model.heads ${model.heads}`);
   }
-  if (model.pos === 'rope' && rotaryDims(model.d_model / model.heads, model.rope_fraction) === 0) {
+  if (positionalNames(model.pos).includes('rope') && rotaryDims(model.d_model / model.heads, model.rope_fraction) === 0) {
     const dHead = model.d_model / model.heads;
     fail(
       'model.rope_fraction',
@@ -71,14 +72,20 @@ export function checkConfig(config: Config, file: string): void {
   const conflict = positionalConflict(names.map((name) => getPositionalEncoding(name)));
   if (conflict) fail('model.pos', `[${names.join(', ')}]: ${conflict}`);
   const pe = getPositionalEncoding(model.pos);
-  const testTokens = longestSequence(data, task.test_digits[1]);
+  let testTokens = 0;
+  try {
+    testTokens = longestSequence(data, task.test_digits[1]);
+  } catch (error) {
+    fail('task.test_digits', `format "${format.name}" cannot write ${task.test_digits[1]}-digit problems: ${(error as Error).message}`);
+  }
   if (!pe.extrapolates && testTokens > model.max_len) {
     fail(
       'task.test_digits',
-      `${task.test_digits[1]}-digit test problems need ${testTokens} tokens, beyond the learned "${model.pos}" ` +
+      `${task.test_digits[1]}-digit test problems need ${testTokens} tokens, beyond the learned "${positionalLabel(model.pos)}" ` +
         `table of model.max_len ${model.max_len}; raise max_len or shorten the test range`,
     );
   }
+  checkPositions(config, data, fail);
   if (task.train_size !== null) {
     let heldOut = 0n;
     for (const digits of testLengths(data.task)) {

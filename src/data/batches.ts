@@ -1,4 +1,5 @@
-import type { Example } from './formats/format.ts';
+import type { Example, ExampleRoles } from './formats/format.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { BOS_ID, EOS_ID, PAD_ID, type Tokenizer } from './tokenizer.ts';
 
 /** A batch as flat typed arrays, ready to become tensors; [batch, seqLen] row-major. */
@@ -13,6 +14,28 @@ export interface TokenBatch {
   lossMask: Float32Array;
   /** 1 where the target token belongs to the answer (target text or its `<eos>`). */
   answerMask: Float32Array;
+  /** Per row, the role of each input token (padding not included), when the format's roles were asked for. */
+  roles?: TokenRole[][];
+  /** Position id of each input token, [batch, seqLen]; absent: positions 0..seqLen-1 (set by the trainer). */
+  positions?: Int32Array;
+}
+
+const SPECIAL: TokenRole = { kind: 'special', significance: null };
+
+/**
+ * Roles of `<bos>` prompt target `<eos>`, one per id of tokenizeExample. The format's roles must count its
+ * tokens exactly; a mismatch is a bug in the format, caught here rather than as shifted positions.
+ */
+export function sequenceRoles(example: Example, roles: ExampleRoles, tokenizer: Tokenizer): TokenRole[] {
+  for (const part of ['prompt', 'target'] as const) {
+    const tokens = tokenizer.encode(example[part]).length;
+    if (roles[part].length !== tokens) {
+      throw new Error(
+        `the format declares ${roles[part].length} roles for the ${tokens} tokens of ${part} ${JSON.stringify(example[part])}`,
+      );
+    }
+  }
+  return [SPECIAL, ...roles.prompt, ...roles.target, SPECIAL];
 }
 
 /** `<bos>` + prompt + target + `<eos>`; the prompt length (with `<bos>`) says where the answer starts. */
@@ -25,7 +48,12 @@ export function tokenizeExample(example: Example, tokenizer: Tokenizer): { ids: 
  * Right-pads examples to the longest in the batch. Right padding never changes earlier positions under a
  * causal mask, so the logits of real tokens are independent of how the batch was padded.
  */
-export function encodeBatch(examples: Example[], tokenizer: Tokenizer, lossOn: 'answer' | 'all'): TokenBatch {
+export function encodeBatch(
+  examples: Example[],
+  tokenizer: Tokenizer,
+  lossOn: 'answer' | 'all',
+  roles?: readonly ExampleRoles[],
+): TokenBatch {
   const tokenized = examples.map((e) => tokenizeExample(e, tokenizer));
   const seqLen = Math.max(...tokenized.map((t) => t.ids.length)) - 1;
   const batch = examples.length;
@@ -43,7 +71,10 @@ export function encodeBatch(examples: Example[], tokenizer: Tokenizer, lossOn: '
       lossMask[at] = lossOn === 'all' || isAnswer ? 1 : 0;
     }
   });
-  return { batch, seqLen, inputs, targets, lossMask, answerMask };
+  const encoded: TokenBatch = { batch, seqLen, inputs, targets, lossMask, answerMask };
+  // The last token (`<eos>`) is only ever a target, so its role is not an input's.
+  if (roles) encoded.roles = examples.map((example, row) => sequenceRoles(example, roles[row], tokenizer).slice(0, -1));
+  return encoded;
 }
 
 /** Tokens of the longest example (with `<bos>` and `<eos>`), to check sequences fit the model. */

@@ -6,6 +6,7 @@ import { encodeBatch, type TokenBatch } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import type { Problem } from '../data/problem.ts';
 import { Gpt } from '../models/gpt.ts';
+import { createRandom } from '../random.ts';
 import { maskedCrossEntropy } from '../models/loss.ts';
 import { RunStoppedError, UserError } from '../errors.ts';
 import { cleanCheckpoints } from '../runs/checkpointFiles.ts';
@@ -76,7 +77,29 @@ function batchTensors(batch: TokenBatch) {
     inputs: tf.tensor2d(batch.inputs, shape, 'int32'),
     targets: tf.tensor2d(batch.targets, shape, 'int32'),
     mask: tf.tensor2d(batch.lossMask, shape, 'float32'),
+    positions: batch.positions && tf.tensor2d(batch.positions, shape, 'int32'),
   };
+}
+
+/**
+ * A training batch of problems: the format's strings, the roles of their tokens and, where the model's encoding
+ * gives sequences position ids of their own (coupling, Abacus, randomized positions), those ids as drawn for
+ * training, from a stream of this step's own (so a resumed run draws the same).
+ */
+export function trainingBatch(model: Gpt, experiment: Experiment, problems: readonly Problem[], step: number): TokenBatch {
+  const { format, formatOptions, tokenizer, config } = experiment;
+  const examples = problems.map((p) => format.encode(p, formatOptions));
+  const roles = format.roles ? problems.map((p) => format.roles!(p, formatOptions)) : undefined;
+  const batch = encodeBatch(examples, tokenizer, config.train.loss_on, roles);
+  if (batch.roles) {
+    const random = createRandom(config.seed, `positions:${step}`);
+    const ids = batch.roles.map((row) => model.positionIds(row, { training: true, random }));
+    if (ids.some((row) => row !== null)) {
+      batch.positions = new Int32Array(batch.batch * batch.seqLen);
+      ids.forEach((row, r) => batch.positions!.set(row ?? batch.roles![r].map((_, t) => t), r * batch.seqLen));
+    }
+  }
+  return batch;
 }
 
 /**
@@ -87,7 +110,12 @@ function batchTensors(batch: TokenBatch) {
 export async function trainStep(model: Gpt, optimizer: AdamW, batch: TokenBatch, lr: number, gradClip: number, dropoutSeed: number) {
   const tensors = batchTensors(batch);
   const { value, grads: byVariableName } = tf.variableGrads(
-    () => maskedCrossEntropy(model.forward(tensors.inputs, { training: true, dropoutSeed }), tensors.targets, tensors.mask),
+    () =>
+      maskedCrossEntropy(
+        model.forward(tensors.inputs, { training: true, dropoutSeed, positions: tensors.positions }),
+        tensors.targets,
+        tensors.mask,
+      ),
     Object.values(model.params),
   );
   // tfjs keys gradients by its internal variable names; the optimizer addresses parameters by checkpoint name.
@@ -99,7 +127,14 @@ export async function trainStep(model: Gpt, optimizer: AdamW, batch: TokenBatch,
     const loss = (await value.data())[0];
     return { loss, gradNorm: clipped.norm };
   } finally {
-    tf.dispose([value, ...Object.values(clipped.grads), tensors.inputs, tensors.targets, tensors.mask]);
+    tf.dispose([
+      value,
+      ...Object.values(clipped.grads),
+      tensors.inputs,
+      tensors.targets,
+      tensors.mask,
+      ...(tensors.positions ? [tensors.positions] : []),
+    ]);
   }
 }
 
@@ -232,11 +267,7 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
   const lr = learningRate(step, { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps });
   const started = performance.now();
   const problems = session.stream.next(t.batch);
-  const batch = encodeBatch(
-    problems.map((p) => experiment.format.encode(p, experiment.formatOptions)),
-    experiment.tokenizer,
-    t.loss_on,
-  );
+  const batch = trainingBatch(session.model, experiment, problems, step);
   const { loss, gradNorm } = await trainStep(session.model, session.optimizer, batch, lr, t.grad_clip, config.seed * 1_000_003 + step);
   const seconds = (performance.now() - started) / 1000;
   progress.step = step;

@@ -3,7 +3,8 @@ import type { Problem } from '../data/problem.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
 import type { InferenceSetup } from './setup.ts';
 
-const allNines = (operand: bigint) => 10n ** BigInt(operand.toString().length) - 1n;
+/** The all-nines number with as many digits as `operand`. */
+export const allNines = (operand: bigint) => 10n ** BigInt(operand.toString().length) - 1n;
 
 /**
  * The one generation budget, for evaluation, probes and `predict` alike: the tokens of the target of the

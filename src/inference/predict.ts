@@ -6,9 +6,11 @@ import type { InferenceSetup } from './setup.ts';
 
 /** Decodes written queries in one batch and scores each output; predictions come back in query order. */
 export async function answerQueries(decode: Decoder, setup: InferenceSetup, queries: readonly Query[]): Promise<Prediction[]> {
+  const positions = queries.some((q) => q.positions) ? queries.map((q) => q.positions ?? null) : undefined;
   const generated = await decode(
     queries.map((q) => q.ids),
     queries.map((q) => q.maxNew),
+    positions,
   );
   return queries.map((q, i) => scoreOutput(setup, q.problem, q.prompt, setup.tokenizer.decode(generated[i])));
 }

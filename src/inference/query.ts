@@ -1,7 +1,11 @@
 import { decodeBudget, formatBytes, longestDecodable } from '../config/memoryEstimate.ts';
-import { digitCount, type Problem } from '../data/problem.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
+import { digitCount, problemKey, type Problem } from '../data/problem.ts';
 import { BOS_ID } from '../data/tokenizer.ts';
-import { generationBudget } from './budget.ts';
+import { getPositionalEncoding, positionalLabel } from '../models/positional/index.ts';
+import { positionIds } from '../models/positional/positionIds.ts';
+import { createRandom } from '../random.ts';
+import { allNines, generationBudget } from './budget.ts';
 import type { InferenceSetup } from './setup.ts';
 
 /** A problem ready to decode: its prompt as the run writes it, the tokens fed (from `<bos>`), its budget. */
@@ -10,6 +14,31 @@ export interface Query {
   prompt: string;
   ids: number[];
   maxNew: number;
+  /**
+   * Position ids of the prompt and of every token generation may feed back (ids.length + maxNew of them), where
+   * the model's encoding gives sequences their own; absent: 0, 1, 2, ...
+   */
+  positions?: number[];
+}
+
+const SPECIAL: TokenRole = { kind: 'special', significance: null };
+
+/**
+ * Evaluation-time position ids: the prompt's roles, then the roles the answer will have. Those come from the
+ * all-nines problem of the same operand lengths, never from the true answer; formats whose answer digits'
+ * significance depends on the answer itself are refused by the config check for role-reading encodings.
+ */
+function queryPositions(setup: InferenceSetup, problem: Problem, promptTokens: number, maxNew: number): number[] | undefined {
+  const { format, formatOptions, model } = setup;
+  const pe = getPositionalEncoding(model.pos);
+  if (!format.roles || (!pe.positionsFromRoles && !pe.positionIndexed)) return undefined;
+  const nines: Problem = { op: problem.op, a: allNines(problem.a), b: allNines(problem.b) };
+  const promptRoles = format.roles(problem, formatOptions).prompt;
+  if (1 + promptRoles.length !== promptTokens) throw new Error(`${promptRoles.length} roles for a prompt of ${promptTokens - 1} tokens`);
+  const roles = [SPECIAL, ...promptRoles, ...format.roles(nines, formatOptions).target];
+  while (roles.length < promptTokens + maxNew) roles.push(SPECIAL);
+  const random = createRandom(0, `eval-positions:${problemKey(problem)}`);
+  return positionIds(pe, model, roles.slice(0, promptTokens + maxNew), { training: false, random }) ?? undefined;
 }
 
 type QueryResult = { ok: true; query: Query } | { ok: false; error: string };
@@ -37,10 +66,12 @@ export function writeQuery(setup: InferenceSetup, problem: Problem): QueryResult
   let prompt: string;
   let ids: number[];
   let maxNew: number;
+  let positions: number[] | undefined;
   try {
     prompt = format.encode(problem, formatOptions).prompt;
     ids = [BOS_ID, ...tokenizer.encode(prompt)];
     maxNew = generationBudget(setup, problem, ids.length);
+    positions = queryPositions(setup, problem, ids.length, maxNew);
   } catch (error) {
     return { ok: false, error: `format "${format.name}" cannot write this problem for this run: ${(error as Error).message}` };
   }
@@ -48,8 +79,8 @@ export function writeQuery(setup: InferenceSetup, problem: Problem): QueryResult
   if (maxNew < 1) {
     return {
       ok: false,
-      error: `the prompt takes ${ids.length} tokens; the learned "${model.pos}" positions end at model.max_len ${model.maxLen}`,
+      error: `the prompt takes ${ids.length} tokens; the learned "${positionalLabel(model.pos)}" positions end at model.max_len ${model.maxLen}`,
     };
   }
-  return { ok: true, query: { problem, prompt, ids, maxNew } };
+  return { ok: true, query: { problem, prompt, ids, maxNew, ...(positions && { positions }) } };
 }

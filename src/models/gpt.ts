@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
 import { attention, dropout, embed, gelu, layerNorm, linear } from './ops.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { getPositionalEncoding, type PositionalName, type PositionalOptions } from './positional/index.ts';
-import type { ModelShape, ParameterSpec, PositionalEncoding } from './positional/positional.ts';
+import { positionIds } from './positional/positionIds.ts';
+import type { ModelShape, ParameterSpec, PositionalEncoding, PositionDraw } from './positional/positional.ts';
 
 export interface GptConfig extends ModelShape, PositionalOptions {
   vocabSize: number;
@@ -30,16 +32,23 @@ export interface KvCache {
   length: number;
   keys: tf.Tensor[];
   values: tf.Tensor[];
+  /** Position ids of the cached tokens, [B, length], when the sequence has its own (ForwardOptions.positions). */
+  positions?: tf.Tensor2D;
 }
 
 export function disposeKvCache(cache: KvCache): void {
-  tf.dispose([...cache.keys, ...cache.values]);
+  tf.dispose([...cache.keys, ...cache.values, ...(cache.positions ? [cache.positions] : [])]);
 }
 
 export interface ForwardOptions {
   training: boolean;
   /** Continue from these cached tokens (generation); positions start at `cache.length`. */
   cache?: KvCache;
+  /**
+   * Position id of each new token, [B, T] int32, where the encoding gives sequences their own (see
+   * src/models/positional/positionIds.ts); absent: 0..T-1 after the cache. With a cache, the cache keeps them.
+   */
+  positions?: tf.Tensor2D;
   /** Seed for this pass's dropout masks; ignored when not training or dropout is 0. */
   dropoutSeed?: number;
   hook?: ActivationHook;
@@ -115,6 +124,14 @@ export class Gpt {
     }
   }
 
+  /**
+   * Position ids of one sequence (`<bos>` first) from its tokens' roles: null where they are 0..n-1. `draw`
+   * says whether to draw them as in training (random starts, offsets, subsets) or as in evaluation.
+   */
+  positionIds(roles: readonly TokenRole[], draw: PositionDraw): number[] | null {
+    return positionIds(this.pe, this.config, roles, draw);
+  }
+
   get parameterCount(): number {
     return Object.values(this.params).reduce((n, v) => n + v.size, 0);
   }
@@ -134,9 +151,18 @@ export class Gpt {
     const cache = options.cache;
     const offset = cache?.length ?? 0;
     const keyLength = offset + seqLen;
+    const positionIds = options.positions;
+    let keyPositionIds = positionIds;
+    if (positionIds && cache) {
+      if (offset > 0 && !cache.positions) throw new Error('position ids continue a cache that was filled without them');
+      keyPositionIds = cache.positions ? tf.concat([cache.positions, positionIds], 1) : positionIds;
+      if (cache.positions) tf.dispose(cache.positions);
+      cache.positions = tf.keep(keyPositionIds.clone());
+    }
     const context = {
       positions: tf.range(offset, keyLength, 1, 'int32') as tf.Tensor1D,
       keyPositions: tf.range(0, keyLength, 1, 'int32') as tf.Tensor1D,
+      ...(positionIds && { positionIds, keyPositionIds }),
       seqLen,
       offset,
       params,

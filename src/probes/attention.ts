@@ -1,6 +1,7 @@
 import { OP_SYMBOL, type Problem } from '../data/problem.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { diagonalCells } from './problemSets.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { sequenceLayout, type Role } from './layout.ts';
 
 /**
@@ -78,7 +79,8 @@ function attentionProblems(context: ProbeContext): { problem: Problem; digits: n
     .map((cell) => ({ problem: cell.problems[0], digits: cell.digitsA, inTrainingRange: cell.inTrainingRange }));
 }
 
-const significance = (role: Role) => (role && /^[ab]\d+$/.test(role) ? Number(role.slice(1)) : null);
+/** The significance of an operand digit (a or b), null for every other token. */
+const operandSignificance = (role: TokenRole | undefined) => (role && (role.kind === 'a' || role.kind === 'b') ? role.significance : null);
 
 export const attentionProbe: Probe<AttentionResult> = {
   name: 'attention',
@@ -95,6 +97,7 @@ export const attentionProbe: Probe<AttentionResult> = {
     const capturedAll = await capture(
       layouts.map((layout) => layout.ids),
       names,
+      layouts.map((layout) => layout.tokenRoles),
     );
     const prompts = chosen.map(({ problem, digits, inTrainingRange }, i): AttentionPrompt => {
       const layout = layouts[i];
@@ -126,7 +129,10 @@ export const attentionProbe: Probe<AttentionResult> = {
                   }))
                   .sort((x, y) => y.weight - x.weight || x.index - y.index)
                   .slice(0, TOP_KEYS);
-                const alignedWeight = weights.reduce((sum, w, index) => (significance(layout.roles[index]) === digit ? sum + w : sum), 0);
+                const alignedWeight = weights.reduce(
+                  (sum, w, index) => (operandSignificance(layout.tokenRoles[index]) === digit ? sum + w : sum),
+                  0,
+                );
                 return { digit, query: tokenIndex - 1, top, alignedWeight: Math.round(alignedWeight * DECIMALS) / DECIMALS };
               });
               const pattern = Array.from({ length: queries }, (_, q) => row(q).map((w) => Math.round(w * DECIMALS) / DECIMALS));
@@ -140,11 +146,13 @@ export const attentionProbe: Probe<AttentionResult> = {
     for (let layer = 0; layer < layers; layer++) {
       const heads = prompts[0]?.layers[layer].heads.length ?? 0;
       for (let head = 0; head < heads; head++) {
-        const digits = prompts.flatMap((p) => p.layers[layer].heads[head].answerDigits);
+        const digits = prompts.flatMap((p, i) =>
+          p.layers[layer].heads[head].answerDigits.map((d) => ({ ...d, topRole: layouts[i].tokenRoles[d.top[0]?.index ?? -1] })),
+        );
         const offsets: Record<string, number> = {};
         let aligned = 0;
         for (const d of digits) {
-          const k = significance(d.top[0]?.role ?? null);
+          const k = operandSignificance(d.topRole);
           if (k === null) continue;
           if (k === d.digit) aligned += 1;
           const offset = String(k - d.digit);

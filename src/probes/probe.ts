@@ -1,6 +1,7 @@
 import type { Problem } from '../data/problem.ts';
 import type { Experiment } from '../config/experiment.ts';
 import type { Prediction } from '../inference/prediction.ts';
+import type { TokenRole } from '../contracts/tokenRoles.ts';
 
 /**
  * Problems in, decoded predictions out (same order). Probes see a model only through this, so a test can
@@ -18,7 +19,12 @@ export interface CapturedActivation {
  * Runs the model on token sequences (starting with `<bos>`), returning the named activations per sequence.
  * Asynchronous, like Predictor: reads off the GPU must be (a synchronous read throws on tfjs-webgpu in Node).
  */
-export type ActivationCapture = (sequences: number[][], names: string[]) => Promise<Map<string, CapturedActivation>[]>;
+export type ActivationCapture = (
+  sequences: number[][],
+  names: string[],
+  /** Per sequence, its tokens' roles, for encodings that take position ids from them (coupling, Abacus). */
+  roles?: readonly (readonly TokenRole[])[],
+) => Promise<Map<string, CapturedActivation>[]>;
 
 /** What every probe may read: the run's derived setup and the shared probing options. */
 export interface ProbeContext {

@@ -5,6 +5,7 @@ import { modelDecoder } from '../inference/decode.ts';
 import { predict } from '../inference/predict.ts';
 import type { Prediction } from '../inference/prediction.ts';
 import type { Gpt } from '../models/gpt.ts';
+import { createRandom } from '../random.ts';
 import type { ActivationCapture, CapturedActivation, Predictor, Probe, ProbeContext } from './probe.ts';
 import { representableDigits } from './problemSets.ts';
 
@@ -44,14 +45,18 @@ export function modelPredictor(model: Gpt, experiment: Experiment): Predictor {
  * (tidy cannot wrap async code; a synchronous read throws on tfjs-webgpu in Node), then disposed.
  */
 export function modelCapture(model: Gpt): ActivationCapture {
-  return async (sequences, names) => {
+  return async (sequences, names, roles) => {
     const wanted = new Set(names);
     const results: Map<string, CapturedActivation>[] = [];
-    for (const ids of sequences) {
+    for (const [index, ids] of sequences.entries()) {
       const kept = new Map<string, tf.Tensor>();
+      // Evaluation-time position ids where the encoding takes them from roles (a random regime draws per sequence).
+      const random = createRandom(0, `capture-positions:${ids.join(',')}`);
+      const positions = roles?.[index] && model.positionIds(roles[index], { training: false, random });
       tf.tidy(() => {
         model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), {
           training: false,
+          ...(positions && { positions: tf.tensor2d([positions], [1, ids.length], 'int32') }),
           hook: (name, activation) => {
             if (wanted.has(name) && !kept.has(name)) kept.set(name, tf.keep(activation.clone()));
           },

@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type DeviceName } from '../../src/backends/select.ts';
 import { uploadedBytes } from '../../src/backends/torch/index.ts';
-import { encodeBatch } from '../../src/data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../../src/data/dataset.ts';
 import { AdamW } from '../../src/experiments/adamw.ts';
 import { learningRate } from '../../src/experiments/schedule.ts';
 import { prepareExperiment, type Experiment } from '../../src/config/experiment.ts';
-import { trainStep } from '../../src/experiments/train.ts';
+import { trainingBatch, trainStep } from '../../src/experiments/train.ts';
 import { Gpt } from '../../src/models/gpt.ts';
 import { smallAdditionConfig } from '../fixtures/smallAdditionConfig.ts';
 
@@ -19,7 +18,7 @@ export interface ParityRun {
   tensorCounts: number[];
   /** Host bytes uploaded during each step (torch only; 0 elsewhere). */
   uploads: number[];
-  /** Bytes of one batch's token ids, targets and loss mask. */
+  /** Bytes of one batch's token ids, targets, loss mask and position ids. */
   batchBytes: number;
   ms: number;
 }
@@ -44,17 +43,14 @@ export async function trainParityModel(
   const run: ParityRun = { model, experiment, stream, losses: [], tensorCounts: [], uploads: [], batchBytes: 0, ms: 0 };
   const started = performance.now();
   for (let step = 1; step <= steps; step++) {
-    const batch = encodeBatch(
-      stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)),
-      experiment.tokenizer,
-      'answer',
-    );
+    // With the position ids the run's encoding draws for training (coupling, Abacus), as a run's batches have.
+    const batch = trainingBatch(model, experiment, stream.next(16), step);
     const before = uploadedBytes();
     run.losses.push(
       (await trainStep(model, optimizer, batch, learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 5, steps }), 1.0, step)).loss,
     );
     run.uploads.push(uploadedBytes() - before);
-    run.batchBytes = batch.inputs.byteLength + batch.targets.byteLength + batch.lossMask.byteLength;
+    run.batchBytes = batch.inputs.byteLength + batch.targets.byteLength + batch.lossMask.byteLength + (batch.positions?.byteLength ?? 0);
     run.tensorCounts.push(tf.memory().numTensors);
   }
   run.ms = performance.now() - started;

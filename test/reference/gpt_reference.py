@@ -1,5 +1,6 @@
 # Independent float64 PyTorch implementation of arith-lab's GPT and AdamW step, used by test/reference.test.ts.
-# Reads a JSON case (config, initial params, batches, learning rates, optionally `logits_ids`) from argv[1] and
+# Reads a JSON case (config, initial params, batches with optional position ids, learning rates, optionally
+# `logits_ids` and `logits_positions`) from argv[1] and
 # prints {"losses": [...], "logits": [...]}: the losses of training on those batches, and the logits of the
 # initial weights on `logits_ids`. Written from the papers and the README's architecture description, not from
 # the TS code: T5 buckets transcribe HF transformers' T5Attention._relative_position_bucket (float32 logs, as
@@ -12,46 +13,58 @@ c = d['config']; P = {k: torch.tensor(v['data'], dtype=torch.float64).reshape(v[
 L, H, D = c['layers'], c['heads'], c['dModel']; dh = D // H
 def ln(x, g, b): m = x.mean(-1, keepdim=True); v = ((x - m) ** 2).mean(-1, keepdim=True); return (x - m) / torch.sqrt(v + 1e-5) * g + b
 def gelu(x): return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
-def rope(x, T):
-    r = 2 * int(dh * c['ropeFraction'] / 2); half = r // 2
-    inv = torch.tensor([c['ropeBase'] ** (-2 * i / r) for i in range(half)]); ang = torch.arange(T)[:, None] * inv[None]
-    cos, sin = ang.cos(), ang.sin(); a, b = x[..., :half], x[..., half:r]
-    return torch.cat([a * cos - b * sin, b * cos + a * sin, x[..., r:]], -1)
 def slopes(h): return [2 ** (-8 * (i + 1) / h) for i in range(h)]
 def t5_bucket(rel, num_buckets, max_distance):  # rel = key - query; unidirectional
     n = -torch.min(rel, torch.zeros_like(rel)); max_exact = num_buckets // 2; is_small = n < max_exact
     large = max_exact + (torch.log(n.float() / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)).to(torch.long)
     large = torch.min(large, torch.full_like(large, num_buckets - 1))
     return torch.where(is_small, n, large)
-def t5_bias(T):
-    i = torch.arange(T); rel = i[None, :] - i[:, None]
-    values = P['t5.relative_attention_bias.weight'][t5_bucket(rel, c['t5Buckets'], c['t5MaxDistance'])]  # [T, T, H]
-    return values.permute(2, 0, 1)[None]
-def fire_bias(T):
-    positions = torch.arange(T).double(); rel = positions[:, None] - positions[None, :]
-    threshold = torch.abs(P['fire.L_multiplier'][0] * c['fireL']); normalizer = torch.max(positions, threshold)[:, None]
+# Position ids of each row, [B, T]: 0..T-1, or a sequence's own (coupling, Abacus, randomized positions). Every
+# position-reading piece below reads them per row.
+def t5_bias(idx):
+    rel = idx[:, None, :] - idx[:, :, None]
+    values = P['t5.relative_attention_bias.weight'][t5_bucket(rel, c['t5Buckets'], c['t5MaxDistance'])]  # [B, T, T, H]
+    return values.permute(0, 3, 1, 2)
+def fire_bias(idx):
+    positions = idx.double(); rel = positions[:, :, None] - positions[:, None, :]
+    threshold = torch.abs(P['fire.L_multiplier'][0] * c['fireL']); normalizer = torch.max(positions, threshold)[:, :, None]
     rel = torch.log(torch.abs(P['fire.c'][0] * rel) + 1); normalizer = torch.log(torch.abs(P['fire.c'][0] * normalizer) + 1)
     x = (rel / (normalizer + 1e-6))[..., None]
     h = torch.relu(x @ P['fire.mlp.fc_in.weight'] + P['fire.mlp.fc_in.bias'])  # weights stored [in, out]
-    return (h @ P['fire.mlp.fc_out.weight'] + P['fire.mlp.fc_out.bias']).permute(2, 0, 1)[None]
-def forward(ids):
+    return (h @ P['fire.mlp.fc_out.weight'] + P['fire.mlp.fc_out.bias']).permute(0, 3, 1, 2)
+def rope_ids(x, ids):
+    r = 2 * int(dh * c['ropeFraction'] / 2); half = r // 2
+    inv = torch.tensor([c['ropeBase'] ** (-2 * i / r) for i in range(half)]); ang = ids.double()[:, None, :, None] * inv
+    cos, sin = ang.cos(), ang.sin(); a, b = x[..., :half], x[..., half:r]
+    return torch.cat([a * cos - b * sin, b * cos + a * sin, x[..., r:]], -1)
+def sinusoid_ids(ids):
+    i = torch.arange(0, D, 2).double(); ang = ids.double()[..., None] / 10000 ** (i / D)
+    return torch.stack([ang.sin(), ang.cos()], -1).reshape(*ids.shape, D)
+def alibi_ids(ids):
+    dist = (ids[:, :, None] - ids[:, None, :]).clamp(min=0).double()
+    return -torch.tensor(slopes(H))[None, :, None, None] * dist[:, None]
+def forward(ids, positions=None):
     B, T = ids.shape
     x = P['wte.weight'][ids]
     pos = c['pos'] if isinstance(c['pos'], list) else [c['pos']]
-    pos = {name: True for name in pos}
-    if 'ape' in pos: x = x + P['wpe.weight'][:T]
-    if 'sinusoidal' in pos:
+    # With a scheme that reads token roles (coupled, abacus) the given ids are its own and every other scheme reads
+    # 0..T-1 (McLeish et al. run FIRE on the sequence beside Abacus); otherwise they are randomized positions.
+    role = next((name for name in pos if name in ('coupled', 'abacus')), None)
+    sequence = torch.arange(T)[None].expand(B, T)
+    idx = positions if positions is not None and role is None else sequence
+    if role: x = x + P[role + '.weight'][positions]
+    if 'ape' in pos: x = x + P['wpe.weight'][idx]
+    if 'sinusoidal' in pos and positions is not None and role is None: x = x * math.sqrt(D) + sinusoid_ids(idx)
+    elif 'sinusoidal' in pos:
         pe = torch.zeros(T, D)
         for p in range(T):
             for i in range(0, D, 2):
                 a = p / 10000 ** (i / D); pe[p, i] = math.sin(a); pe[p, i + 1] = math.cos(a)
         x = x * math.sqrt(D) + pe
     mask = torch.triu(torch.ones(T, T), 1) * -1e9
-    if 't5' in pos: mask = mask + t5_bias(T)
-    if 'fire' in pos: mask = mask + fire_bias(T)
-    if 'alibi' in pos:
-        i = torch.arange(T); dist = (i[:, None] - i[None]).clamp(min=0).double()
-        mask = mask + (-torch.tensor(slopes(H))[:, None, None] * dist)[None]
+    if 't5' in pos: mask = mask + t5_bias(idx)
+    if 'fire' in pos: mask = mask + fire_bias(idx)
+    if 'alibi' in pos: mask = mask + alibi_ids(idx)
     # Looped model: the layers run `recurrence` times from a zero state, the embeddings added before each pass.
     e = x; x = torch.zeros_like(e)
     for l in [l for _ in range(c.get('recurrence') or 1) for l in range(L)]:
@@ -60,7 +73,7 @@ def forward(ids):
         h = ln(x, P[p + 'ln_1.weight'], P[p + 'ln_1.bias'])
         qkv = h @ P[p + 'attn.c_attn.weight'] + P[p + 'attn.c_attn.bias']
         q, k, v = [t.reshape(B, T, H, dh).transpose(1, 2) for t in qkv.split(D, -1)]
-        if 'rope' in pos: q, k = rope(q, T), rope(k, T)
+        if 'rope' in pos: q, k = rope_ids(q, idx), rope_ids(k, idx)
         att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(dh) + mask, -1)
         y = (att @ v).transpose(1, 2).reshape(B, T, D)
         x = x + y @ P[p + 'attn.c_proj.weight'] + P[p + 'attn.c_proj.bias']
@@ -68,12 +81,14 @@ def forward(ids):
         x = x + gelu(h2 @ P[p + 'mlp.c_fc.weight'] + P[p + 'mlp.c_fc.bias']) @ P[p + 'mlp.c_proj.weight'] + P[p + 'mlp.c_proj.bias']
     x = ln(x, P['ln_f.weight'], P['ln_f.bias'])
     return x @ (P['wte.weight'].T if c['tieEmbeddings'] else P['lm_head.weight'])
-logits = forward(torch.tensor(d['logits_ids'])).tolist() if 'logits_ids' in d else None
+logits_positions = torch.tensor(d['logits_positions']) if d.get('logits_positions') else None
+logits = forward(torch.tensor(d['logits_ids']), logits_positions).tolist() if 'logits_ids' in d else None
 m = {k: torch.zeros_like(v) for k, v in P.items()}; vv = {k: torch.zeros_like(v) for k, v in P.items()}
 out = []
 for s, (b, lr) in enumerate(zip(d['batches'], d['lrs']), 1):
     ids = torch.tensor(b['inputs']).reshape(b['B'], b['T']); tg = torch.tensor(b['targets']).reshape(b['B'], b['T']); mk = torch.tensor(b['mask']).reshape(b['B'], b['T'])
-    logp = torch.log_softmax(forward(ids), -1); nll = -logp.gather(-1, tg[..., None])[..., 0]
+    positions = torch.tensor(b['positions']).reshape(b['B'], b['T']) if b.get('positions') else None
+    logp = torch.log_softmax(forward(ids, positions), -1); nll = -logp.gather(-1, tg[..., None])[..., 0]
     loss = (nll * mk).sum() / mk.sum(); out.append(loss.item())
     for t in P.values(): t.grad = None
     loss.backward()

@@ -1,3 +1,4 @@
+import type { TokenRole } from '../../contracts/tokenRoles.ts';
 import type { Op, Problem } from '../problem.ts';
 
 /**
@@ -8,6 +9,12 @@ import type { Op, Problem } from '../problem.ts';
 export interface Example {
   prompt: string;
   target: string;
+}
+
+/** One role per token of an example's prompt and target, as the tokenizer splits them. */
+export interface ExampleRoles {
+  prompt: TokenRole[];
+  target: TokenRole[];
 }
 
 export type ParseResult = { ok: true; answer: bigint } | { ok: false; error: string };
@@ -40,4 +47,10 @@ export interface DataFormat {
    * hints (`h12`), which the tokenizer matches longest-first.
    */
   vocabulary(options: FormatOptions): string[];
+  /**
+   * The role of every token of `encode`'s prompt and target, computed from the problem (never by reading the
+   * strings back): position coupling, Abacus and the attention probe read digits' significance from here.
+   * null: the format declares no roles, and encodings that need them refuse it.
+   */
+  roles: ((problem: Problem, options: FormatOptions) => ExampleRoles) | null;
 }

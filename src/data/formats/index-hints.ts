@@ -1,5 +1,6 @@
 import { answerOf, digitCount } from '../problem.ts';
 import type { DataFormat, FormatOptions } from './format.ts';
+import { digitsMsbFirst, hintRole, symbols } from './roles.ts';
 import { DIGITS, checkProblem, fail, firstLine, padDigits, vocabularyOf } from './digits.ts';
 
 /** `h0` labels the most significant padded position, as index -100 - i does in apple/ml-np-rasp. */
@@ -63,5 +64,34 @@ export const indexHints: DataFormat = {
   vocabulary(options: FormatOptions) {
     const hints = Array.from({ length: options.maxDigits + 1 }, (_, position) => hint(position));
     return vocabularyOf(DIGITS, ' +=\n', hints);
+  },
+  roles(problem) {
+    const width = Math.max(digitCount(problem.a), digitCount(problem.b)) + 1;
+    // `h{i} d` per padded position i (most significant first), one space between tokens.
+    const hintedRoles = (kind: 'a' | 'b') =>
+      digitsMsbFirst(kind, '0'.repeat(width)).flatMap((digit, i) => [
+        ...(i === 0 ? [] : symbols('separator', ' ')),
+        hintRole(digit.significance!),
+        ...symbols('separator', ' '),
+        digit,
+      ]);
+    const answer = Array.from({ length: width }, (_, k) => [
+      ...symbols('separator', ' '),
+      hintRole(k),
+      ...symbols('separator', ' '),
+      { kind: 'answer' as const, significance: k },
+    ]);
+    return {
+      prompt: [
+        ...hintedRoles('a'),
+        ...symbols('separator', ' '),
+        ...symbols('operator', '+'),
+        ...symbols('separator', ' '),
+        ...hintedRoles('b'),
+        ...symbols('separator', ' '),
+        ...symbols('operator', '='),
+      ],
+      target: [...answer.flat(), ...symbols('separator', '\n')],
+    };
   },
 };

@@ -1,4 +1,5 @@
 import type { DataFormat } from './format.ts';
+import { indexHintsWindow } from './index-hints-window.ts';
 import { indexHints } from './index-hints.ts';
 import { plainDelimited } from './plain-delimited.ts';
 import { plain } from './plain.ts';
@@ -10,10 +11,9 @@ import { zeroPadded } from './zero-padded.ts';
 
 /** Every data format by its config name. Adding a format is one file and one line here. */
 export const FORMATS: Record<string, DataFormat> = Object.fromEntries(
-  [plain, plainDelimited, reversed, zeroPadded, scratchpadSimple, scratchpadDetailed, indexHints, reversedPadded].map((format) => [
-    format.name,
-    format,
-  ]),
+  [plain, plainDelimited, reversed, zeroPadded, scratchpadSimple, scratchpadDetailed, indexHints, reversedPadded, indexHintsWindow].map(
+    (format) => [format.name, format],
+  ),
 );
 
 export const FORMAT_NAMES: readonly string[] = Object.keys(FORMATS);

@@ -1,6 +1,7 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
 import { DIGITS, checkProblem, firstLine, opSymbols, parseDigits, vocabularyOf } from './digits.ts';
+import { digitsMsbFirst, symbols } from './roles.ts';
 
 /** Lee'23 plain: `128+367=495\n`. The prompt is everything up to and including `=`, as in Lee's evaluation. */
 export const plain: DataFormat = {
@@ -19,5 +20,16 @@ export const plain: DataFormat = {
   },
   vocabulary() {
     return vocabularyOf(DIGITS, opSymbols(plain.ops), '=\n');
+  },
+  roles(problem) {
+    return {
+      prompt: [
+        ...digitsMsbFirst('a', `${problem.a}`),
+        ...symbols('operator', '+'),
+        ...digitsMsbFirst('b', `${problem.b}`),
+        ...symbols('operator', '='),
+      ],
+      target: [...digitsMsbFirst('answer', `${answerOf(problem)}`), ...symbols('separator', '\n')],
+    };
   },
 };

@@ -1,5 +1,6 @@
 import { answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
+import { digitsMsbFirst, symbols } from './roles.ts';
 import { DIGITS, additionColumns, checkProblem, fail, vocabularyOf } from './digits.ts';
 
 /** `[1,2,8]`: Lee's scratchpad writes numbers as digit lists. */
@@ -61,5 +62,27 @@ export const scratchpadDetailed: DataFormat = {
   },
   vocabulary() {
     return vocabularyOf(DIGITS, '+\n', 'Input:Target', '<scratch>/[,] has digits.', 'A=C->END');
+  },
+  roles(problem) {
+    const answer = answerOf(problem).toString();
+    const answerLine = [...digitsMsbFirst('answer', answer)].flatMap((role, i) =>
+      i === 0 ? [role] : [...symbols('separator', ' '), role],
+    );
+    // Everything before the answer line is scratch work (its digit lists repeat operand digits as text).
+    const scratch = scratchpadDetailed.encode(problem, { padWidth: 1, maxDigits: 1 }).target.length - (2 * answer.length - 1) - 1;
+    return {
+      prompt: [
+        ...symbols('text', 'Input:\n'),
+        ...digitsMsbFirst('a', `${problem.a}`),
+        ...symbols('operator', '+'),
+        ...digitsMsbFirst('b', `${problem.b}`),
+        ...symbols('text', '\nTarget:\n'),
+      ],
+      target: [
+        ...Array.from({ length: scratch }, () => ({ kind: 'text' as const, significance: null })),
+        ...answerLine,
+        ...symbols('separator', '\n'),
+      ],
+    };
   },
 };

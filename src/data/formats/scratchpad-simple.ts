@@ -1,5 +1,6 @@
 import { answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
+import { digitsMsbFirst, symbols } from './roles.ts';
 import { DIGITS, additionColumns, checkProblem, fail, parseDigits, vocabularyOf } from './digits.ts';
 
 /**
@@ -30,5 +31,23 @@ export const scratchpadSimple: DataFormat = {
   },
   vocabulary() {
     return vocabularyOf(DIGITS, '+\n', 'Input:Target', 'A->C , .');
+  },
+  roles(problem) {
+    const steps = additionColumns(problem.a, problem.b).map(() => 'A->d , C->c');
+    return {
+      prompt: [
+        ...symbols('text', 'Input:\n'),
+        ...digitsMsbFirst('a', `${problem.a}`),
+        ...symbols('operator', '+'),
+        ...digitsMsbFirst('b', `${problem.b}`),
+        ...symbols('text', '\nTarget:\n'),
+      ],
+      // The step lines are scratch work: their digits are text, only the final line is the answer.
+      target: [
+        ...symbols('text', `${steps.join('\n')}.\n`),
+        ...digitsMsbFirst('answer', `${answerOf(problem)}`),
+        ...symbols('separator', '\n'),
+      ],
+    };
   },
 };

@@ -1,4 +1,4 @@
-import type { PositionalEncoding } from './positional.ts';
+import type { PositionalContext, PositionalEncoding } from './positional.ts';
 
 /** Where a scheme acts: on the input embeddings, or inside attention (rotating q, k or biasing the logits). */
 export type PositionalSide = 'input' | 'attention';
@@ -33,12 +33,23 @@ export function positionalConflict(pes: PositionalEncoding<never>[]): string | n
  * Several schemes as one: the model calls this one's hooks, which call each part's in order (embeddings
  * through every `embed`, q and k through every `rotate`, the biases summed). Parameters are the parts' own,
  * under their own names.
+ *
+ * Position ids: when a part reads token roles (coupled, Abacus), the ids are that part's alone and every other
+ * part sees the sequence positions 0..T-1 (McLeish et al. 2024 run FIRE on the sequence while Abacus indexes
+ * digits). Otherwise the ids are randomized positions (Ruoss et al. 2023), shared by every position-indexed part.
  */
 export function composePositional<Options>(pes: PositionalEncoding<Options>[]): PositionalEncoding<Options> {
   if (pes.length === 0) throw new Error('no positional encoding given');
   if (pes.length === 1) return pes[0];
   const conflict = positionalConflict(pes as PositionalEncoding<never>[]);
   if (conflict) throw new Error(`cannot combine positional encodings ${pes.map((pe) => pe.name).join(', ')}: ${conflict}`);
+  const roleReader = pes.find((pe) => pe.positionsFromRoles);
+  // The context a part sees: the ids only where they are its own (or randomized positions it reads).
+  const contextOf = (pe: PositionalEncoding<Options>, context: PositionalContext<Options>): PositionalContext<Options> => {
+    if (!roleReader || pe === roleReader || !context.positionIds) return context;
+    const { positionIds: _ids, keyPositionIds: _keyIds, ...sequential } = context;
+    return sequential;
+  };
   const embeds = pes.filter((pe) => pe.embed);
   const rotates = pes.filter((pe) => pe.rotate);
   const biases = pes.filter((pe) => pe.attentionBias);
@@ -47,14 +58,22 @@ export function composePositional<Options>(pes: PositionalEncoding<Options>[]): 
     description: pes.map((pe) => pe.description).join('; '),
     extrapolates: pes.every((pe) => pe.extrapolates),
     learnedBias: biases.some((pe) => pe.learnedBias),
+    // Randomized positions apply only where no part takes its ids from roles (the ids would be ambiguous).
+    positionIndexed: !roleReader && pes.some((pe) => pe.positionIndexed),
     parameters: (shape, options) => pes.flatMap((pe) => pe.parameters(shape, options)),
   };
-  if (embeds.length) composed.embed = (x, context) => embeds.reduce((y, pe) => pe.embed!(y, context), x);
+  if (roleReader) {
+    composed.positionsFromRoles = (roles, options, draw) => roleReader.positionsFromRoles!(roles, options, draw);
+    if (roleReader.tableRows) composed.tableRows = (train, test, options) => roleReader.tableRows!(train, test, options);
+  }
+  if (embeds.length) composed.embed = (x, context) => embeds.reduce((y, pe) => pe.embed!(y, contextOf(pe, context)), x);
   if (rotates.length) {
-    composed.rotate = (q, k, context) => rotates.reduce<[typeof q, typeof k]>((qk, pe) => pe.rotate!(qk[0], qk[1], context), [q, k]);
+    composed.rotate = (q, k, context) =>
+      rotates.reduce<[typeof q, typeof k]>((qk, pe) => pe.rotate!(qk[0], qk[1], contextOf(pe, context)), [q, k]);
   }
   if (biases.length) {
-    composed.attentionBias = (context) => biases.map((pe) => pe.attentionBias!(context)).reduce((sum, bias) => sum.add(bias));
+    composed.attentionBias = (context) =>
+      biases.map((pe) => pe.attentionBias!(contextOf(pe, context))).reduce((sum, bias) => sum.add(bias));
   }
   return composed;
 }

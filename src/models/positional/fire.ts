@@ -2,12 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { linear } from '../ops.ts';
 import type { OptionValues, PositionalEncoding } from './positional.ts';
+import { randomPositionOptions } from './randomPositions.ts';
 import { headsFirst, relativeDistance } from './relative.ts';
 
 /** Keeps the normalizer's logarithm away from zero, as the reference code does. */
 const EPSILON = 1e-6;
 
 const fireOptions = {
+  ...randomPositionOptions,
   fireMlpWidth: z.number().int().positive().default(32).describe('FIRE: hidden width of the MLP 1 -> width -> heads'),
   fireC: z.number().positive().default(0.1).describe('FIRE: initial value of the learned log-transform scale c'),
   fireL: z
@@ -43,13 +45,15 @@ export function fireTransform(
  * `fire.L_multiplier` [1] (init 1), and the MLP `fire.mlp.fc_in.{weight,bias}` ([1, width], [width]) and
  * `fire.mlp.fc_out.{weight,bias}` ([width, heads], [heads]), weights stored [in, out], initialized as PyTorch's
  * nn.Linear. One module for all layers. Follows the FIRE class of McLeish et al.'s code
- * (github.com/mcleish7/arithmetic, cramming/architectures/embeddings.py).
+ * (github.com/mcleish7/arithmetic, cramming/architectures/embeddings.py). Position-indexed: randomized positions
+ * (model.random_positions) give each sequence its own i and j.
  */
 export const fire = {
   name: 'fire',
   description: 'functional relative bias: an MLP of log(c|i-j|+1) / log(c max(i, L)+1) per head (Li et al. 2023)',
   extrapolates: true,
   learnedBias: true,
+  positionIndexed: true,
   options: fireOptions,
   parameters: (shape, options) => {
     const width = options.fireMlpWidth;
@@ -62,8 +66,11 @@ export const fire = {
       { name: 'fire.mlp.fc_out.bias', shape: [shape.heads], init: { uniform: 1 / Math.sqrt(width) } },
     ];
   },
-  attentionBias({ positions, keyPositions, params, options }) {
-    const x = fireTransform(positions, keyPositions, params['fire.c'], params['fire.L_multiplier'], options.fireL).expandDims(-1);
+  attentionBias({ positions, keyPositions, positionIds, keyPositionIds, params, options }) {
+    // Ids of their own (randomized positions): per sequence, [B, T] and [B, offset + T], a bias per row.
+    const queries = positionIds ?? positions;
+    const keys = keyPositionIds ?? keyPositions;
+    const x = fireTransform(queries, keys, params['fire.c'], params['fire.L_multiplier'], options.fireL).expandDims(-1);
     const hidden = tf.relu(linear(x, params['fire.mlp.fc_in.weight'], params['fire.mlp.fc_in.bias']));
     return headsFirst(linear(hidden, params['fire.mlp.fc_out.weight'], params['fire.mlp.fc_out.bias']));
   },

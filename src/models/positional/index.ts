@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { abacus } from './abacus.ts';
 import { alibi } from './alibi.ts';
 import { ape } from './ape.ts';
 import { composePositional } from './compose.ts';
+import { coupled } from './coupled.ts';
 import { fire } from './fire.ts';
 import { nope } from './nope.ts';
 import type { OptionSchemas, OptionValues, PositionalEncoding } from './positional.ts';
@@ -10,7 +12,7 @@ import { sinusoidal } from './sinusoidal.ts';
 import { t5 } from './t5.ts';
 
 /** Registry: a new positional encoding is one file plus one entry here (its options come with it). */
-const ENCODINGS = { nope, ape, sinusoidal, rope, alibi, t5, fire };
+const ENCODINGS = { nope, ape, sinusoidal, rope, alibi, t5, fire, coupled, abacus };
 
 type Encoding = (typeof ENCODINGS)[keyof typeof ENCODINGS];
 type SchemasOf<E> = E extends { options: infer Schemas } ? Schemas : object;

@@ -1,5 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
+import type { TokenRole } from '../../contracts/tokenRoles.ts';
+import type { Random } from '../../random.ts';
 
 export interface ModelShape {
   layers: number;
@@ -39,6 +41,13 @@ export interface PositionalContext<Options = object> {
   keyPositions: tf.Tensor1D;
   /** Number of new tokens. */
   seqLen: number;
+  /**
+   * Position ids of the new tokens, [B, T] int32, when the sequence has its own (position coupling, Abacus,
+   * randomized positions); absent, every row's positions are `positions` (0..T-1 after the cache).
+   */
+  positionIds?: tf.Tensor2D;
+  /** With `positionIds`: the ids of every key, cached tokens then the new ones, [B, offset + T] int32. */
+  keyPositionIds?: tf.Tensor2D;
   /** Tokens already in the key/value cache before these (0 without a cache). */
   offset: number;
   params: Record<string, tf.Variable>;
@@ -64,4 +73,26 @@ export interface PositionalEncoding<Options = object> {
   learnedBias?: boolean;
   /** Whether positions beyond `maxLen` can be represented (false for a learned table). */
   extrapolates: boolean;
+  /**
+   * The encoding reads a position per token (learned, sinusoidal, RoPE, ALiBi, ...): it then accepts position
+   * ids other than 0..T-1, and randomized positions (model.random_positions, Ruoss et al. 2023) apply to it.
+   */
+  positionIndexed?: boolean;
+  /**
+   * The encoding gives each token a position id from its role (format.ts, `roles`): position coupling, Abacus.
+   * `draw.training` says whether to draw the training-time random start or offset from `draw.random`. Throws
+   * when an id falls outside the encoding's table.
+   */
+  positionsFromRoles?(roles: readonly TokenRole[], options: Options, draw: PositionDraw): number[];
+  /**
+   * Rows its table needs for sequences whose digits reach significance `trainSignificance` in training and
+   * `testSignificance` in evaluation; the config check compares it with `model.max_position`.
+   */
+  tableRows?(trainSignificance: number, testSignificance: number, options: Options): number;
+}
+
+/** Whether position ids are drawn as in training (random starts, offsets, subsets) or as in evaluation. */
+export interface PositionDraw {
+  training: boolean;
+  random: Random;
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { embed } from '../ops.ts';
 import type { OptionValues, PositionalEncoding } from './positional.ts';
+import { randomPositionOptions } from './randomPositions.ts';
 import { headsFirst, relativeDistance } from './relative.ts';
 
 /**
@@ -20,6 +21,7 @@ export function t5Bucket(distance: number, buckets: number, maxDistance: number)
 }
 
 const t5Options = {
+  ...randomPositionOptions,
   t5Buckets: z.number().int().min(2).default(32).describe('T5 relative bias: buckets (half exact distances, half log-spaced)'),
   t5MaxDistance: z.number().int().min(2).default(128).describe('T5 relative bias: distances from here on share the last bucket'),
 };
@@ -28,23 +30,26 @@ const t5Options = {
  * T5 relative attention bias, decoder (unidirectional) form: a learned scalar per (bucket, head),
  * `t5.relative_attention_bias.weight` [buckets, heads] (the layout of HF's nn.Embedding), added to the
  * logits of query i and key j <= i. One table for all layers: the model computes the bias once per forward
- * pass, as T5 computes it in its first layer and passes it on.
+ * pass, as T5 computes it in its first layer and passes it on. Position-indexed: randomized positions
+ * (model.random_positions) give each sequence its own distances.
  */
 export const t5 = {
   name: 't5',
   description: 'learned relative bias per (log-spaced distance bucket, head), shared by all layers (Raffel et al.)',
   extrapolates: true,
   learnedBias: true,
+  positionIndexed: true,
   options: t5Options,
   parameters: (shape, options) => [{ name: 't5.relative_attention_bias.weight', shape: [options.t5Buckets, shape.heads], init: 'normal' }],
-  attentionBias({ positions, keyPositions, params, options }) {
+  attentionBias({ positions, keyPositions, positionIds, keyPositionIds, params, options }) {
     const { t5Buckets: buckets, t5MaxDistance: maxDistance } = options;
     // Every distance from maxDistance on is in the last bucket, so a table of maxDistance + 1 entries covers all.
     const bucketOf = tf.tensor1d(
       Array.from({ length: maxDistance + 1 }, (_, n) => t5Bucket(n, buckets, maxDistance)),
       'int32',
     );
-    const distance = tf.clipByValue(relativeDistance(positions, keyPositions), 0, maxDistance);
+    // Ids of their own (randomized positions): distances per sequence, [B, T, offset + T], so a bias per row.
+    const distance = tf.clipByValue(relativeDistance(positionIds ?? positions, keyPositionIds ?? keyPositions), 0, maxDistance);
     const bucket = tf.gather(bucketOf, distance);
     // The lookup as a one-hot product (ops.embed): its gradient runs on wasm, which has no gather gradient.
     return headsFirst(embed(bucket, params['t5.relative_attention_bias.weight']));

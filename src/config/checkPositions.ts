@@ -1,0 +1,107 @@
+import type { FormatOptions } from '../data/formats/format.ts';
+import { FORMAT_NAMES, getFormat } from '../data/formats/index.ts';
+import { longestProblem, type Op, type Problem } from '../data/problem.ts';
+import { getPositionalEncoding, POSITIONAL_NAMES, positionalLabel, positionalNames } from '../models/positional/index.ts';
+import { readsRoles } from '../models/positional/positionIds.ts';
+import { maxSignificance } from '../models/positional/roleTable.ts';
+import { type DataSetup, longestSequence } from './dataSetup.ts';
+import { positionalOptions } from './positionalOptions.ts';
+import type { Config } from './schema.ts';
+
+type Fail = (field: string, message: string) => never;
+
+/**
+ * Whether decoding can know each answer token's role before writing it: the roles of the answer digits must
+ * be the same for every problem of the same operand lengths (reversed or padded answers), since evaluation
+ * takes them from the all-nines problem, never from the true answer.
+ */
+function answerRolesKnownInAdvance(name: string, op: Op, options: FormatOptions): boolean {
+  const format = getFormat(name);
+  if (!format.roles || !format.ops.includes(op)) return false;
+  for (const digits of [1, 2, 3]) {
+    const nines = longestProblem(op, digits);
+    const small: Problem = { op, a: 10n ** BigInt(digits - 1), b: 10n ** BigInt(digits - 1) };
+    const expected = format.roles(nines, options).target;
+    const actual = format.roles(small, options).target;
+    const differs = actual.some(
+      (role, i) => role.kind === 'answer' && (expected[i]?.kind !== 'answer' || expected[i].significance !== role.significance),
+    );
+    if (differs) return false;
+  }
+  return true;
+}
+
+/**
+ * Rules for position ids: encodings that read token roles need a format that declares them (and answers whose
+ * digit roles are known while decoding), a role table large enough for the test lengths, and randomized
+ * positions a range L that holds the longest test sequence. Each failure is one line naming the fields.
+ */
+export function checkPositions(config: Config, data: DataSetup, fail: Fail): void {
+  const { model, format, task } = config;
+  const pe = getPositionalEncoding(model.pos);
+  // A list of schemes reads as one: [abacus, fire] reads roles, its ids are Abacus's (compose.ts).
+  const label = positionalLabel(model.pos);
+  const options = positionalOptions(model);
+  const randomized = options.randomPositions !== null;
+  if ((readsRoles(pe) || randomized) && !data.format.roles) {
+    const declaring = FORMAT_NAMES.filter((name) => getFormat(name).roles);
+    const what = readsRoles(pe) ? `model.pos "${label}"` : 'model.random_positions';
+    fail(
+      'format.name',
+      `${what} needs the role of each token, and format "${format.name}" declares none; formats that do: ${declaring.join(', ')}`,
+    );
+  }
+  if (readsRoles(pe)) {
+    if (!answerRolesKnownInAdvance(format.name, task.op, data.formatOptions)) {
+      const usable = FORMAT_NAMES.filter((name) => answerRolesKnownInAdvance(name, task.op, data.formatOptions));
+      fail(
+        'format.name',
+        `model.pos "${label}" gives answer digits positions by significance, but format "${format.name}" writes answers ` +
+          `whose digits' significance depends on the answer's own length (unknown while decoding); use a reversed or padded format: ${usable.join(', ')}`,
+      );
+    }
+    const significance = (digits: number) => {
+      const problem = longestProblem(task.op, digits);
+      const roles = data.format.roles!(problem, data.formatOptions);
+      return maxSignificance([...roles.prompt, ...roles.target]);
+    };
+    const rows = pe.tableRows?.(significance(task.train_digits[1]), significance(task.test_digits[1]), options);
+    if (rows !== undefined && options.maxPosition < rows) {
+      fail(
+        'model.max_position',
+        `model.pos "${label}" needs ${rows} table rows for ${task.train_digits[1]}-digit training and ${task.test_digits[1]}-digit ` +
+          `test problems (task.train_digits, task.test_digits${positionalNames(model.pos).includes('abacus') ? ', model.abacus_offset' : ''}); ` +
+          `model.max_position is ${options.maxPosition}: set it to at least ${rows} or shorten task.test_digits`,
+      );
+    }
+  }
+  if (randomized) {
+    const range = options.randomPositions!;
+    if (readsRoles(pe)) {
+      fail(
+        'model.random_positions',
+        `model.pos "${label}" takes its position ids from token roles; randomized positions cannot apply beside them (the attention side sees 0..n-1): set model.random_positions to null`,
+      );
+    }
+    if (!pe.positionIndexed) {
+      const indexed = POSITIONAL_NAMES.filter((name) => getPositionalEncoding(name).positionIndexed);
+      fail(
+        'model.random_positions',
+        `randomized positions feed encodings that read positions (${indexed.join(', ')}); model.pos "${label}" reads none: set model.random_positions to null or choose one of those`,
+      );
+    }
+    const testTokens = longestSequence(data, task.test_digits[1]);
+    if (range < testTokens) {
+      fail(
+        'model.random_positions',
+        `L = ${range} is below the ${testTokens} tokens of the longest test sequence (task.test_digits up to ${task.test_digits[1]} digits); set model.random_positions to at least ${testTokens}`,
+      );
+    }
+    if (!pe.extrapolates && range > model.max_len) {
+      fail(
+        'model.max_len',
+        `model.pos "${label}" draws positions from [0, model.random_positions = ${range}) but its table has model.max_len ${model.max_len} rows; raise max_len to ${range}`,
+      );
+    }
+  }
+}

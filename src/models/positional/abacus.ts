@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import type { OptionValues, PositionalEncoding } from './positional.ts';
+import { addTableRows, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
+
+const abacusOptions = {
+  ...roleTableOptions,
+  abacusOffset: z
+    .number()
+    .int()
+    .min(0)
+    .default(100)
+    .describe('Abacus: largest random offset added to digit ids per training sequence (McLeish et al.: 100)'),
+};
+
+/**
+ * Abacus embeddings (McLeish et al. 2024, "Transformers Can Do Arithmetic with the Right Embeddings"; code:
+ * mcleish7/arithmetic, abacus.py): each digit gets its index inside its own number, counted from the least
+ * significant digit as their reversed numbers are (significance k → k + 1), every other token 0. During training
+ * one random offset in [0, model.abacus_offset] is added to every digit id of a sequence, so the rows of long
+ * numbers are trained on short ones; evaluation adds none. A learned table of model.max_position rows
+ * (`abacus.weight`) is added to the token embeddings; any attention-side scheme (or none) can go with it.
+ */
+export const abacus = {
+  name: 'abacus',
+  description: 'Abacus (McLeish et al. 2024): each digit embeds its index in its own number, random offset in training',
+  extrapolates: true,
+  options: abacusOptions,
+  parameters: (shape, options) => [{ name: 'abacus.weight', shape: [options.maxPosition, shape.dModel], init: 'normal' }],
+  positionsFromRoles(roles, options, draw) {
+    const offset = draw.training ? draw.random.int(0, options.abacusOffset) : 0;
+    const ids = roles.map((role) => (isDigit(role) ? offset + 1 + role.significance! : 0));
+    return checkIds(ids, 'abacus', options.maxPosition);
+  },
+  tableRows: (trainSignificance, testSignificance, options) => Math.max(options.abacusOffset + trainSignificance, testSignificance) + 2,
+  embed: (tokenEmbeddings, context) => addTableRows(tokenEmbeddings, context, 'abacus.weight', 'abacus'),
+} satisfies PositionalEncoding<OptionValues<typeof abacusOptions>>;
