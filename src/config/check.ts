@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 import { testLengths, testSetSize } from '../data/dataset.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
+import { checkMethods } from './checkMethods.ts';
 import { checkPositions } from './checkPositions.ts';
 import { dataSetup, longestSequence } from './dataSetup.ts';
 import type { Config } from './schema.ts';
@@ -58,6 +59,7 @@ export function checkConfig(config: Config, file: string): void {
     );
   }
   checkPositions(config, data, fail);
+  checkMethods(config, data, fail);
   if (task.train_size !== null) {
     let heldOut = 0n;
     for (const digits of testLengths(data.task)) {

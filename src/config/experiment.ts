@@ -23,6 +23,7 @@ export function prepareExperiment(config: Config): Experiment {
     ...positionalOptions(m),
     tieEmbeddings: m.tie_embeddings,
     vocabSize: data.tokenizer.size,
+    ...(config.train.aux_loss && { auxHead: true }),
   };
   return { config, ...data, model };
 }
