@@ -26,7 +26,7 @@ describe('linear probe fits', () => {
     expect(ridgeR2({ x: trainX, y: trainY }, { x: testX, y: testY })).toBeGreaterThan(0.99);
     const shuffle = createRandom(3, 'shuffle');
     const shuffled = [...trainY].sort(() => shuffle.next() - 0.5);
-    expect(Math.abs(ridgeR2({ x: trainX, y: shuffled }, { x: testX, y: testY }))).toBeLessThan(0.15);
+    expect(Math.abs(ridgeR2({ x: trainX, y: shuffled }, { x: testX, y: testY })!)).toBeLessThan(0.15);
   });
 
   it('logistic: a class that is the argmax of linear scores is decoded; shuffled classes are at chance', () => {
@@ -90,5 +90,12 @@ describe('the linear probe on captured activations', () => {
       expect(r2('embed', k)).toBeLessThan(0.2);
     }
     expect(linearProbe.table(result)).toContain('running_sum (r2)');
+  });
+});
+
+describe('a constant target', () => {
+  it('has no R² (null), rather than a perfect one', () => {
+    const x = features(40, 4, 7);
+    expect(ridgeR2({ x: x.slice(0, 30), y: Array(30).fill(0) }, { x: x.slice(30), y: Array(10).fill(0) })).toBeNull();
   });
 });

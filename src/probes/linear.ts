@@ -25,7 +25,8 @@ export interface LinearProbeScore {
   activation: string;
   /** Significance of the answer column. */
   k: number;
-  score: number;
+  /** null where the quantity is constant on the scored problems (R² undefined). */
+  score: number | null;
 }
 
 export interface LinearResult {
@@ -128,7 +129,7 @@ export const linearProbe: Probe<LinearResult> = {
       if (!rows.length) continue;
       lines.push(`${quantity} (${rows[0].metric})`);
       for (const activation of [...new Set(rows.map((s) => s.activation))]) {
-        const cells = rows.filter((s) => s.activation === activation).map((s) => s.score.toFixed(2).padStart(6));
+        const cells = rows.filter((s) => s.activation === activation).map((s) => (s.score === null ? '-' : s.score.toFixed(2)).padStart(6));
         lines.push(`  ${activation.padEnd(20)}${cells.join('')}`);
       }
     }

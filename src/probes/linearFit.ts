@@ -47,8 +47,11 @@ function solveSpd(a: Float64Array, b: Float64Array, d: number): Float64Array {
   return x;
 }
 
-/** Ridge regression fitted on the training rows; R² of its predictions on the test rows (1 − SSE / SST). */
-export function ridgeR2(train: { x: Float32Array[]; y: number[] }, test: { x: Float32Array[]; y: number[] }, lambda = 1): number {
+/**
+ * Ridge regression fitted on the training rows; R² of its predictions on the test rows (1 − SSE / SST), or null
+ * when the test target is constant (the carry into the units column): R² is undefined there.
+ */
+export function ridgeR2(train: { x: Float32Array[]; y: number[] }, test: { x: Float32Array[]; y: number[] }, lambda = 1): number | null {
   const s = standardizer(train.x);
   const x = standardize(train.x, s);
   const d = x[0].length;
@@ -75,7 +78,7 @@ export function ridgeR2(train: { x: Float32Array[]; y: number[] }, test: { x: Fl
     sse += (test.y[r] - predicted) ** 2;
     sst += (test.y[r] - testMean) ** 2;
   });
-  return sst === 0 ? (sse === 0 ? 1 : 0) : 1 - sse / sst;
+  return sst === 0 ? null : 1 - sse / sst;
 }
 
 /**

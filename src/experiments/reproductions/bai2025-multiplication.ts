@@ -61,8 +61,10 @@ const runningSumR2 = (activation: string, label: string): Metric => ({
   label: `probe R² ×100 of ĉ_k, ${label} (mean over k)`,
   read: (run) => {
     const linear = run.probes.linear as LinearResult | undefined;
-    const scores = linear?.scores.filter((s) => s.quantity === 'running_sum' && s.activation === activation) ?? [];
-    return scores.length ? (100 * scores.reduce((sum, s) => sum + s.score, 0)) / scores.length : null;
+    const scores = (linear?.scores ?? []).flatMap((s) =>
+      s.quantity === 'running_sum' && s.activation === activation && s.score !== null ? [s.score] : [],
+    );
+    return scores.length ? (100 * scores.reduce((sum, score) => sum + score, 0)) / scores.length : null;
   },
 });
 
