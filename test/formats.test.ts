@@ -152,6 +152,7 @@ describe('registry', () => {
       'index-hints',
       'reversed-padded',
       'index-hints-window',
+      'cot-multiplication',
     ]);
     for (const name of FORMAT_NAMES) expect(FORMATS[name].name).toBe(name);
     expect(() => getFormat('nope')).toThrow(/plain, plain-delimited/);

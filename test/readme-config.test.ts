@@ -53,6 +53,7 @@ function readmeBlock(): string {
 function commentsByPath(block: string): Map<string, string> {
   const comments = new Map<string, string>();
   let section = '';
+  let subsection = '';
   let last = '';
   for (const line of block.split('\n')) {
     const field = /^( *)([a-z0-9_]+):([^#]*)(?:#(.*))?$/.exec(line);
@@ -63,7 +64,13 @@ function commentsByPath(block: string): Map<string, string> {
         last = '';
         continue;
       }
-      last = indent.length === 0 ? key : `${section}.${key}`;
+      // A nested section (train.aux_loss) is a two-space key with no value; its fields sit four spaces in.
+      if (indent.length === 2 && value.trim() === '') {
+        subsection = key;
+        last = '';
+        continue;
+      }
+      last = indent.length === 0 ? key : indent.length === 4 ? `${section}.${subsection}.${key}` : `${section}.${key}`;
       comments.set(last, comment);
     } else if (/^\s+#/.test(line) && last) {
       comments.set(last, `${comments.get(last)} ${line.trim().slice(1)}`);

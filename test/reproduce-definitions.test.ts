@@ -17,8 +17,8 @@ import type { RunInfo } from '../src/runs/records.ts';
 
 /** Every registered experiment is well-formed data: valid configs, unique cells, the paper's numbers. */
 describe('reproduction definitions', () => {
-  it('include the two tables of issue 7, each defined in its own file', () => {
-    expect(Object.keys(REPRODUCTIONS).sort()).toEqual(['kazemnejad2023-pe', 'lee2023-sample-efficiency']);
+  it('include the tables of issues 7 and 18, each defined in its own file', () => {
+    expect(Object.keys(REPRODUCTIONS).sort()).toEqual(['bai2025-multiplication', 'kazemnejad2023-pe', 'lee2023-sample-efficiency']);
     for (const name of Object.keys(REPRODUCTIONS)) {
       expect(fs.existsSync(`src/experiments/reproductions/${name}.ts`)).toBe(true);
       expect(REPRODUCTIONS[name].name).toBe(name);
@@ -90,7 +90,18 @@ describe('reproduction definitions', () => {
             accuracy_beyond: 0.125,
           },
         } as unknown as RunInfo;
-        const run: FinishedRun = { info, probes: {} };
+        // Probe-based metrics (per-digit accuracy, linear-probe R²) read these, at 50 % everywhere.
+        const probes = {
+          digits: { lengths: [{ digits: 4, positions: Array.from({ length: 8 }, () => ({ accuracy: 0.5 })) }] },
+          linear: {
+            scores: ['embed', 'blocks.0.resid_post', 'blocks.1.resid_post'].map((activation) => ({
+              quantity: 'running_sum',
+              activation,
+              score: 0.5,
+            })),
+          },
+        };
+        const run: FinishedRun = { info, probes };
         for (const metric of reproduction.metrics) {
           const value = metric.read(run);
           expect(value).not.toBeNull();

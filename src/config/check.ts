@@ -4,6 +4,7 @@ import type { Problem } from '../data/problem.ts';
 import { positionalConflict } from '../models/positional/compose.ts';
 import { getPositionalEncoding, positionalLabel, positionalNames } from '../models/positional/index.ts';
 import { rotaryDims } from '../models/positional/rope.ts';
+import { checkMethods } from './checkMethods.ts';
 import { checkPositions } from './checkPositions.ts';
 import { dataSetup, longestSequence, type DataSetup } from './dataSetup.ts';
 import type { Config } from './schema.ts';
@@ -86,6 +87,7 @@ export function checkConfig(config: Config, file: string): void {
     );
   }
   checkPositions(config, data, fail);
+  checkMethods(config, data, fail);
   if (task.train_size !== null) {
     let heldOut = 0n;
     for (const digits of testLengths(data.task)) {

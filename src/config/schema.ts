@@ -140,6 +140,26 @@ export const trainSchema = z
       .default(null)
       .describe('run the length probe every this many steps and at the end (probes/length-by-step.jsonl); null: never'),
     probe_samples: z.number().int().positive().max(1e6).default(20).describe('problems per length-grid cell when probing during training'),
+    aux_loss: z
+      .object({
+        target: z.literal('running_sum').describe("Bai'25: the running sum ĉ_k of each answer column (multiplication)"),
+        layer: z.number().int().min(1).describe('the head reads the residual stream after this block (1 = the first)'),
+        weight: z.number().min(0).default(1).describe('the auxiliary loss is added to the cross-entropy times this'),
+        scale: z.number().positive().default(100).describe('the head predicts ĉ_k / scale (mean squared error)'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('running-sum auxiliary loss (Bai et al. 2025) from a linear head on the residual stream; null: none'),
+    internalize: z
+      .object({
+        every: z.number().int().positive().describe('steps per stage'),
+        tokens_per_stage: z.number().int().positive().describe('chain-of-thought tokens removed from the left per stage'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('stepwise internalization of the chain of thought (Deng et al. 2024); null: the format as written'),
   })
   .strict();
 

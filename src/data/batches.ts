@@ -18,6 +18,8 @@ export interface TokenBatch {
   roles?: TokenRole[][];
   /** Position id of each input token, [batch, seqLen]; absent: positions 0..seqLen-1 (set by the trainer). */
   positions?: Int32Array;
+  /** Running-sum targets ĉ_k at the positions that write answer digit k (src/data/runningSum.ts), when asked for. */
+  auxTargets?: { values: Float32Array; mask: Float32Array };
 }
 
 const SPECIAL: TokenRole = { kind: 'special', significance: null };

@@ -8,6 +8,9 @@ import type { Problem } from '../data/problem.ts';
 import { Gpt } from '../models/gpt.ts';
 import { createRandom } from '../random.ts';
 import { maskedCrossEntropy } from '../models/loss.ts';
+import { auxResidualName, runningSumLoss, type AuxLossSpec } from '../models/auxLoss.ts';
+import { runningSumTargets } from '../data/runningSum.ts';
+import { internalizedTokens, internalizeExample } from '../data/internalize.ts';
 import { RunStoppedError, UserError } from '../errors.ts';
 import { cleanCheckpoints } from '../runs/checkpointFiles.ts';
 import { configHash } from '../runs/configHash.ts';
@@ -78,6 +81,8 @@ function batchTensors(batch: TokenBatch) {
     targets: tf.tensor2d(batch.targets, shape, 'int32'),
     mask: tf.tensor2d(batch.lossMask, shape, 'float32'),
     positions: batch.positions && tf.tensor2d(batch.positions, shape, 'int32'),
+    auxValues: batch.auxTargets && tf.tensor2d(batch.auxTargets.values, shape, 'float32'),
+    auxMask: batch.auxTargets && tf.tensor2d(batch.auxTargets.mask, shape, 'float32'),
   };
 }
 
@@ -88,9 +93,17 @@ function batchTensors(batch: TokenBatch) {
  */
 export function trainingBatch(model: Gpt, experiment: Experiment, problems: readonly Problem[], step: number): TokenBatch {
   const { format, formatOptions, tokenizer, config } = experiment;
-  const examples = problems.map((p) => format.encode(p, formatOptions));
-  const roles = format.roles ? problems.map((p) => format.roles!(p, formatOptions)) : undefined;
+  let examples = problems.map((p) => format.encode(p, formatOptions));
+  let roles = format.roles ? problems.map((p) => format.roles!(p, formatOptions)) : undefined;
+  // Stepwise internalization: this step's stage drops the first chain-of-thought tokens of every target.
+  const removed = internalizedTokens(config.train.internalize, step);
+  if (removed > 0) {
+    const cut = examples.map((example, i) => internalizeExample(example, roles?.[i] ?? null, removed));
+    examples = cut.map((c) => c.example);
+    if (roles) roles = cut.map((c) => c.roles!);
+  }
   const batch = encodeBatch(examples, tokenizer, config.train.loss_on, roles);
+  if (config.train.aux_loss && batch.roles) batch.auxTargets = runningSumTargets(problems, batch.roles, batch.seqLen);
   if (batch.roles) {
     const random = createRandom(config.seed, `positions:${step}`);
     const ids = batch.roles.map((row) => model.positionIds(row, { training: true, random }));
@@ -107,17 +120,33 @@ export function trainingBatch(model: Gpt, experiment: Experiment, problems: read
  * is released here, so tf.memory().numTensors is the same after each step. Reads (gradient norm, loss) are
  * asynchronous: a synchronous read throws on tfjs-webgpu in Node.
  */
-export async function trainStep(model: Gpt, optimizer: AdamW, batch: TokenBatch, lr: number, gradClip: number, dropoutSeed: number) {
+export async function trainStep(
+  model: Gpt,
+  optimizer: AdamW,
+  batch: TokenBatch,
+  lr: number,
+  gradClip: number,
+  dropoutSeed: number,
+  aux: AuxLossSpec | null = null,
+) {
   const tensors = batchTensors(batch);
-  const { value, grads: byVariableName } = tf.variableGrads(
-    () =>
-      maskedCrossEntropy(
-        model.forward(tensors.inputs, { training: true, dropoutSeed, positions: tensors.positions }),
-        tensors.targets,
-        tensors.mask,
-      ),
-    Object.values(model.params),
-  );
+  if (aux && !(tensors.auxValues && tensors.auxMask)) throw new Error('the auxiliary loss needs the batch running-sum targets');
+  let auxValue: tf.Scalar | null = null;
+  const { value, grads: byVariableName } = tf.variableGrads(() => {
+    let residual: tf.Tensor | null = null;
+    const readName = aux && auxResidualName(aux.layer);
+    const logits = model.forward(tensors.inputs, {
+      training: true,
+      dropoutSeed,
+      positions: tensors.positions,
+      ...(readName && { hook: (name: string, activation: tf.Tensor) => void (name === readName && (residual = activation)) }),
+    });
+    const loss = maskedCrossEntropy(logits, tensors.targets, tensors.mask);
+    if (!aux) return loss;
+    if (!residual) throw new Error(`the model has no activation ${readName}`);
+    auxValue = tf.keep(runningSumLoss(model, residual, tensors.auxValues!, tensors.auxMask!, aux.scale));
+    return tf.add(loss, tf.mul(auxValue, aux.weight)) as tf.Scalar;
+  }, Object.values(model.params));
   // tfjs keys gradients by its internal variable names; the optimizer addresses parameters by checkpoint name.
   const grads = Object.fromEntries(Object.entries(model.params).map(([name, v]) => [name, byVariableName[v.name]]));
   let clipped: { grads: Record<string, tf.Tensor>; norm: number } = { grads, norm: NaN };
@@ -125,10 +154,13 @@ export async function trainStep(model: Gpt, optimizer: AdamW, batch: TokenBatch,
     clipped = await clipByGlobalNorm(grads, gradClip);
     optimizer.apply(clipped.grads, lr);
     const loss = (await value.data())[0];
-    return { loss, gradNorm: clipped.norm };
+    const auxLoss = auxValue ? (await (auxValue as tf.Scalar).data())[0] : null;
+    return { loss, gradNorm: clipped.norm, auxLoss };
   } finally {
     tf.dispose([
       value,
+      ...(auxValue ? [auxValue] : []),
+      ...(tensors.auxValues ? [tensors.auxValues, tensors.auxMask!] : []),
       ...Object.values(clipped.grads),
       tensors.inputs,
       tensors.targets,
@@ -268,7 +300,8 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
   const started = performance.now();
   const problems = session.stream.next(t.batch);
   const batch = trainingBatch(session.model, experiment, problems, step);
-  const { loss, gradNorm } = await trainStep(session.model, session.optimizer, batch, lr, t.grad_clip, config.seed * 1_000_003 + step);
+  const aux = t.aux_loss && { layer: t.aux_loss.layer, weight: t.aux_loss.weight, scale: t.aux_loss.scale };
+  const { loss, gradNorm } = await trainStep(session.model, session.optimizer, batch, lr, t.grad_clip, config.seed * 1_000_003 + step, aux);
   const seconds = (performance.now() - started) / 1000;
   progress.step = step;
   progress.trainSeconds += seconds;

@@ -18,6 +18,11 @@ export interface GptConfig extends ModelShape, PositionalOptions {
    * weights run any number of passes, so R may be raised at evaluation.
    */
   recurrence?: number;
+  /**
+   * A linear head `aux_head.weight` [d, 1] and `aux_head.bias` [1] for the running-sum auxiliary loss (train.aux_loss;
+   * src/models/auxLoss.ts). Only training reads it; forward, decoding and probes never do.
+   */
+  auxHead?: boolean;
 }
 
 /** Called with every named activation during a forward pass (TransformerLens-style names). */
@@ -80,6 +85,8 @@ export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<Positio
   }
   specs.push({ name: 'ln_f.weight', shape: [d], init: 'ones' }, { name: 'ln_f.bias', shape: [d], init: 'zeros' });
   if (!config.tieEmbeddings) specs.push({ name: 'lm_head.weight', shape: [d, config.vocabSize], init: 'normal' });
+  if (config.auxHead)
+    specs.push({ name: 'aux_head.weight', shape: [d, 1], init: 'normal' }, { name: 'aux_head.bias', shape: [1], init: 'zeros' });
   return specs;
 }
 

@@ -3,6 +3,7 @@ import { carriesProbe } from './carries.ts';
 import { digitsProbe } from './digits.ts';
 import { errorsProbe } from './errors.ts';
 import { lengthProbe } from './length.ts';
+import { linearProbe } from './linear.ts';
 import type { Probe } from './probe.ts';
 
 /**
@@ -10,7 +11,7 @@ import type { Probe } from './probe.ts';
  * Order matters only for speed: digits and errors reuse the length grid's decoded problems.
  */
 export const PROBES: Record<string, Probe> = Object.fromEntries(
-  [lengthProbe, digitsProbe, carriesProbe, errorsProbe, attentionProbe].map((probe) => [probe.name, probe as Probe]),
+  [lengthProbe, digitsProbe, carriesProbe, errorsProbe, attentionProbe, linearProbe].map((probe) => [probe.name, probe as Probe]),
 );
 
 export const PROBE_NAMES: readonly string[] = Object.keys(PROBES);

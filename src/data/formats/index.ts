@@ -1,3 +1,4 @@
+import { cotMultiplication } from './cot-multiplication.ts';
 import type { DataFormat } from './format.ts';
 import { indexHintsWindow } from './index-hints-window.ts';
 import { indexHints } from './index-hints.ts';
@@ -11,9 +12,18 @@ import { zeroPadded } from './zero-padded.ts';
 
 /** Every data format by its config name. Adding a format is one file and one line here. */
 export const FORMATS: Record<string, DataFormat> = Object.fromEntries(
-  [plain, plainDelimited, reversed, zeroPadded, scratchpadSimple, scratchpadDetailed, indexHints, reversedPadded, indexHintsWindow].map(
-    (format) => [format.name, format],
-  ),
+  [
+    plain,
+    plainDelimited,
+    reversed,
+    zeroPadded,
+    scratchpadSimple,
+    scratchpadDetailed,
+    indexHints,
+    reversedPadded,
+    indexHintsWindow,
+    cotMultiplication,
+  ].map((format) => [format.name, format]),
 );
 
 export const FORMAT_NAMES: readonly string[] = Object.keys(FORMATS);

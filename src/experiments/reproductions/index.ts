@@ -1,11 +1,12 @@
 import { UserError } from '../../errors.ts';
+import { bai2025Multiplication } from './bai2025-multiplication.ts';
 import { kazemnejad2023Pe } from './kazemnejad2023-pe.ts';
 import { lee2023SampleEfficiency } from './lee2023-sample-efficiency.ts';
 import type { Reproduction } from './reproduction.ts';
 
 /** Every reproducible paper table by name. Adding a table is one file in this folder and one entry here. */
 export const REPRODUCTIONS: Record<string, Reproduction> = Object.fromEntries(
-  [lee2023SampleEfficiency, kazemnejad2023Pe].map((reproduction) => [reproduction.name, reproduction]),
+  [lee2023SampleEfficiency, kazemnejad2023Pe, bai2025Multiplication].map((reproduction) => [reproduction.name, reproduction]),
 );
 
 export const REPRODUCTION_NAMES: readonly string[] = Object.keys(REPRODUCTIONS);

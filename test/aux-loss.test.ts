@@ -1,0 +1,220 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../src/backends/select.ts';
+import { prepareExperiment } from '../src/config/experiment.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { encodeBatch } from '../src/data/batches.ts';
+import { getFormat } from '../src/data/formats/index.ts';
+import type { Problem } from '../src/data/problem.ts';
+import { columns, runningSumTargets } from '../src/data/runningSum.ts';
+import { AdamW } from '../src/experiments/adamw.ts';
+import { loadRun, prepareResume } from '../src/experiments/checkpoint.ts';
+import { InterruptedError, train, trainingBatch, trainStep } from '../src/experiments/train.ts';
+import { auxResidualName, runningSumLoss } from '../src/models/auxLoss.ts';
+import { Gpt } from '../src/models/gpt.ts';
+import { readMetrics } from '../src/runs/metricsLog.ts';
+import type { MetricsRecord } from '../src/runs/records.ts';
+import { testBackend } from './fixtures/backend.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-aux-'));
+
+/** A tiny 2-layer multiplication run; each test overrides what it is about. */
+const TINY = `
+seed: 1
+task: { op: mul, train_digits: [1, 2], test_digits: [2, 2], test_size: 8 }
+format: { name: reversed }
+model: { layers: 2, heads: 2, d_model: 16, max_len: 24, pos: ape }
+train: { steps: 4, batch: 8, lr: 0.003, warmup: 0, eval_every: 100, eval_size: 4, log_every: 1, checkpoint_every: 100 }
+`;
+const configFile = path.join(dir, 'tiny.yaml');
+fs.writeFileSync(configFile, TINY);
+const AUX = ['train.aux_loss={target: running_sum, layer: 1, weight: 1, scale: 100}'];
+
+beforeAll(async () => {
+  await selectBackend(testBackend('wasm'));
+});
+
+const mul = (a: bigint, b: bigint): Problem => ({ op: 'mul', a, b });
+
+describe('running sums of a problem', () => {
+  it('2365 × 4347: ĉ_k = Σ_{i+j=k} a_i b_j + carry, digits of 10280655 least significant first', () => {
+    const byK = columns(mul(2365n, 4347n));
+    expect(byK.map((c) => c.runningSum)).toEqual([35, 65, 66, 70, 48, 22, 10, 1]);
+    expect(byK.map((c) => c.carryIn)).toEqual([0, 3, 6, 6, 7, 4, 2, 1]);
+    expect(byK.map((c) => c.digit).join('')).toBe([...'10280655'].reverse().join(''));
+  });
+
+  it('addition: a_k + b_k + carry', () => {
+    expect(columns({ op: 'add', a: 128n, b: 367n }).map((c) => c.runningSum)).toEqual([15, 9, 4, 0]);
+  });
+
+  it('targets sit on the token before each answer digit (teacher forcing), nowhere else', () => {
+    // reversed: `<bos> $ 1 2 * 3 4 =` then `8 0 4 $ \n`; `=` (input 7) predicts the units digit 8.
+    const experiment = prepareExperiment(loadConfig(configFile));
+    const { format, formatOptions, tokenizer } = experiment;
+    const problem = mul(12n, 34n);
+    const batch = encodeBatch([format.encode(problem, formatOptions)], tokenizer, 'answer', [format.roles!(problem, formatOptions)]);
+    const { values, mask } = runningSumTargets([problem], batch.roles!, batch.seqLen);
+    expect(Array.from(mask).flatMap((m, t) => (m ? [t] : []))).toEqual([7, 8, 9]);
+    expect([values[7], values[8], values[9]]).toEqual([8, 10, 4]);
+  });
+});
+
+describe('the auxiliary loss in a training step', () => {
+  async function losses(overrides: string[], steps = 3): Promise<{ losses: number[]; model: Gpt }> {
+    const config = loadConfig(configFile, [...overrides, 'train.weight_decay=0']);
+    const experiment = prepareExperiment(config);
+    const model = new Gpt(experiment.model, 5);
+    const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0 });
+    const problems = [mul(12n, 34n), mul(7n, 89n), mul(56n, 3n), mul(99n, 99n)];
+    const aux = config.train.aux_loss && { layer: config.train.aux_loss.layer, weight: config.train.aux_loss.weight, scale: 100 };
+    const result: number[] = [];
+    for (let step = 1; step <= steps; step++) {
+      const batch = trainingBatch(model, experiment, problems, step);
+      result.push((await trainStep(model, optimizer, batch, 1e-2, 1, step, aux)).loss);
+    }
+    optimizer.dispose();
+    return { losses: result, model };
+  }
+
+  it('weight 0 gives exactly the standard loss curve; weight 1 adds the head loss and trains the head', async () => {
+    const standard = await losses([]);
+    const zero = await losses(['train.aux_loss={target: running_sum, layer: 1, weight: 0}']);
+    const one = await losses(AUX);
+    expect(zero.losses).toEqual(standard.losses);
+    expect(one.losses[0]).toBeGreaterThan(standard.losses[0]);
+    expect(one.losses.slice(1)).not.toEqual(standard.losses.slice(1));
+    // Same initial head (seeded by name); only a nonzero weight moves it.
+    const head = (m: Gpt) => Array.from(m.params['aux_head.weight'].dataSync());
+    expect(head(one.model)).not.toEqual(head(zero.model));
+    for (const m of [standard, zero, one]) m.model.dispose();
+  });
+
+  it('its gradient reaches the head and the blocks up to the layer it reads, and nothing after', () => {
+    const experiment = prepareExperiment(loadConfig(configFile, AUX));
+    const model = new Gpt(experiment.model, 5);
+    const problems = [mul(12n, 34n), mul(7n, 89n)];
+    const batch = trainingBatch(model, experiment, problems, 1);
+    const shape: [number, number] = [batch.batch, batch.seqLen];
+    const { grads } = tf.variableGrads(() => {
+      let residual: tf.Tensor | null = null;
+      model.forward(tf.tensor2d(batch.inputs, shape, 'int32'), {
+        training: true,
+        hook: (name, activation) => void (name === auxResidualName(1) && (residual = activation)),
+      });
+      return runningSumLoss(
+        model,
+        residual!,
+        tf.tensor2d(batch.auxTargets!.values, shape),
+        tf.tensor2d(batch.auxTargets!.mask, shape),
+        100,
+      );
+    }, Object.values(model.params));
+    // No path from a parameter to the loss: tfjs gives no gradient (null), i.e. zero.
+    const norm = (name: string) => {
+      const grad = grads[model.params[name].name];
+      return grad ? tf.norm(grad).dataSync()[0] : 0;
+    };
+    expect(norm('aux_head.weight')).toBeGreaterThan(0);
+    expect(norm('blocks.0.mlp.c_fc.weight')).toBeGreaterThan(0);
+    expect(norm('wte.weight')).toBeGreaterThan(0);
+    expect(norm('blocks.1.mlp.c_fc.weight')).toBe(0);
+    expect(norm('ln_f.weight')).toBe(0);
+    tf.dispose(Object.values(grads));
+    model.dispose();
+  });
+});
+
+describe('config errors name the field', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['addition', ['task.op=add', ...AUX], /multiplication/],
+    ['a format that writes the answer most significant first', ['format.name=plain', ...AUX], /least significant first/],
+    ['a layer outside the model', ['train.aux_loss={target: running_sum, layer: 3}'], /1 to model.layers \(2\)/],
+    ['internalizing a format without chain of thought', ['train.internalize={every: 2, tokens_per_stage: 4}'], /no chain of thought/],
+    [
+      'a stage longer than the chain of thought',
+      ['format.name=cot-multiplication', 'model.max_len=64', 'train.internalize={every: 2, tokens_per_stage: 1000}'],
+      /more than the whole chain of thought/,
+    ],
+  ];
+  const fields = ['train.aux_loss', 'train.aux_loss', 'train.aux_loss.layer', 'train.internalize', 'train.internalize.tokens_per_stage'];
+  cases.forEach(([what, overrides, message], i) => {
+    it(what, () => {
+      expect(() => loadConfig(configFile, overrides)).toThrow(message);
+      try {
+        loadConfig(configFile, overrides);
+      } catch (error) {
+        expect((error as { details?: { field?: string } }).details?.field).toBe(fields[i]);
+      }
+    });
+  });
+});
+
+describe('runs with the head and with internalization', () => {
+  const exact = (records: MetricsRecord[]) => records.map(({ tokens_per_s: _s, elapsed_s: _e, ...rest }) => rest);
+
+  it('the checkpoint holds aux_head.*, and loadRun restores it', async () => {
+    const runDir = path.join(dir, 'aux');
+    fs.mkdirSync(runDir);
+    const result = await train(loadConfig(configFile, AUX), runDir);
+    const loaded = await loadRun(runDir);
+    expect(Array.from(loaded.model.params['aux_head.weight'].dataSync())).toEqual(
+      Array.from(result.model.params['aux_head.weight'].dataSync()),
+    );
+    loaded.model.dispose();
+    result.model.dispose();
+  }, 60_000);
+
+  it('an interrupted internalization run resumes at the same stage: metrics equal an uninterrupted run', async () => {
+    const overrides = ['format.name=cot-multiplication', 'model.max_len=64', 'train.internalize={every: 2, tokens_per_stage: 5}'];
+    const config = loadConfig(configFile, overrides);
+    const experiment = prepareExperiment(config);
+    const model = new Gpt(experiment.model, 1);
+    const problems = [mul(12n, 34n)];
+    const lengths = [1, 2, 3, 4].map((step) => trainingBatch(model, experiment, problems, step).seqLen);
+    expect(lengths).toEqual([lengths[0], lengths[0], lengths[0] - 5, lengths[0] - 5]);
+    model.dispose();
+
+    const whole = path.join(dir, 'whole');
+    const parts = path.join(dir, 'parts');
+    fs.mkdirSync(whole);
+    fs.mkdirSync(parts);
+    (await train(config, whole)).model.dispose();
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    await expect(train(config, parts, { signal: controller.signal })).rejects.toBeInstanceOf(InterruptedError);
+    const point = prepareResume(parts);
+    expect(point.checkpoint?.step).toBe(1);
+    (await train(point.config, parts, { resumeFrom: point.checkpoint })).model.dispose();
+    expect(exact(readMetrics(path.join(parts, 'metrics.jsonl')))).toEqual(exact(readMetrics(path.join(whole, 'metrics.jsonl'))));
+  }, 60_000);
+});
+
+describe('cot-multiplication format', () => {
+  const format = getFormat('cot-multiplication');
+  const options = { padWidth: 4, maxDigits: 4 };
+  it('writes the partial products, their running totals, then the product, all least significant first', () => {
+    expect(format.encode(mul(12n, 34n), options)).toEqual({
+      prompt: '2 1 * 4 3||',
+      target: '8 4 0 + 0 6 3 0 ( 8 0 4 0 ) #### 8 0 4\n',
+    });
+    expect(format.encode(mul(2365n, 4347n), options).target).toBe(
+      '5 5 5 6 1 + 0 0 6 4 9 0 ( 5 5 1 1 1 1 ) + 0 0 5 9 0 7 0 ( 5 5 6 0 2 8 0 ) + 0 0 0 0 6 4 9 0 ( 5 5 6 0 8 2 0 1 ) #### 5 5 6 0 8 2 0 1\n',
+    );
+  });
+  it('parses the answer after ####, with any part of the chain of thought removed', () => {
+    expect(format.parse('8 4 0 + 0 6 3 0 ( 8 0 4 0 ) #### 8 0 4\n', options)).toEqual({ ok: true, answer: 408n });
+    expect(format.parse(' #### 8 0 4', options)).toEqual({ ok: true, answer: 408n });
+    expect(format.parse('8 4 0 + 0 6', options).ok).toBe(false);
+  });
+  it('roles: operand and answer digits with their significance, the chain of thought as text', () => {
+    const roles = format.roles!(mul(12n, 34n), options);
+    expect(roles.prompt.filter((r) => r.kind === 'a').map((r) => r.significance)).toEqual([0, 1]);
+    const answer = roles.target.filter((r) => r.kind === 'answer').map((r) => r.significance);
+    expect(answer).toEqual([0, 1, 2]);
+    expect(new Set(roles.target.slice(0, 27).map((r) => r.kind))).toEqual(new Set(['text', 'separator']));
+  });
+});
