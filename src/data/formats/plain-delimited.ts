@@ -1,7 +1,7 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
 import { DIGITS, beforeDelimiter, checkProblem, fail, opSymbols, parseDigits, vocabularyOf } from './digits.ts';
-import { digitsMsbFirst, symbols } from './roles.ts';
+import { digitsMsbFirst, symbols, operandsPrompt } from './roles.ts';
 
 /**
  * Lee'23 plain with `$` delimiters: `$128+367=495$\n`. The leading `$` is part of the prompt (Lee's test
@@ -28,13 +28,7 @@ export const plainDelimited: DataFormat = {
   },
   roles(problem) {
     return {
-      prompt: [
-        ...symbols('separator', '$'),
-        ...digitsMsbFirst('a', `${problem.a}`),
-        ...symbols('operator', '+'),
-        ...digitsMsbFirst('b', `${problem.b}`),
-        ...symbols('operator', '='),
-      ],
+      prompt: operandsPrompt(`${problem.a}`, `${problem.b}`, symbols('separator', '$'), symbols('operator', '=')),
       target: [...digitsMsbFirst('answer', `${answerOf(problem)}`), ...symbols('separator', '$\n')],
     };
   },

@@ -1,7 +1,7 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
 import { DIGITS, checkProblem, firstLine, opSymbols, parseDigits, vocabularyOf } from './digits.ts';
-import { digitsMsbFirst, symbols } from './roles.ts';
+import { digitsMsbFirst, symbols, operandsPrompt } from './roles.ts';
 
 /** Lee'23 plain: `128+367=495\n`. The prompt is everything up to and including `=`, as in Lee's evaluation. */
 export const plain: DataFormat = {
@@ -23,12 +23,7 @@ export const plain: DataFormat = {
   },
   roles(problem) {
     return {
-      prompt: [
-        ...digitsMsbFirst('a', `${problem.a}`),
-        ...symbols('operator', '+'),
-        ...digitsMsbFirst('b', `${problem.b}`),
-        ...symbols('operator', '='),
-      ],
+      prompt: operandsPrompt(`${problem.a}`, `${problem.b}`, [], symbols('operator', '=')),
       target: [...digitsMsbFirst('answer', `${answerOf(problem)}`), ...symbols('separator', '\n')],
     };
   },

@@ -1,7 +1,7 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
 import { DIGITS, checkProblem, firstLine, opSymbols, padDigits, parseReversedDigits, reverseText, vocabularyOf } from './digits.ts';
-import { digitsLsbFirst, digitsMsbFirst, symbols } from './roles.ts';
+import { digitsLsbFirst, symbols, operandsPrompt } from './roles.ts';
 
 /**
  * Qiu'24 multiplication: operands zero-padded to padWidth (5 in the paper), the product zero-padded to
@@ -31,12 +31,7 @@ export const reversedPadded: DataFormat = {
     const width = options.padWidth;
     const answerWidth = problem.op === 'add' ? width + 1 : 2 * width;
     return {
-      prompt: [
-        ...digitsMsbFirst('a', padDigits(problem.a, width)),
-        ...symbols('operator', '+'),
-        ...digitsMsbFirst('b', padDigits(problem.b, width)),
-        ...symbols('operator', '='),
-      ],
+      prompt: operandsPrompt(padDigits(problem.a, width), padDigits(problem.b, width), [], symbols('operator', '=')),
       target: [...digitsLsbFirst('answer', padDigits(answerOf(problem), answerWidth)), ...symbols('separator', '\n')],
     };
   },

@@ -1,7 +1,7 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
 import { DIGITS, beforeDelimiter, checkProblem, fail, opSymbols, parseReversedDigits, reverseText, vocabularyOf } from './digits.ts';
-import { digitsLsbFirst, digitsMsbFirst, symbols } from './roles.ts';
+import { digitsLsbFirst, symbols, operandsPrompt } from './roles.ts';
 
 /**
  * Lee'23 reversed: `$128+367=594$\n`. Only the answer is reversed, least significant digit first, so the
@@ -28,13 +28,7 @@ export const reversed: DataFormat = {
   },
   roles(problem) {
     return {
-      prompt: [
-        ...symbols('separator', '$'),
-        ...digitsMsbFirst('a', `${problem.a}`),
-        ...symbols('operator', '+'),
-        ...digitsMsbFirst('b', `${problem.b}`),
-        ...symbols('operator', '='),
-      ],
+      prompt: operandsPrompt(`${problem.a}`, `${problem.b}`, symbols('separator', '$'), symbols('operator', '=')),
       target: [...digitsLsbFirst('answer', `${answerOf(problem)}`), ...symbols('separator', '$\n')],
     };
   },

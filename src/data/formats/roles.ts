@@ -24,3 +24,11 @@ export function symbols(kind: Exclude<TokenKind, 'a' | 'b' | 'answer' | 'hint'>,
 export function hintRole(significance: number): TokenRole {
   return { kind: 'hint', significance };
 }
+
+/**
+ * The prompt `<open>a<op>b<close>` most formats share: both operands most significant digit first (as given,
+ * padding included) with the one-token operator between them.
+ */
+export function operandsPrompt(a: string, b: string, open: TokenRole[], close: TokenRole[]): TokenRole[] {
+  return [...open, ...digitsMsbFirst('a', a), ...symbols('operator', '+'), ...digitsMsbFirst('b', b), ...close];
+}

@@ -1,6 +1,6 @@
 import { answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
-import { digitsMsbFirst, symbols } from './roles.ts';
+import { digitsMsbFirst, symbols, operandsPrompt } from './roles.ts';
 import { DIGITS, additionColumns, checkProblem, fail, vocabularyOf } from './digits.ts';
 
 /** `[1,2,8]`: Lee's scratchpad writes numbers as digit lists. */
@@ -71,13 +71,7 @@ export const scratchpadDetailed: DataFormat = {
     // Everything before the answer line is scratch work (its digit lists repeat operand digits as text).
     const scratch = scratchpadDetailed.encode(problem, { padWidth: 1, maxDigits: 1 }).target.length - (2 * answer.length - 1) - 1;
     return {
-      prompt: [
-        ...symbols('text', 'Input:\n'),
-        ...digitsMsbFirst('a', `${problem.a}`),
-        ...symbols('operator', '+'),
-        ...digitsMsbFirst('b', `${problem.b}`),
-        ...symbols('text', '\nTarget:\n'),
-      ],
+      prompt: operandsPrompt(`${problem.a}`, `${problem.b}`, symbols('text', 'Input:\n'), symbols('text', '\nTarget:\n')),
       target: [
         ...Array.from({ length: scratch }, () => ({ kind: 'text' as const, significance: null })),
         ...answerLine,

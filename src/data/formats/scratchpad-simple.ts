@@ -1,6 +1,6 @@
 import { answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
-import { digitsMsbFirst, symbols } from './roles.ts';
+import { digitsMsbFirst, symbols, operandsPrompt } from './roles.ts';
 import { DIGITS, additionColumns, checkProblem, fail, parseDigits, vocabularyOf } from './digits.ts';
 
 /**
@@ -35,13 +35,7 @@ export const scratchpadSimple: DataFormat = {
   roles(problem) {
     const steps = additionColumns(problem.a, problem.b).map(() => 'A->d , C->c');
     return {
-      prompt: [
-        ...symbols('text', 'Input:\n'),
-        ...digitsMsbFirst('a', `${problem.a}`),
-        ...symbols('operator', '+'),
-        ...digitsMsbFirst('b', `${problem.b}`),
-        ...symbols('text', '\nTarget:\n'),
-      ],
+      prompt: operandsPrompt(`${problem.a}`, `${problem.b}`, symbols('text', 'Input:\n'), symbols('text', '\nTarget:\n')),
       // The step lines are scratch work: their digits are text, only the final line is the answer.
       target: [
         ...symbols('text', `${steps.join('\n')}.\n`),

@@ -1,7 +1,7 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
 import { DIGITS, checkProblem, firstLine, opSymbols, padDigits, parseDigits, vocabularyOf } from './digits.ts';
-import { digitsMsbFirst, symbols } from './roles.ts';
+import { digitsMsbFirst, symbols, operandsPrompt } from './roles.ts';
 
 /**
  * Lee'23 fixed width, `f"{a:03}+{b:03}={a+b:04}"`: 12+345 → `012+345=0357\n` for padWidth 3. Operands pad
@@ -31,12 +31,7 @@ export const zeroPadded: DataFormat = {
     const width = options.padWidth;
     const answerWidth = problem.op === 'add' ? width + 1 : 2 * width;
     return {
-      prompt: [
-        ...digitsMsbFirst('a', padDigits(problem.a, width)),
-        ...symbols('operator', '+'),
-        ...digitsMsbFirst('b', padDigits(problem.b, width)),
-        ...symbols('operator', '='),
-      ],
+      prompt: operandsPrompt(padDigits(problem.a, width), padDigits(problem.b, width), [], symbols('operator', '=')),
       target: [...digitsMsbFirst('answer', padDigits(answerOf(problem), answerWidth)), ...symbols('separator', '\n')],
     };
   },
