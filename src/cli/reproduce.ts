@@ -6,7 +6,7 @@ import { getReproduction, REPRODUCTIONS } from '../experiments/reproductions/ind
 import { cellsOf, PROFILE_NAMES, type ProfileName } from '../experiments/reproductions/reproduction.ts';
 import { executionOptions, withExecutorOptions } from './executorOptions.ts';
 import { withBackendOption } from './options.ts';
-import { stopOnSignals } from './signals.ts';
+import { stopTrainingsOnSignals } from './signals.ts';
 
 interface ReproduceArgs {
   name?: string;
@@ -86,10 +86,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
     const execution = executionOptions(args);
     const log = (line: string) => process.stderr.write(line + '\n');
     // First Ctrl-C or SIGTERM: no new run starts, running ones checkpoint and stop. A second one quits at once.
-    const stop = stopOnSignals(
-      (signal) => `${signal}: stopping the running trainings after their current step (again to quit at once)`,
-      log,
-    );
+    const stop = stopTrainingsOnSignals(log);
     try {
       const result = await reproduce(reproduction, {
         profile: args.profile as ProfileName,

@@ -22,3 +22,8 @@ export function stopOnSignals(
     },
   };
 }
+
+/** `sweep` and `reproduce`: the first signal lets running trainings checkpoint and stop, a second quits at once. */
+export function stopTrainingsOnSignals(log: (line: string) => void): { signal: AbortSignal; release: () => void } {
+  return stopOnSignals((signal) => `${signal}: stopping the running trainings after their current step (again to quit at once)`, log);
+}

@@ -3,7 +3,7 @@ import type { BackendName } from '../backends/select.ts';
 import { sweep } from '../experiments/sweep/sweep.ts';
 import { executionOptions, withExecutorOptions } from './executorOptions.ts';
 import { withBackendOption } from './options.ts';
-import { stopOnSignals } from './signals.ts';
+import { stopTrainingsOnSignals } from './signals.ts';
 
 interface SweepArgs {
   config: string;
@@ -61,10 +61,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   handler: async (args) => {
     const execution = executionOptions(args);
     const log = (line: string) => process.stderr.write(line + '\n');
-    const stop = stopOnSignals(
-      (signal) => `${signal}: stopping the running trainings after their current step (again to quit at once)`,
-      log,
-    );
+    const stop = stopTrainingsOnSignals(log);
     try {
       const outcome = await sweep({
         config: args.config,

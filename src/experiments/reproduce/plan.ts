@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { BackendName } from '../../backends/select.ts';
 import { applyOverrides, parseConfig } from '../../config/load.ts';
 import { checkMemory } from '../../config/memoryEstimate.ts';
+import { workEntry } from '../executors/work.ts';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../errors.ts';
 import { flattenConfig } from '../../report/compare.ts';
@@ -152,15 +153,7 @@ export function unitsOf(
       const id = `${cell.id}-seed${seed}`;
       const config = parseConfig(raw, `${reproduction.name} (${id}, profile ${profile})`);
       checkMemory(config, `${reproduction.name} (${id}, profile ${profile})`);
-      units.push({
-        id,
-        cell,
-        seed,
-        config,
-        runDir: path.join(dir, id),
-        configFile: path.join(dir, 'configs', `${id}.yaml`),
-        logFile: path.join(dir, 'logs', `${id}.log`),
-      });
+      units.push({ ...workEntry(dir, id), cell, seed, config });
     }
   }
   return units;

@@ -7,6 +7,8 @@ import { flattenConfig } from '../../report/compare.ts';
 import { readJsonOrNull } from '../../runs/jsonFiles.ts';
 import { planUnit, type UnitPlan } from '../reproduce/plan.ts';
 import { type GridAxis, type GridCell, gridCells, parseGrid } from './grid.ts';
+import { checkMemory } from '../../config/memoryEstimate.ts';
+import { workEntry } from '../executors/work.ts';
 
 /**
  * What a sweep has to do: every cell of the grid x every seed as a resolved, validated config (a bad value fails
@@ -104,15 +106,8 @@ export function planSweep(options: SweepOptions): SweepPlan {
       Object.assign(input, { name: `${name}-${id}`, seed });
       if (options.backend) input.backend = options.backend;
       const config = parseConfig(input, `sweep ${name}, cell ${cell.id}`);
-      units.push({
-        id,
-        cell,
-        seed,
-        config,
-        runDir: path.join(dir, id),
-        configFile: path.join(dir, 'configs', `${id}.yaml`),
-        logFile: path.join(dir, 'logs', `${id}.log`),
-      });
+      checkMemory(config, `sweep ${name}, cell ${cell.id}`);
+      units.push({ ...workEntry(dir, id), cell, seed, config });
     }
   }
   const plans = new Map(
