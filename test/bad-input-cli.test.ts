@@ -8,6 +8,7 @@ import { dataCommand } from '../src/cli/data.ts';
 import { predictCommand, protectMinusProblems } from '../src/cli/predict.ts';
 import { probeCommand } from '../src/cli/probe.ts';
 import { UserError } from '../src/errors.ts';
+import { trainTinyRun } from './fixtures/tinyRun.ts';
 
 // Issue 13's bad inputs at the command line: each ends in `arith-lab: error: ...` (or, for predict, a reason
 // per line) with exit 2, no stack trace, and nothing trained or written.
@@ -113,20 +114,7 @@ describe('predict and probe on a run', () => {
   const runDir = path.join(dir, 'run');
   beforeAll(() => {
     // One step of an untrained-size model: what is tested is what the commands accept.
-    const config = path.join(dir, 'tiny.yaml');
-    fs.writeFileSync(
-      config,
-      [
-        'seed: 0',
-        'backend: wasm',
-        'task: { op: add, train_digits: [1, 2], test_digits: [1, 2], test_size: 10 }',
-        'format: { name: reversed }',
-        'model: { layers: 1, heads: 2, d_model: 16, max_len: 16, pos: rope }',
-        'train: { steps: 1, batch: 8, warmup: 1, eval_every: 1, eval_size: 5, log_every: 1, checkpoint_every: 1 }',
-        '',
-      ].join('\n'),
-    );
-    const trained = cli(['train', '--config', config, '--run-dir', runDir]);
+    const trained = trainTinyRun(dir, runDir, 1);
     expect(trained.status, trained.stderr).toBe(0);
   }, 120_000);
 

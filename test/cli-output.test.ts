@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { trainTinyRun } from './fixtures/tinyRun.ts';
 
 // Every command must write all its output before it exits, also into a pipe whose reader starts late. The CLI
 // used to call process.exit() with stdout writes still queued: a slow reader got a third of the lines, and exit 0.
@@ -56,20 +57,7 @@ describe('output into a slow reader', () => {
     const runDir = path.join(dir, 'run');
     beforeAll(() => {
       // An untrained model is enough: what is tested is that every answer line arrives.
-      const config = path.join(dir, 'tiny.yaml');
-      fs.writeFileSync(
-        config,
-        [
-          'seed: 0',
-          'backend: wasm',
-          'task: { op: add, train_digits: [1, 2], test_digits: [1, 2], test_size: 10 }',
-          'format: { name: reversed }',
-          'model: { layers: 1, heads: 2, d_model: 16, max_len: 16, pos: rope }',
-          'train: { steps: 2, batch: 8, warmup: 1, eval_every: 2, eval_size: 5, log_every: 1, checkpoint_every: 2 }',
-          '',
-        ].join('\n'),
-      );
-      const trained = spawnSync(process.execPath, [CLI, 'train', '--config', config, '--run-dir', runDir], { encoding: 'utf8' });
+      const trained = trainTinyRun(dir, runDir, 2);
       expect(trained.status, trained.stderr).toBe(0);
     });
 
