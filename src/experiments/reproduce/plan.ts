@@ -92,6 +92,16 @@ function differences(a: Config, b: Config): string[] {
   return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((key) => x[key] !== y[key]);
 }
 
+/** What each run needs now (planUnit), keyed by id; with `retryFailed` a failed run starts over. */
+export function planUnits(units: readonly { id: string; runDir: string; config: Config }[], retryFailed: boolean): Map<string, UnitPlan> {
+  return new Map(
+    units.map((unit): [string, UnitPlan] => {
+      const plan = planUnit(unit.runDir, unit.config);
+      return [unit.id, plan.action === 'failed' && retryFailed ? { action: 'restart', reason: `it failed: ${plan.message}` } : plan];
+    }),
+  );
+}
+
 /**
  * What to do with a unit's run directory. A finished run whose config differs from the definition's is an
  * error (it is never overwritten); an unfinished one with another config starts over.
@@ -191,15 +201,7 @@ export function planReproduction(reproduction: Reproduction, options: PlanOption
         .join(', ')})`,
       { field: '--only' },
     );
-  const plans = new Map(
-    units.map((unit): [string, UnitPlan] => {
-      const plan = planUnit(unit.runDir, unit.config);
-      return [
-        unit.id,
-        plan.action === 'failed' && options.retryFailed ? { action: 'restart', reason: `it failed: ${plan.message}` } : plan,
-      ];
-    }),
-  );
+  const plans = planUnits(units, options.retryFailed === true);
   const needsProbes = (unit: Unit) => probes.some((request) => !probeDone(unit.runDir, request));
   // Longest runs first: with several jobs the last to finish is then a short one (results do not depend on order).
   const work = units

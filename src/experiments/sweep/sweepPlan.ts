@@ -5,7 +5,7 @@ import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../errors.ts';
 import { flattenConfig } from '../../report/compare.ts';
 import { readJsonOrNull } from '../../runs/jsonFiles.ts';
-import { planUnit, type UnitPlan } from '../reproduce/plan.ts';
+import { planUnits, type UnitPlan } from '../reproduce/plan.ts';
 import { type GridAxis, type GridCell, gridCells, parseGrid } from './grid.ts';
 import { checkMemory } from '../../config/memoryEstimate.ts';
 import { workEntry } from '../executors/work.ts';
@@ -110,15 +110,7 @@ export function planSweep(options: SweepOptions): SweepPlan {
       units.push({ ...workEntry(dir, id), cell, seed, config });
     }
   }
-  const plans = new Map(
-    units.map((unit): [string, UnitPlan] => {
-      const plan = planUnit(unit.runDir, unit.config);
-      return [
-        unit.id,
-        plan.action === 'failed' && options.retryFailed ? { action: 'restart', reason: `it failed: ${plan.message}` } : plan,
-      ];
-    }),
-  );
+  const plans = planUnits(units, options.retryFailed === true);
   const work = units.filter((unit) => ['new', 'resume', 'restart'].includes(plans.get(unit.id)!.action));
   return { name, dir, seeds, axes, definition, units, plans, work };
 }
