@@ -35,6 +35,7 @@ import { accuracyByLength, summarizeAccuracy } from './evaluate.ts';
 import { gitCommit, versions } from './provenance.ts';
 import { learningRate } from './schedule.ts';
 import { prepareExperiment, type Experiment } from '../config/experiment.ts';
+import { positionalLabel } from '../models/positional/index.ts';
 
 /** A measurement taken on the model being trained (train.probe_every), e.g. the length grid. */
 export type TrainingProbe = (step: number, model: Gpt, experiment: Experiment) => Promise<void>;
@@ -229,7 +230,7 @@ async function setUp(config: Config, runDir: string, options: TrainOptions): Pro
   const t = config.train;
   const optimizer = new AdamW(model.params, { beta1: t.beta1, beta2: t.beta2, epsilon: 1e-8, weightDecay: t.weight_decay });
   log(
-    `model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${config.model.pos}, vocabulary ${experiment.tokenizer.size}`,
+    `model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${positionalLabel(config.model.pos)}, vocabulary ${experiment.tokenizer.size}`,
   );
   return { config, runDir, options, log, backend, experiment, testSets, stream, model, optimizer };
 }

@@ -3,7 +3,7 @@ import { buildTestSets, heldOutKeys, TrainStream, type TaskSpec } from '../data/
 import { longestProblem, problemKey, type Problem } from '../data/problem.ts';
 import { sampleOperand } from '../data/sampling.ts';
 import type { Experiment } from '../config/experiment.ts';
-import { getPositionalEncoding } from '../models/positional/index.ts';
+import { getPositionalEncoding, positionalLabel } from '../models/positional/index.ts';
 import { createRandom, type Random } from '../random.ts';
 import type { ProbeContext } from './probe.ts';
 
@@ -33,7 +33,7 @@ export function representableDigits(experiment: Experiment, requested: number): 
       continue;
     }
     if (!extrapolates && tokens > experiment.model.maxLen) {
-      reason ??= `${digits}-digit problems need ${tokens} tokens, beyond the learned "${experiment.model.pos}" table (model.max_len ${experiment.model.maxLen})`;
+      reason ??= `${digits}-digit problems need ${tokens} tokens, beyond the learned "${positionalLabel(experiment.model.pos)}" table (model.max_len ${experiment.model.maxLen})`;
       continue;
     }
     return { maxDigits: digits, limit: digits < requested ? reason : null };

@@ -214,13 +214,13 @@ export function planReproduction(reproduction: Reproduction, options: PlanOption
 }
 
 /** The plan in words: one summary line, and with `eachUnit` one line per selected unit. */
-export function describePlan(reproduction: Reproduction, plan: ReproductionPlan, { eachUnit = false } = {}): string[] {
+export function describePlan(reproduction: Reproduction, plan: ReproductionPlan, { eachUnit = false, slurm = false } = {}): string[] {
   const { units, allUnits, seeds } = plan;
   const count = (action: UnitPlan['action']) => units.filter((u) => plan.plans.get(u.id)!.action === action).length;
   const lines = [
     `${reproduction.name}, profile ${plan.profile}: ${reproduction.rows.entries.length * reproduction.columns.entries.length} cells x ${seeds} ` +
       `seed${seeds === 1 ? '' : 's'} = ${allUnits.length} runs${units.length < allUnits.length ? ` (${units.length} selected by --only)` : ''} in ${plan.dir}: ${count('finished')} finished, ${count('resume')} to resume, ` +
-      `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed${count('failed') ? ' (kept: --retry-failed starts them over)' : ''}; ${plan.jobs} at a time`,
+      `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed${count('failed') ? ' (kept: --retry-failed starts them over)' : ''}; ${slurm ? 'as one Slurm job array' : `${plan.jobs} at a time`}`,
   ];
   if (eachUnit) {
     for (const unit of units) {

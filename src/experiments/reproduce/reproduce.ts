@@ -66,7 +66,7 @@ export interface ReproduceResult {
 export async function reproduce(reproduction: Reproduction, options: ReproduceOptions = {}): Promise<ReproduceResult> {
   const log = options.log ?? (() => {});
   const plan = planReproduction(reproduction, options);
-  for (const line of describePlan(reproduction, plan, { eachUnit: options.dryRun })) log(line);
+  for (const line of describePlan(reproduction, plan, { eachUnit: options.dryRun, slurm: options.executor === 'slurm' })) log(line);
   const { dir, profile, allUnits, probes, overrides } = plan;
   const soFar = () => {
     const results = collectResults(reproduction, profile, allUnits, probes, overrides);
