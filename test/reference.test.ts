@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { encodeBatch } from '../src/data/batches.ts';
+import { encodeBatch, type TokenBatch } from '../src/data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../src/data/dataset.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { learningRate } from '../src/experiments/schedule.ts';
@@ -16,6 +16,18 @@ import { Gpt } from '../src/models/gpt.ts';
 import { getPositionalEncoding, POSITIONAL_NAMES } from '../src/models/positional/index.ts';
 import { readsRoles } from '../src/models/positional/positionIds.ts';
 import { smallAdditionConfig } from './fixtures/smallAdditionConfig.ts';
+
+/** A training batch as gpt_reference.py reads it (positions only when the batch carries ids). */
+function referenceBatch(batch: TokenBatch) {
+  return {
+    B: batch.batch,
+    T: batch.seqLen,
+    inputs: Array.from(batch.inputs),
+    targets: Array.from(batch.targets),
+    mask: Array.from(batch.lossMask),
+    ...(batch.positions ? { positions: Array.from(batch.positions) } : {}),
+  };
+}
 
 // Debian's python3-torch (installed by .ci/run). Without it this file is skipped, and says so.
 const PYTHON = '/usr/bin/python3';
@@ -70,13 +82,7 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
           'answer',
         );
         const lr = learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 2, steps: 8 });
-        batches.push({
-          B: batch.batch,
-          T: batch.seqLen,
-          inputs: Array.from(batch.inputs),
-          targets: Array.from(batch.targets),
-          mask: Array.from(batch.lossMask),
-        });
+        batches.push(referenceBatch(batch));
         lrs.push(lr);
         losses.push((await trainStep(model, optimizer, batch, lr, 1.0, step)).loss);
       }
@@ -229,14 +235,7 @@ describe.skipIf(!hasTorch)('training with position ids matches the PyTorch refer
         const batch = trainingBatch(model, experiment, stream.next(8), step);
         expect(batch.positions).toBeDefined();
         const lr = learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 2, steps: 6 });
-        batches.push({
-          B: batch.batch,
-          T: batch.seqLen,
-          inputs: Array.from(batch.inputs),
-          targets: Array.from(batch.targets),
-          mask: Array.from(batch.lossMask),
-          positions: Array.from(batch.positions!),
-        });
+        batches.push(referenceBatch(batch));
         lrs.push(lr);
         losses.push((await trainStep(model, optimizer, batch, lr, 1.0, step)).loss);
       }
