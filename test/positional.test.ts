@@ -41,6 +41,16 @@ function captured(model: Gpt, ids: number[][], name: string): number[] {
   return out;
 }
 
+/** The `embed` activation of one sequence is wte[token] + wpe[position], row by row (d_model 16). */
+function expectTokenPlusPositionRows(model: Gpt, tokens: number[]): void {
+  const got = captured(model, [tokens], 'embed');
+  const wte = model.params['wte.weight'].arraySync() as number[][];
+  const wpe = model.params['wpe.weight'].arraySync() as number[][];
+  tokens.forEach((id, p) => {
+    for (let k = 0; k < 16; k++) expect(got[p * 16 + k]).toBeCloseTo(wte[id][k] + wpe[p][k], 6);
+  });
+}
+
 function logits(model: Gpt, ids: number[][]): Float32Array {
   return tf.tidy(() => model.forward(tf.tensor2d(ids, undefined, 'int32'), { training: false }).dataSync() as Float32Array);
 }
@@ -342,13 +352,7 @@ describe('learned APE', () => {
     const model = new Gpt(cfg, 6);
     expect(model.pe).toBe(ape);
     expect(model.params['wpe.weight'].shape).toEqual([9, 16]);
-    const ids = [[4, 4, 0, 8]];
-    const got = captured(model, ids, 'embed');
-    const wte = model.params['wte.weight'].arraySync() as number[][];
-    const wpe = model.params['wpe.weight'].arraySync() as number[][];
-    ids[0].forEach((id, p) => {
-      for (let k = 0; k < 16; k++) expect(got[p * 16 + k]).toBeCloseTo(wte[id][k] + wpe[p][k], 6);
-    });
+    expectTokenPlusPositionRows(model, [4, 4, 0, 8]);
     model.dispose();
   });
 
@@ -528,13 +532,7 @@ describe('combining schemes', () => {
     expect(model.params['wpe.weight'].shape).toEqual([8, 16]);
     expect(model.params['t5.relative_attention_bias.weight'].shape).toEqual([32, 2]);
     // The embeddings are ape's (wte + wpe); the attention bias is t5's.
-    const ids = [[4, 4, 0, 8]];
-    const got = captured(model, ids, 'embed');
-    const wte = model.params['wte.weight'].arraySync() as number[][];
-    const wpe = model.params['wpe.weight'].arraySync() as number[][];
-    ids[0].forEach((id, p) => {
-      for (let k = 0; k < 16; k++) expect(got[p * 16 + k]).toBeCloseTo(wte[id][k] + wpe[p][k], 6);
-    });
+    expectTokenPlusPositionRows(model, [4, 4, 0, 8]);
     const cfg = model.config;
     const alone = t5.attentionBias({ ...context(4, cfg, model.params), options: cfg });
     const combined = model.pe.attentionBias!({ ...context(4, cfg, model.params), options: cfg });
