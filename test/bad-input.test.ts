@@ -83,6 +83,15 @@ describe('config checks across fields', () => {
     expect(parseConfig({ ...raw, format: { name: 'reversed-padded', pad_width: 4 } }, 'f').format.pad_width).toBe(4);
   });
 
+  it('a t5_max_distance within the exact buckets is refused (its log-spaced buckets would be undefined)', () => {
+    const raw = base();
+    Object.assign(raw.model, { pos: 't5', t5_buckets: 32, t5_bidirectional: true, t5_max_distance: 8 });
+    const error = errorOf(() => parseConfig(raw, 'f.yaml'));
+    expect(error.details.field).toBe('model.t5_max_distance');
+    expect(error.message).toMatch(/8 must exceed the 8 exact distances of 32 bidirectional buckets .* at least 9/);
+    expect(parseConfig({ ...raw, model: { ...(raw.model as object), t5_max_distance: 9 } }, 'f').model.t5_max_distance).toBe(9);
+  });
+
   it('a rope_fraction that rotates no dimension is refused, with the smallest that does', () => {
     const raw = base();
     (raw.model as Record<string, unknown>).rope_fraction = 0.01;

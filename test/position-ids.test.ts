@@ -156,6 +156,10 @@ describe('key/value cache with position ids', () => {
     ['[ape, fire], random positions', { pos: ['ape', 'fire'], randomPositions: 32, maxLen: 32 }],
     ['[abacus, fire]', { pos: ['abacus', 'fire'], maxPosition: 40 }],
     ['[coupled, t5]', { pos: ['coupled', 't5'], maxPosition: 40 }],
+    [
+      '[coupled, t5], T5 on the coupled ids',
+      { pos: ['coupled', 't5'], maxPosition: 40, attentionIds: 'roles', t5Bidirectional: true, t5Buckets: 20, t5MaxDistance: 10 },
+    ],
     ['abacus, recurrence 2', { pos: 'abacus', maxPosition: 40, recurrence: 2 }],
   ];
   for (const [label, overrides] of cases) {
@@ -257,6 +261,45 @@ describe('a composed [input-side, attention-side] encoding', () => {
   }
 });
 
+describe('model.attention_ids: roles', () => {
+  // The same check with the attention side reading the role ids: with the table zeroed the ids still matter, and
+  // only through their differences (a bidirectional T5 bias of id distance).
+  it('[coupled, t5]: the T5 bias reads the coupled ids, by their differences only', () => {
+    const model = new Gpt(
+      tinyGptConfig({
+        pos: ['coupled', 't5'],
+        maxPosition: 40,
+        attentionIds: 'roles',
+        t5Bidirectional: true,
+        t5Buckets: 20,
+        t5MaxDistance: 10,
+      }),
+      5,
+    );
+    model.params['coupled.weight'].assign(tf.zerosLike(model.params['coupled.weight']));
+    const forward = (positions: number[]) =>
+      tf
+        .tidy(
+          () =>
+            model
+              .forward(tf.tensor2d([[1, 5, 7, 3, 9, 4, 6, 8]], [1, 8], 'int32'), {
+                training: false,
+                positions: tf.tensor2d([positions], [1, 8], 'int32'),
+              })
+              .arraySync() as number[][][],
+        )[0]
+        .flat();
+    const difference = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+    const roleIds = [0, 3, 2, 1, 0, 3, 2, 1];
+    expect(difference(forward(roleIds), forward([0, 30, 12, 5, 0, 9, 7, 20]))).toBeGreaterThan(1e-5);
+    // Keys after the query in id (distance -1, the next digit) and before it (distance 1) are told apart.
+    expect(difference(forward(roleIds), forward([0, 1, 2, 3, 0, 1, 2, 3]))).toBeGreaterThan(1e-5);
+    // Shifting every id by the same amount changes no distance, so no logit.
+    expect(difference(forward([10, 13, 12, 11, 10, 13, 12, 11]), forward([20, 23, 22, 21, 20, 23, 22, 21]))).toBeLessThan(1e-6);
+    model.dispose();
+  });
+});
+
 /**
  * Greedy decoding of 45-digit additions (far beyond the 1-10 digits of the configs' training) with the cache
  * equals decoding by full forward passes over the growing sequence with the same position ids.
@@ -267,6 +310,18 @@ describe('greedy decoding with the cache equals decoding without it, 45-digit op
     ['abacus', 'abacus', ['model.max_position=64', 'model.abacus_offset=5']],
     ['[abacus, fire]', 'abacus', ['model.pos=[abacus, fire]', 'model.max_position=64', 'model.abacus_offset=5', 'model.fire_l=16']],
     ['[coupled, t5]', 'coupled', ['model.pos=[coupled, t5]', 'model.max_position=64']],
+    [
+      '[coupled, t5], T5 on the coupled ids',
+      'coupled',
+      [
+        'model.pos=[coupled, t5]',
+        'model.max_position=64',
+        'model.attention_ids=roles',
+        'model.t5_bidirectional=true',
+        'model.t5_buckets=20',
+        'model.t5_max_distance=10',
+      ],
+    ],
     ['abacus, recurrence 2', 'abacus', ['model.recurrence=2', 'model.max_position=64', 'model.abacus_offset=5']],
   ] as const) {
     it(label, async () => {
@@ -343,6 +398,18 @@ describe('config errors for position ids (one line naming the fields)', () => {
     };
     expect(() => checkPositions(config, { ...data, format: { ...data.format, roles: null } }, fail)).toThrow(
       /model.pos "abacus" needs the role of each token, and format "reversed" declares none; formats that do: plain/,
+    );
+  });
+
+  it('model.attention_ids: roles without a role reader, without a signed attention-side scheme, or with causal T5 buckets', () => {
+    expect(failure('configs/addition-nope.yaml', ['model.pos=t5', 'model.attention_ids=roles'])).toMatch(
+      /model.attention_ids: "roles" reads the ids of coupled or abacus, and model.pos "t5" has neither/,
+    );
+    expect(failure('configs/addition-coupled.yaml', ['model.attention_ids=roles'])).toMatch(
+      /model.attention_ids: .* model.pos "coupled" has no attention-side scheme that reads signed distances; list t5 .* or rope/,
+    );
+    expect(failure('configs/addition-coupled.yaml', ['model.pos=[coupled, t5]', 'model.attention_ids=roles'])).toMatch(
+      /model.t5_bidirectional: .* set model.t5_bidirectional to true/,
     );
   });
 

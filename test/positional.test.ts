@@ -11,7 +11,7 @@ import { nope } from '../src/models/positional/nope.ts';
 import type { PositionalContext } from '../src/models/positional/positional.ts';
 import { applyRotary, rotaryDims } from '../src/models/positional/rope.ts';
 import { sinusoidal, sinusoidalTable } from '../src/models/positional/sinusoidal.ts';
-import { t5, t5Bucket } from '../src/models/positional/t5.ts';
+import { t5, t5BidirectionalBucket, t5Bucket } from '../src/models/positional/t5.ts';
 import { testBackend } from './fixtures/backend.ts';
 import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
@@ -382,6 +382,12 @@ describe('T5 relative bias', () => {
     expect(Array.from({ length: 4 }, (_, n) => t5Bucket(n, 8, 16))).toEqual([0, 1, 2, 3]);
     // 4 + floor(log(n/4) / log(4) * 4): 4 -> 4, 5 -> 4, 6 -> 5, 8 -> 6, 11 -> 6, 12 -> 7, 16.. -> 7
     expect([4, 5, 6, 8, 11, 12, 16, 1000].map((n) => t5Bucket(n, 8, 16))).toEqual([4, 4, 5, 6, 6, 7, 7, 7]);
+  });
+
+  it('bidirectional (HF bidirectional=True): keys with larger ids get the other half of the buckets', () => {
+    // 16 buckets, max distance 16: 8 per side, each split as t5Bucket(n, 8, 16) splits all 8.
+    const distances = [0, 1, 3, 4, 6, 12, 100, -1, -3, -4, -6, -12, -100];
+    expect(distances.map((d) => t5BidirectionalBucket(d, 16, 16))).toEqual([0, 1, 3, 4, 5, 7, 7, 9, 11, 12, 13, 15, 15]);
   });
 
   it('the bias of query i and key j is the table row of bucket(i - j), per head, with and without a cache offset', () => {

@@ -124,6 +124,18 @@ describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond traini
     { name: '[abacus, fire]', set: ['model.pos=[abacus, fire]', 'model.max_position=40', 'model.abacus_offset=20'], positions: roleIds },
     { name: '[coupled, t5]', set: ['model.pos=[coupled, t5]', 'model.max_position=40'], positions: roleIds },
     {
+      name: '[coupled, t5] with T5 on the coupled ids, bidirectional',
+      set: [
+        'model.pos=[coupled, t5]',
+        'model.max_position=40',
+        'model.attention_ids=roles',
+        'model.t5_bidirectional=true',
+        'model.t5_buckets=20',
+        'model.t5_max_distance=10',
+      ],
+      positions: roleIds,
+    },
+    {
       name: 'abacus, recurrence 2',
       set: ['model.pos=abacus', 'model.max_position=40', 'model.abacus_offset=20', 'model.recurrence=2'],
       positions: roleIds,
@@ -212,6 +224,17 @@ describe.skipIf(!hasTorch)('training with position ids matches the PyTorch refer
       ['model.pos=[abacus, fire]', 'model.abacus_offset=20', 'model.max_position=40', 'task.test_digits=[1,12]'],
     ],
     ['[coupled, t5]', 'configs/addition-coupled.yaml', ['model.pos=[coupled, t5]', 'model.max_position=40', 'task.test_digits=[1,12]']],
+    [
+      '[coupled, t5] with T5 on the coupled ids',
+      'configs/addition-coupled.yaml',
+      [
+        'model.pos=[coupled, t5]',
+        'model.attention_ids=roles',
+        'model.t5_bidirectional=true',
+        'model.max_position=40',
+        'task.test_digits=[1,12]',
+      ],
+    ],
     [
       'abacus, recurrence 2',
       'configs/addition-abacus.yaml',

@@ -47,6 +47,18 @@ export function checkConfig(config: Config, file: string): void {
         `use at least ${2 / dHead}`,
     );
   }
+  if (positionalNames(model.pos).includes('t5')) {
+    // The log-spaced buckets run from the last exact distance to t5_max_distance; with nothing between, they are
+    // undefined (log of 1 over log of 1).
+    const exact = Math.floor(model.t5_buckets / (model.t5_bidirectional ? 4 : 2));
+    if (model.t5_max_distance <= exact) {
+      fail(
+        'model.t5_max_distance',
+        `${model.t5_max_distance} must exceed the ${exact} exact distances of ${model.t5_buckets}${model.t5_bidirectional ? ' bidirectional' : ''} buckets ` +
+          `(model.t5_buckets); set it to at least ${exact + 1} or use fewer buckets`,
+      );
+    }
+  }
   const data = dataSetup(config);
   if (!data.format.ops.includes(task.op)) {
     fail('format.name', `format "${format.name}" cannot express task.op "${task.op}" (it supports ${data.format.ops.join(', ')})`);

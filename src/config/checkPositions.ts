@@ -75,6 +75,29 @@ export function checkPositions(config: Config, data: DataSetup, fail: Fail): voi
       );
     }
   }
+  if (options.attentionIds === 'roles') {
+    // The attention side measures distances between role ids; a key's id can exceed the query's (the digit an
+    // answer token adds next), so the scheme must tell later ids from earlier ones.
+    const names = positionalNames(model.pos);
+    if (!readsRoles(pe)) {
+      fail(
+        'model.attention_ids',
+        `"roles" reads the ids of coupled or abacus, and model.pos "${label}" has neither; set model.attention_ids to sequence`,
+      );
+    }
+    if (!names.includes('t5') && !names.includes('rope')) {
+      fail(
+        'model.attention_ids',
+        `"roles" gives the attention side the role ids, and model.pos "${label}" has no attention-side scheme that reads signed distances; list t5 (with model.t5_bidirectional: true) or rope beside ${names[0]}`,
+      );
+    }
+    if (names.includes('t5') && !options.t5Bidirectional) {
+      fail(
+        'model.t5_bidirectional',
+        `with model.attention_ids "roles" a key can have a larger id than its query (the next digit), which unidirectional T5 buckets merge with distance 0; set model.t5_bidirectional to true`,
+      );
+    }
+  }
   if (randomized) {
     const range = options.randomPositions!;
     if (readsRoles(pe)) {

@@ -14,16 +14,19 @@ L, H, D = c['layers'], c['heads'], c['dModel']; dh = D // H
 def ln(x, g, b): m = x.mean(-1, keepdim=True); v = ((x - m) ** 2).mean(-1, keepdim=True); return (x - m) / torch.sqrt(v + 1e-5) * g + b
 def gelu(x): return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
 def slopes(h): return [2 ** (-8 * (i + 1) / h) for i in range(h)]
-def t5_bucket(rel, num_buckets, max_distance):  # rel = key - query; unidirectional
-    n = -torch.min(rel, torch.zeros_like(rel)); max_exact = num_buckets // 2; is_small = n < max_exact
+def t5_bucket(rel, num_buckets, max_distance, bidirectional=False):  # rel = key - query
+    ret = torch.zeros_like(rel)
+    if bidirectional: num_buckets //= 2; ret = (rel > 0).to(torch.long) * num_buckets; n = torch.abs(rel)
+    else: n = -torch.min(rel, torch.zeros_like(rel))
+    max_exact = num_buckets // 2; is_small = n < max_exact
     large = max_exact + (torch.log(n.float() / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)).to(torch.long)
     large = torch.min(large, torch.full_like(large, num_buckets - 1))
-    return torch.where(is_small, n, large)
+    return ret + torch.where(is_small, n, large)
 # Position ids of each row, [B, T]: 0..T-1, or a sequence's own (coupling, Abacus, randomized positions). Every
 # position-reading piece below reads them per row.
 def t5_bias(idx):
     rel = idx[:, None, :] - idx[:, :, None]
-    values = P['t5.relative_attention_bias.weight'][t5_bucket(rel, c['t5Buckets'], c['t5MaxDistance'])]  # [B, T, T, H]
+    values = P['t5.relative_attention_bias.weight'][t5_bucket(rel, c['t5Buckets'], c['t5MaxDistance'], c.get('t5Bidirectional', False))]  # [B, T, T, H]
     return values.permute(0, 3, 1, 2)
 def fire_bias(idx):
     positions = idx.double(); rel = positions[:, :, None] - positions[:, None, :]
@@ -51,7 +54,8 @@ def forward(ids, positions=None):
     # 0..T-1 (McLeish et al. run FIRE on the sequence beside Abacus); otherwise they are randomized positions.
     role = next((name for name in pos if name in ('coupled', 'abacus')), None)
     sequence = torch.arange(T)[None].expand(B, T)
-    idx = positions if positions is not None and role is None else sequence
+    # model.attention_ids 'roles': the attention side reads the role ids too (a relative bias between coupled ids).
+    idx = positions if positions is not None and (role is None or c.get('attentionIds') == 'roles') else sequence
     if role: x = x + P[role + '.weight'][positions]
     if 'ape' in pos: x = x + P['wpe.weight'][idx]
     if 'sinusoidal' in pos and positions is not None and role is None: x = x * math.sqrt(D) + sinusoid_ids(idx)

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OptionValues, PositionalEncoding } from './positional.ts';
-import { addTableRows, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
+import { addTableRows, attentionIdsOptions, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
 
 const abacusOptions = {
   ...roleTableOptions,
@@ -24,7 +24,7 @@ export const abacus = {
   name: 'abacus',
   description: 'Abacus (McLeish et al. 2024): each digit embeds its index in its own number, random offset in training',
   extrapolates: true,
-  options: abacusOptions,
+  options: { ...abacusOptions, ...attentionIdsOptions },
   parameters: (shape, options) => [{ name: 'abacus.weight', shape: [options.maxPosition, shape.dModel], init: 'normal' }],
   positionsFromRoles(roles, options, draw) {
     const offset = draw.training ? draw.random.int(0, options.abacusOffset) : 0;

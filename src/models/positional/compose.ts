@@ -36,7 +36,9 @@ export function positionalConflict(pes: PositionalEncoding<never>[]): string | n
  *
  * Position ids: when a part reads token roles (coupled, Abacus), the ids are that part's alone and every other
  * part sees the sequence positions 0..T-1 (McLeish et al. 2024 run FIRE on the sequence while Abacus indexes
- * digits). Otherwise the ids are randomized positions (Ruoss et al. 2023), shared by every position-indexed part.
+ * digits), unless model.attention_ids is `roles`: then every part reads the role ids, so a relative bias (T5)
+ * measures the distance between coupled ids. Otherwise the ids are randomized positions (Ruoss et al. 2023),
+ * shared by every position-indexed part.
  */
 export function composePositional<Options>(pes: PositionalEncoding<Options>[]): PositionalEncoding<Options> {
   if (pes.length === 0) throw new Error('no positional encoding given');
@@ -47,6 +49,7 @@ export function composePositional<Options>(pes: PositionalEncoding<Options>[]): 
   // The context a part sees: the ids only where they are its own (or randomized positions it reads).
   const contextOf = (pe: PositionalEncoding<Options>, context: PositionalContext<Options>): PositionalContext<Options> => {
     if (!roleReader || pe === roleReader || !context.positionIds) return context;
+    if ((context.options as { attentionIds?: string }).attentionIds === 'roles') return context;
     const { positionIds: _ids, keyPositionIds: _keyIds, ...sequential } = context;
     return sequential;
   };

@@ -1,5 +1,5 @@
 import type { OptionValues, PositionalEncoding } from './positional.ts';
-import { addTableRows, checkIds, isDigit, maxSignificance, roleTableOptions } from './roleTable.ts';
+import { addTableRows, attentionIdsOptions, checkIds, isDigit, maxSignificance, roleTableOptions } from './roleTable.ts';
 
 /**
  * Position coupling (Cho et al. 2024, "Position Coupling: Improving Length Generalization of Arithmetic
@@ -14,7 +14,7 @@ export const coupled = {
   name: 'coupled',
   description: 'position coupling (Cho et al. 2024): digits of equal significance share a learned position id',
   extrapolates: true,
-  options: roleTableOptions,
+  options: { ...roleTableOptions, ...attentionIdsOptions },
   parameters: (shape, options) => [{ name: 'coupled.weight', shape: [options.maxPosition, shape.dModel], init: 'normal' }],
   positionsFromRoles(roles, options, draw) {
     const largest = maxSignificance(roles);

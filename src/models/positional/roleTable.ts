@@ -14,6 +14,19 @@ export const roleTableOptions = {
     .describe('rows of the learned position table of coupled and abacus (position ids 0..max_position-1)'),
 };
 
+/**
+ * Which ids the attention-side part of a list beside coupled or Abacus reads (compose.ts): declared by both
+ * role readers, read only by the composition, so their own hooks see just roleTableOptions.
+ */
+export const attentionIdsOptions = {
+  attentionIds: z
+    .enum(['sequence', 'roles'])
+    .default('sequence')
+    .describe(
+      'with coupled or abacus in a list: the ids the attention-side scheme reads, 0..n-1 (sequence) or the same role ids (roles: a relative bias between coupled ids)',
+    ),
+};
+
 export const isDigit = (role: TokenRole) => role.kind === 'a' || role.kind === 'b' || role.kind === 'answer';
 
 /** The largest significance of a digit among the roles, -1 without digits. */

@@ -20,10 +20,25 @@ export function t5Bucket(distance: number, buckets: number, maxDistance: number)
   return Math.min(large, buckets - 1);
 }
 
+/**
+ * The bidirectional bucket of a distance i - j (HF's bidirectional=True): half the buckets for keys at or before
+ * the query (distance >= 0), half for keys after it, each half split as t5Bucket splits all of them. Causal
+ * attention never sees a later sequence position, but it does see later ids when the ids are position coupling's
+ * (model.attention_ids: roles), where the digits an answer token adds sit at the next id.
+ */
+export function t5BidirectionalBucket(distance: number, buckets: number, maxDistance: number): number {
+  const half = Math.floor(buckets / 2);
+  return (distance < 0 ? half : 0) + t5Bucket(Math.abs(distance), half, maxDistance);
+}
+
 const t5Options = {
   ...randomPositionOptions,
   t5Buckets: z.number().int().min(2).default(32).describe('T5 relative bias: buckets (half exact distances, half log-spaced)'),
   t5MaxDistance: z.number().int().min(2).default(128).describe('T5 relative bias: distances from here on share the last bucket'),
+  t5Bidirectional: z
+    .boolean()
+    .default(false)
+    .describe('T5 relative bias: separate buckets for keys with larger ids than the query (needed with model.attention_ids: roles)'),
 };
 
 /**
@@ -42,15 +57,19 @@ export const t5 = {
   options: t5Options,
   parameters: (shape, options) => [{ name: 't5.relative_attention_bias.weight', shape: [options.t5Buckets, shape.heads], init: 'normal' }],
   attentionBias({ positions, keyPositions, positionIds, keyPositionIds, params, options }) {
-    const { t5Buckets: buckets, t5MaxDistance: maxDistance } = options;
-    // Every distance from maxDistance on is in the last bucket, so a table of maxDistance + 1 entries covers all.
+    const { t5Buckets: buckets, t5MaxDistance: maxDistance, t5Bidirectional: bidirectional } = options;
+    // Every distance from maxDistance on is in the last bucket (of its side), so a table of the distances
+    // -maxDistance..maxDistance (0..maxDistance causal) covers all; the lookup index is distance - lowest.
+    const lowest = bidirectional ? -maxDistance : 0;
     const bucketOf = tf.tensor1d(
-      Array.from({ length: maxDistance + 1 }, (_, n) => t5Bucket(n, buckets, maxDistance)),
+      Array.from({ length: maxDistance - lowest + 1 }, (_, i) =>
+        bidirectional ? t5BidirectionalBucket(i + lowest, buckets, maxDistance) : t5Bucket(i, buckets, maxDistance),
+      ),
       'int32',
     );
-    // Ids of their own (randomized positions): distances per sequence, [B, T, offset + T], so a bias per row.
-    const distance = tf.clipByValue(relativeDistance(positionIds ?? positions, keyPositionIds ?? keyPositions), 0, maxDistance);
-    const bucket = tf.gather(bucketOf, distance);
+    // Ids of their own (randomized positions, coupled ids): distances per sequence, [B, T, offset + T], so a bias per row.
+    const distance = tf.clipByValue(relativeDistance(positionIds ?? positions, keyPositionIds ?? keyPositions), lowest, maxDistance);
+    const bucket = tf.gather(bucketOf, lowest === 0 ? distance : tf.sub(distance, tf.scalar(lowest, 'int32')));
     // The lookup as a one-hot product (ops.embed): its gradient runs on wasm, which has no gather gradient.
     return headsFirst(embed(bucket, params['t5.relative_attention_bias.weight']));
   },
