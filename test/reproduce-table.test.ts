@@ -83,11 +83,11 @@ describe('reproduction table', () => {
         '',
         'Someone 2023.',
         '',
-        '`grid`, profile `quick`, seeds 0, 1, 2 (mean, then min–max). Tiny.',
+        '`grid`, profile `quick`, seeds 0, 1, 2 (mean, then median and min–max). Tiny.',
         '',
         '| size | A ours | paper | B ours | paper |',
         '|---|---:|---:|---:|---:|',
-        '| 1k | 20.0 (10.0–30.0) | 1.5 | 60.0 (50.0–70.0) [2/3 seeds] | 90 |',
+        '| 1k | 20.0 (med 20.0, 10.0–30.0) | 1.5 | 60.0 (med 60.0, 50.0–70.0) [2/3 seeds] | 90 |',
         '| 2k | failed | 50 | missing | 100 |',
         '',
         'Numbers: exact match, %. "ours": this lab; "paper": as published (sources in results.json).',
@@ -101,7 +101,13 @@ describe('reproduction table', () => {
         '',
       ].join('\n'),
     );
-    expect(results.table.find((e) => e.row === 'small' && e.column === 'b')!.ours).toEqual({ mean: 60, min: 50, max: 70, n: 2 });
+    expect(results.table.find((e) => e.row === 'small' && e.column === 'b')!.ours).toEqual({
+      mean: 60,
+      median: 60,
+      min: 50,
+      max: 70,
+      n: 2,
+    });
     expect(results.generatedAt).toBe('2026-01-01T00:00:00.000Z');
   });
 
@@ -156,7 +162,7 @@ describe('reproduction table', () => {
     };
     const cells = gridCells.map((c) => (c.column === 'b' ? { ...c, seeds: [] } : c));
     const markdown = renderMarkdown(summarizeResults(skipping, 'quick', [0, 1, 2], cells));
-    expect(markdown).toContain('| 1k | 20.0 (10.0–30.0) | 1.5 | skipped | 90 |');
+    expect(markdown).toContain('| 1k | 20.0 (med 20.0, 10.0–30.0) | 1.5 | skipped | 90 |');
     expect(markdown).toContain('- skipped in profile `quick`: B is slow.');
   });
 
@@ -170,7 +176,7 @@ describe('reproduction table', () => {
         row: 'r',
         column: 'c',
         metric: 'm',
-        ours: { mean: 12.34, min: 12.34, max: 12.34, n: 1 },
+        ours: { mean: 12.34, median: 12.34, min: 12.34, max: 12.34, n: 1 },
         seeds: 1,
         missing: [],
         paper: null,
