@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatOurs,
   rankValues,
+  spreadOf,
   renderMarkdown,
   summarizeResults,
   type CellResult,
@@ -164,6 +165,14 @@ describe('reproduction table', () => {
     const markdown = renderMarkdown(summarizeResults(skipping, 'quick', [0, 1, 2], cells));
     expect(markdown).toContain('| 1k | 20.0 (med 20.0, 10.0–30.0) | 1.5 | skipped | 90 |');
     expect(markdown).toContain('- skipped in profile `quick`: B is slow.');
+  });
+
+  it('prints the median beside the mean: one seed of three that failed to generalize pulls the mean, not the median', () => {
+    expect(spreadOf([99, 0, 97])).toEqual({ mean: 196 / 3, median: 97, min: 0, max: 99, n: 3 });
+    expect(spreadOf([4, 1, 3, 10])!.median).toBe(3.5);
+    expect(spreadOf([])).toBeNull();
+    const entry = { row: 'r', column: 'c', metric: 'm', ours: spreadOf([99, 0, 97]), seeds: 3, missing: [], paper: null };
+    expect(formatOurs(entry)).toBe('65.3 (med 97.0, 0.0–99.0)');
   });
 
   it('ranks with ties sharing the better rank and skips missing values', () => {
