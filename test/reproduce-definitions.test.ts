@@ -17,8 +17,14 @@ import type { RunInfo } from '../src/runs/records.ts';
 
 /** Every registered experiment is well-formed data: valid configs, unique cells, the paper's numbers. */
 describe('reproduction definitions', () => {
-  it('include the tables of issues 7 and 18, each defined in its own file', () => {
-    expect(Object.keys(REPRODUCTIONS).sort()).toEqual(['bai2025-multiplication', 'kazemnejad2023-pe', 'lee2023-sample-efficiency']);
+  it('include the tables of issues 7, 17 and 18, each defined in its own file', () => {
+    expect(Object.keys(REPRODUCTIONS).sort()).toEqual([
+      'bai2025-multiplication',
+      'cho2024-coupling',
+      'kazemnejad2023-pe',
+      'lee2023-sample-efficiency',
+      'mcleish2024-abacus',
+    ]);
     for (const name of Object.keys(REPRODUCTIONS)) {
       expect(fs.existsSync(`src/experiments/reproductions/${name}.ts`)).toBe(true);
       expect(REPRODUCTIONS[name].name).toBe(name);
@@ -85,7 +91,7 @@ describe('reproduction definitions', () => {
         const info = {
           status: 'finished',
           result: {
-            accuracy: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [String(i + 1), 0.5])),
+            accuracy: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [String(i + 1), 0.5])),
             accuracy_in_range: 0.25,
             accuracy_beyond: 0.125,
           },
@@ -100,8 +106,10 @@ describe('reproduction definitions', () => {
               score: 0.5,
             })),
           },
+          length: { summary: { diagonalInRange: 0.5, diagonalBeyond: 0.5, gridInRange: 0.5, gridBeyond: 0.5 } },
         };
-        const run: FinishedRun = { info, probes };
+        const config = unitsOf(reproduction, 'quick', 1, 'x')[0].config;
+        const run: FinishedRun = { info, config, probes };
         for (const metric of reproduction.metrics) {
           const value = metric.read(run);
           expect(value).not.toBeNull();
@@ -135,7 +143,7 @@ describe('reproduction definitions', () => {
     const kazemnejad = REPRODUCTIONS['kazemnejad2023-pe'];
     for (const profile of PROFILE_NAMES) {
       const units = unitsOf(kazemnejad, profile, 1, 'x');
-      expect(units.map((u) => u.config.model.pos)).toEqual(['nope', 'ape', 'sinusoidal', 'rope', 'alibi']);
+      expect(units.map((u) => u.config.model.pos)).toEqual(['nope', 'ape', 'sinusoidal', 'rope', 'alibi', 't5']);
       for (const unit of units) {
         expect(unit.config.task.train_digits).toEqual([1, 8]);
         expect(unit.config.task.test_digits).toEqual([1, 16]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatOurs,
   rankValues,
+  spreadOf,
   renderMarkdown,
   summarizeResults,
   type CellResult,
@@ -83,11 +84,11 @@ describe('reproduction table', () => {
         '',
         'Someone 2023.',
         '',
-        '`grid`, profile `quick`, seeds 0, 1, 2 (mean, then min–max). Tiny.',
+        '`grid`, profile `quick`, seeds 0, 1, 2 (mean, then median and min–max). Tiny.',
         '',
         '| size | A ours | paper | B ours | paper |',
         '|---|---:|---:|---:|---:|',
-        '| 1k | 20.0 (10.0–30.0) | 1.5 | 60.0 (50.0–70.0) [2/3 seeds] | 90 |',
+        '| 1k | 20.0 (med 20.0, 10.0–30.0) | 1.5 | 60.0 (med 60.0, 50.0–70.0) [2/3 seeds] | 90 |',
         '| 2k | failed | 50 | missing | 100 |',
         '',
         'Numbers: exact match, %. "ours": this lab; "paper": as published (sources in results.json).',
@@ -101,7 +102,13 @@ describe('reproduction table', () => {
         '',
       ].join('\n'),
     );
-    expect(results.table.find((e) => e.row === 'small' && e.column === 'b')!.ours).toEqual({ mean: 60, min: 50, max: 70, n: 2 });
+    expect(results.table.find((e) => e.row === 'small' && e.column === 'b')!.ours).toEqual({
+      mean: 60,
+      median: 60,
+      min: 50,
+      max: 70,
+      n: 2,
+    });
     expect(results.generatedAt).toBe('2026-01-01T00:00:00.000Z');
   });
 
@@ -156,8 +163,16 @@ describe('reproduction table', () => {
     };
     const cells = gridCells.map((c) => (c.column === 'b' ? { ...c, seeds: [] } : c));
     const markdown = renderMarkdown(summarizeResults(skipping, 'quick', [0, 1, 2], cells));
-    expect(markdown).toContain('| 1k | 20.0 (10.0–30.0) | 1.5 | skipped | 90 |');
+    expect(markdown).toContain('| 1k | 20.0 (med 20.0, 10.0–30.0) | 1.5 | skipped | 90 |');
     expect(markdown).toContain('- skipped in profile `quick`: B is slow.');
+  });
+
+  it('prints the median beside the mean: one seed of three that failed to generalize pulls the mean, not the median', () => {
+    expect(spreadOf([99, 0, 97])).toEqual({ mean: 196 / 3, median: 97, min: 0, max: 99, n: 3 });
+    expect(spreadOf([4, 1, 3, 10])!.median).toBe(3.5);
+    expect(spreadOf([])).toBeNull();
+    const entry = { row: 'r', column: 'c', metric: 'm', ours: spreadOf([99, 0, 97]), seeds: 3, missing: [], paper: null };
+    expect(formatOurs(entry)).toBe('65.3 (med 97.0, 0.0–99.0)');
   });
 
   it('ranks with ties sharing the better rank and skips missing values', () => {
@@ -170,7 +185,7 @@ describe('reproduction table', () => {
         row: 'r',
         column: 'c',
         metric: 'm',
-        ours: { mean: 12.34, min: 12.34, max: 12.34, n: 1 },
+        ours: { mean: 12.34, median: 12.34, min: 12.34, max: 12.34, n: 1 },
         seeds: 1,
         missing: [],
         paper: null,

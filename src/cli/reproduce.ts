@@ -43,7 +43,7 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
         default: 'quick',
         describe: "quick: sized for a 2-core CPU; paper: the paper's settings (GPU)",
       })
-      .option('seeds', { type: 'number', describe: "seeds 0..N-1 per cell; default the profile's (quick 1, paper 3)" })
+      .option('seeds', { type: 'number', describe: "seeds 0..N-1 per cell; default the profile's (the table says how many)" })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds reproduce/<name>/<profile>/' })
       .option('report', { type: 'boolean', default: true, describe: 'write report.html beside table.md (--no-report to skip)' })
       .option('set', {
@@ -66,7 +66,8 @@ export const reproduceCommand: CommandModule<object, ReproduceArgs> = {
       .option('dry-run', {
         type: 'boolean',
         default: false,
-        describe: 'say what would train, resume or be skipped, and print the table so far; train nothing',
+        describe:
+          'say what would train, resume or be skipped (paper profile: with estimated GPU time per cell), and print the table so far; train nothing',
       })
       .example('$0 reproduce', 'list the experiments')
       .example('$0 reproduce lee2023-sample-efficiency --jobs 2', 'the quick profile, two runs at a time')

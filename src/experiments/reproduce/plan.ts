@@ -20,6 +20,8 @@ import { CONFIG_FILE, RUN_FILE } from '../../runs/paths.ts';
 import { longestSequence } from '../../config/dataSetup.ts';
 import { prepareExperiment } from '../../config/experiment.ts';
 import type { Step, Task } from '../executors/processPool.ts';
+import { formatDuration } from '../../duration.ts';
+import { ASSUMED_GPU_FLOPS, estimateGpuTime } from './gpuTime.ts';
 import { probeDone, safeRunInfo } from './results.ts';
 import type { Unit } from './unit.ts';
 
@@ -235,7 +237,27 @@ export function describePlan(reproduction: Reproduction, plan: ReproductionPlan,
               : '';
       lines.push(`  ${unit.id}: ${unitPlan.action}${detail}`);
     }
+    if (plan.profile === 'paper') lines.push(...gpuTimeLines(plan.units));
   }
+  return lines;
+}
+
+/** The estimated GPU time of one run of each cell (seeds cost the same), and of all the selected runs. */
+function gpuTimeLines(units: readonly Unit[]): string[] {
+  const lines = [
+    `estimated GPU time per run (not measured: training and evaluation FLOPs at an assumed ${ASSUMED_GPU_FLOPS / 1e12} TFLOP/s ` +
+      'float32; small models, bound by kernel launches, take longer; src/experiments/reproduce/gpuTime.ts):',
+  ];
+  let total = 0;
+  const seen = new Set<string>();
+  for (const unit of units) {
+    const { flops, seconds } = estimateGpuTime(unit.config);
+    total += seconds;
+    if (seen.has(unit.cell.id)) continue;
+    seen.add(unit.cell.id);
+    lines.push(`  ${unit.cell.id}: ${formatDuration(seconds)} (${flops.toExponential(1)} FLOPs)`);
+  }
+  lines.push(`  all ${units.length} runs: ${formatDuration(total)} of GPU time`);
   return lines;
 }
 

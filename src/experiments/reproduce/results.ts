@@ -43,7 +43,11 @@ export function readUnit(reproduction: Reproduction, unit: Unit, probes: readonl
   }
   const finished: FinishedRun | null =
     info?.status === 'finished'
-      ? { info, probes: Object.fromEntries(probes.map((p) => [p.name, readJsonOrNull(probeFile(unit.runDir, p.name))])) }
+      ? {
+          info,
+          config: unit.config,
+          probes: Object.fromEntries(probes.map((p) => [p.name, readJsonOrNull(probeFile(unit.runDir, p.name))])),
+        }
       : null;
   for (const metric of reproduction.metrics) result.values[metric.id] = finished ? metric.read(finished) : null;
   return result;

@@ -1,5 +1,12 @@
 import type { RunStatus } from '../../runs/records.ts';
-import { paperKey, paperPoint, type PaperValue, type ProfileName, type Reproduction } from '../reproductions/reproduction.ts';
+import {
+  paperKey,
+  paperPoint,
+  type PaperValue,
+  type ProfileName,
+  type Reproduction,
+  type SeedSpread,
+} from '../reproductions/reproduction.ts';
 
 /**
  * What a reproduction measured (results.json) and its Markdown table (table.md). Built from plain data, so
@@ -25,13 +32,8 @@ export interface CellResult {
   seeds: SeedResult[];
 }
 
-/** Mean and range over the seeds that produced a number. */
-export interface Spread {
-  mean: number;
-  min: number;
-  max: number;
-  n: number;
-}
+/** Mean, median and range over the seeds that produced a number. */
+export type Spread = SeedSpread;
 
 export interface TableEntry {
   row: string;
@@ -82,7 +84,16 @@ export interface ReproductionResults {
 
 export function spreadOf(values: number[]): Spread | null {
   if (values.length === 0) return null;
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values), n: values.length };
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return {
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    median,
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    n: values.length,
+  };
 }
 
 /** Competition ranking, higher is better: 1, 2, 2, 4. Null values get no rank. */
@@ -119,7 +130,8 @@ export function summarizeResults(
   }
   const entry = (row: string, column: string, metric: string) =>
     table.find((e) => e.row === row && e.column === column && e.metric === metric);
-  const mean = (row: string, column: string, metric: string) => entry(row, column, metric)?.ours?.mean ?? null;
+  const spread = (row: string, column: string, metric: string) => entry(row, column, metric)?.ours ?? null;
+  const mean = (row: string, column: string, metric: string) => spread(row, column, metric)?.mean ?? null;
   let rank: RankResult | null = null;
   if (reproduction.rank) {
     const { metric, label } = reproduction.rank;
@@ -132,7 +144,7 @@ export function summarizeResults(
     }
     rank = { metric, label, ours, paper };
   }
-  const checks = (reproduction.checks ?? []).map((check) => ({ question: check.question, ...check.answer(mean) }));
+  const checks = (reproduction.checks ?? []).map((check) => ({ question: check.question, ...check.answer(mean, spread) }));
   const axis = (a: Reproduction['rows']) => ({ label: a.label, entries: a.entries.map(({ id, label }) => ({ id, label })) });
   return {
     experiment: reproduction.name,
@@ -156,8 +168,9 @@ export function summarizeResults(
 }
 
 /**
- * `12.3`, or `12.3 (10.1–14.0)` over several seeds, with `[2/3 seeds]` when some are missing; `skipped` for a
- * cell the profile does not train.
+ * `12.3`, or `12.3 (med 11.0, 10.1–14.0)` (mean, median, min–max) over several seeds, with `[2/3 seeds]` when
+ * some are missing; `skipped` for a cell the profile does not train. Published length-generalization numbers
+ * are often a median or the best of several seeds, so the table shows all three.
  */
 export function formatOurs(entry: TableEntry): string {
   if (!entry.ours) {
@@ -165,8 +178,8 @@ export function formatOurs(entry: TableEntry): string {
     const statuses = [...new Set(entry.missing)];
     return statuses.length === 1 && statuses[0] !== 'missing' ? statuses[0] : 'missing';
   }
-  const { mean, min, max, n } = entry.ours;
-  const text = n > 1 ? `${mean.toFixed(1)} (${min.toFixed(1)}–${max.toFixed(1)})` : mean.toFixed(1);
+  const { mean, median, min, max, n } = entry.ours;
+  const text = n > 1 ? `${mean.toFixed(1)} (med ${median.toFixed(1)}, ${min.toFixed(1)}–${max.toFixed(1)})` : mean.toFixed(1);
   return n < entry.seeds ? `${text} [${n}/${entry.seeds} seeds]` : text;
 }
 
@@ -176,7 +189,8 @@ export function formatOurs(entry: TableEntry): string {
  */
 export function renderMarkdown(results: ReproductionResults): string {
   const lines: string[] = [];
-  const seedText = results.seeds.length === 1 ? `seed ${results.seeds[0]}` : `seeds ${results.seeds.join(', ')} (mean, then min–max)`;
+  const seedText =
+    results.seeds.length === 1 ? `seed ${results.seeds[0]}` : `seeds ${results.seeds.join(', ')} (mean, then median and min–max)`;
   lines.push(`## ${results.title}`, '');
   lines.push(`${results.citation}`, '');
   const changed = results.overrides.length ? `, changed: ${results.overrides.map((o) => `\`${o}\``).join(', ')}` : '';

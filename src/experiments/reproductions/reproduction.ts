@@ -1,4 +1,4 @@
-import type { ConfigInput } from '../../config/schema.ts';
+import type { Config, ConfigInput } from '../../config/schema.ts';
 import type { RunInfo } from '../../runs/records.ts';
 
 /**
@@ -24,6 +24,8 @@ export interface AxisEntry {
 /** What a metric reader sees of one finished run. */
 export interface FinishedRun {
   info: RunInfo;
+  /** The run's resolved config (e.g. its training and test lengths, for metrics relative to them). */
+  config: Config;
   /** `probes/<name>.json` of the run, parsed, for the probes the profile ran. */
   probes: Record<string, unknown>;
 }
@@ -96,11 +98,26 @@ export interface RankSpec {
   label: string;
 }
 
+/** Our numbers of one table entry over the seeds that produced one. */
+export interface SeedSpread {
+  mean: number;
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
 /** Whether our table has the paper's shape in one respect, answered from the table itself. */
 export interface ShapeCheck {
   question: string;
-  /** `mean(row, column, metric)` is our mean over seeds (null when missing). */
-  answer: (mean: (row: string, column: string, metric: string) => number | null) => { verdict: 'yes' | 'no' | 'unknown'; evidence: string };
+  /**
+   * `mean(row, column, metric)` is our mean over seeds (null when missing); `spread` the same entry's mean,
+   * median and range (for papers that report a median or the best of several seeds).
+   */
+  answer: (
+    mean: (row: string, column: string, metric: string) => number | null,
+    spread: (row: string, column: string, metric: string) => SeedSpread | null,
+  ) => { verdict: 'yes' | 'no' | 'unknown'; evidence: string };
 }
 
 export interface Reproduction {
