@@ -1,12 +1,15 @@
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.ts';
-import { tokenizeExample } from '../data/batches.ts';
+import { sequenceRoles, tokenizeExample } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
-import { answerOf, parseProblem, type Problem } from '../data/problem.ts';
+import { answerOf, parseProblem, problemKey, type Problem } from '../data/problem.ts';
 import { quoteInput, UserError } from '../errors.ts';
 import { notAProblem } from './ask.ts';
 import { prepareExperiment, type Experiment } from '../config/experiment.ts';
 import { wholeNumber, withConfigOptions } from './options.ts';
+import { getPositionalEncoding, positionalLabel } from '../models/positional/index.ts';
+import { positionIds } from '../models/positional/positionIds.ts';
+import { createRandom } from '../random.ts';
 
 interface DataArgs {
   config: string;
@@ -15,9 +18,38 @@ interface DataArgs {
   show: number;
   problem?: string;
   tokens: boolean;
+  positions: boolean;
 }
 
-function describe(problem: Problem, experiment: Experiment, showTokens: boolean): string {
+/**
+ * Whether the config's encoding gives sequences position ids of their own (coupling, Abacus, randomized
+ * positions), so that `--positions` has something to show.
+ */
+function hasOwnPositions(experiment: Experiment): boolean {
+  const pe = getPositionalEncoding(experiment.model.pos);
+  return pe.positionsFromRoles !== undefined || (pe.positionIndexed === true && experiment.model.randomPositions !== null);
+}
+
+/**
+ * The tokens the model reads (`<bos>`, prompt, target; the final `<eos>` is only ever predicted) with their
+ * position ids, as training draws them (one draw: every batch draws its own starts, offsets or subsets) and
+ * as evaluation gives them. Token roles come from the problem's own answer, as training and teacher forcing see it.
+ */
+function positionLines(problem: Problem, experiment: Experiment): string[] {
+  const { format, formatOptions, tokenizer, model, config } = experiment;
+  const example = format.encode(problem, formatOptions);
+  const ids = tokenizeExample(example, tokenizer).ids.slice(0, -1);
+  const roles = sequenceRoles(example, format.roles!(problem, formatOptions), tokenizer).slice(0, -1);
+  const pe = getPositionalEncoding(model.pos);
+  const draw = (training: boolean) => {
+    const random = createRandom(config.seed, `data-positions:${training ? 'train' : 'eval'}:${problemKey(problem)}`);
+    const own = positionIds(pe, model, roles, { training, random }) ?? roles.map((_, t) => t);
+    return ids.map((id, t) => `${JSON.stringify(tokenizer.tokens[id])}:${own[t]}`).join(' ');
+  };
+  return [`  positions, a training draw  ${draw(true)}`, `  positions at evaluation     ${draw(false)}`];
+}
+
+function describe(problem: Problem, experiment: Experiment, showTokens: boolean, showPositions = false): string {
   const example = experiment.format.encode(problem, experiment.formatOptions);
   const { ids, promptLength } = tokenizeExample(example, experiment.tokenizer);
   const lines = [
@@ -33,6 +65,7 @@ function describe(problem: Problem, experiment: Experiment, showTokens: boolean)
         .map((t) => JSON.stringify(t))
         .join(' ')}`,
     );
+  if (showPositions) lines.push(...positionLines(problem, experiment));
   return lines.join('\n');
 }
 
@@ -45,12 +78,24 @@ export const dataCommand: CommandModule<object, DataArgs> = {
       .option('show', { type: 'number', default: 5, describe: 'how many examples' })
       .option('problem', { type: 'string', describe: 'render one given problem instead, e.g. 128+367 or 12*34' })
       .option('tokens', { type: 'boolean', default: false, describe: 'also list the tokens' })
+      .option('positions', {
+        type: 'boolean',
+        default: false,
+        describe: 'also list each token with its position id, as training draws it and at evaluation (coupled, abacus, random_positions)',
+      })
       .example('$0 data -c configs/addition-nope.yaml --show 3', 'first three training examples')
-      .example('$0 data -c configs/addition-scratchpad-detailed.yaml --problem 128+367', 'one problem') as never,
+      .example('$0 data -c configs/addition-scratchpad-detailed.yaml --problem 128+367', 'one problem')
+      .example('$0 data -c configs/addition-coupled.yaml --problem 128+367 --positions', 'the position ids the model reads') as never,
   handler: (args) => {
     wholeNumber(args.show, '--show', 0);
     const config = loadConfig(args.config, args.set);
     const experiment = prepareExperiment(config);
+    if (args.positions && !hasOwnPositions(experiment)) {
+      throw new UserError(
+        `model.pos "${positionalLabel(config.model.pos)}" reads positions 0, 1, 2, ... of every sequence; ids of their own come with coupled, abacus or model.random_positions`,
+        { field: '--positions' },
+      );
+    }
     const vocabulary = `format ${config.format.name}; vocabulary (${experiment.tokenizer.size}): ${experiment.tokenizer.tokens.map((t) => JSON.stringify(t)).join(' ')}`;
     if (args.problem !== undefined) {
       const problem = parseProblem(args.problem);
@@ -60,7 +105,7 @@ export const dataCommand: CommandModule<object, DataArgs> = {
         throw new UserError(`this config trains task.op ${config.task.op}, not ${problem.op}`, { field: '--problem' });
       }
       console.log(vocabulary);
-      console.log(describe(problem, experiment, args.tokens));
+      console.log(describe(problem, experiment, args.tokens, args.positions));
       return;
     }
     console.log(vocabulary);
@@ -68,12 +113,12 @@ export const dataCommand: CommandModule<object, DataArgs> = {
     if (args.split === 'test') {
       for (const [digits, problems] of testSets) {
         console.log(`\n== test, ${digits}-digit operands (${problems.length} problems)`);
-        for (const problem of problems.slice(0, args.show)) console.log(describe(problem, experiment, args.tokens));
+        for (const problem of problems.slice(0, args.show)) console.log(describe(problem, experiment, args.tokens, args.positions));
       }
       return;
     }
     const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(testSets));
     console.log(stream.problems ? `training set: ${stream.problems.length} fixed problems` : 'training data: fresh problems every batch');
-    for (const problem of stream.next(args.show)) console.log(describe(problem, experiment, args.tokens));
+    for (const problem of stream.next(args.show)) console.log(describe(problem, experiment, args.tokens, args.positions));
   },
 };

@@ -6,6 +6,7 @@ import { modelCapture, modelPredictor, probeContext, runProbes, DEFAULT_SAMPLES 
 import { writeProbeRun } from '../runs/probeFiles.ts';
 import { recurrenceArgument, wholeNumber, withBackendOption, withRecurrenceOption } from './options.ts';
 import { resolveRunDir } from './runArg.ts';
+import { UserError } from '../errors.ts';
 
 interface ProbeArgs {
   run: string;
@@ -13,6 +14,7 @@ interface ProbeArgs {
   checkpoint?: number;
   samples: number;
   'max-digits'?: number;
+  lengths?: string[];
   seed?: number;
   backend?: string;
   device?: string;
@@ -32,13 +34,22 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
         type: 'number',
         describe: 'longest operand probed; default 2x the longest training length (capped to what fits)',
       })
+      .option('lengths', {
+        type: 'string',
+        array: true,
+        describe: 'only these operand lengths, both operands equal (e.g. 10,20,40,100): far lengths without the whole grid',
+      })
       .option('seed', { type: 'number', describe: "seed of the probes' problem draws; default the run's seed" })
       .example('$0 probe runs/addition-nope-20261126-101500', 'every probe on the newest checkpoint')
       .example('$0 probe addition-ape-20261126-101500 --probe length --max-digits 12', 'one probe, a longer grid')
+      .example('$0 probe addition-coupled-20261126-101500 --probe length --lengths 10,20,40,100', 'the diagonal at far lengths')
       .example('$0 probe addition-fire-20261126-101500 --recurrence 4', 'a looped model with more passes than it trained with') as never,
   handler: async (args) => {
     wholeNumber(args.samples, '--samples', 1);
     wholeNumber(args['max-digits'], '--max-digits', 1, 200);
+    const lengths = lengthList(args.lengths);
+    if (lengths && args['max-digits'] !== undefined)
+      throw new UserError('give --lengths or --max-digits, not both', { field: '--lengths' });
     wholeNumber(args.checkpoint, '--checkpoint', 0);
     // The seed names the probes' problem draws in their JSON: it must be one the config's `seed` could be.
     wholeNumber(args.seed, '--seed', 0);
@@ -54,7 +65,12 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
     });
     try {
       const probes = args.probe?.length ? [...new Set(args.probe)].map(getProbe) : Object.values(PROBES);
-      const context = probeContext(loaded.experiment, { samples: args.samples, maxDigits: args['max-digits'], seed: args.seed });
+      const context = probeContext(loaded.experiment, {
+        samples: args.samples,
+        maxDigits: args['max-digits'],
+        seed: args.seed,
+        ...(lengths && { lengths }),
+      });
       log(
         `run ${runDir}, checkpoint step ${loaded.step}, backend ${loaded.backend}${recurrence ? `, ${recurrence} passes` : ''}; operands up to ${context.maxDigits} digits, ${context.samples} samples`,
       );
@@ -73,3 +89,15 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
     }
   },
 };
+
+/** `--lengths 10,20,40` (or repeated, or space-separated): whole numbers from 1 to 1,000; undefined when not given. */
+export function lengthList(words: readonly string[] | undefined): number[] | undefined {
+  if (!words?.length) return undefined;
+  const lengths = words.flatMap((word) => String(word).split(',')).filter((part) => part.trim() !== '');
+  if (lengths.length === 0) throw new UserError('expected operand lengths such as 10,20,40', { field: '--lengths' });
+  return lengths.map((part) => {
+    const n = /^\s*\d+\s*$/.test(part) ? Number(part) : Number.NaN;
+    wholeNumber(n, '--lengths', 1, 1000);
+    return n;
+  });
+}

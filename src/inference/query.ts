@@ -1,6 +1,6 @@
 import { decodeBudget, formatBytes, longestDecodable } from '../config/memoryEstimate.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
-import { digitCount, problemKey, type Problem } from '../data/problem.ts';
+import { digitCount, longestProblem, problemKey, type Op, type Problem } from '../data/problem.ts';
 import { BOS_ID } from '../data/tokenizer.ts';
 import { getPositionalEncoding, positionalLabel } from '../models/positional/index.ts';
 import { positionIds } from '../models/positional/positionIds.ts';
@@ -71,9 +71,15 @@ export function writeQuery(setup: InferenceSetup, problem: Problem): QueryResult
     prompt = format.encode(problem, formatOptions).prompt;
     ids = [BOS_ID, ...tokenizer.encode(prompt)];
     maxNew = generationBudget(setup, problem, ids.length);
-    positions = queryPositions(setup, problem, ids.length, maxNew);
   } catch (error) {
     return { ok: false, error: `format "${format.name}" cannot write this problem for this run: ${(error as Error).message}` };
+  }
+  try {
+    positions = queryPositions(setup, problem, ids.length, maxNew);
+  } catch (error) {
+    const longestFitting = longestInPositionTable(setup, problem.op);
+    const fits = longestFitting ? `; operands of up to ${longestFitting} digits fit` : '';
+    return { ok: false, error: `${(error as Error).message}${fits}` };
   }
   if (ids.length + maxNew > longest) return tooLong(ids.length + maxNew);
   if (maxNew < 1) {
@@ -83,4 +89,31 @@ export function writeQuery(setup: InferenceSetup, problem: Problem): QueryResult
     };
   }
   return { ok: true, query: { problem, prompt, ids, maxNew, ...(positions && { positions }) } };
+}
+
+/** Whether the problem's evaluation position ids can be drawn (they fit the encoding's table). */
+function positionsFit(setup: InferenceSetup, problem: Problem): boolean {
+  try {
+    const ids = [BOS_ID, ...setup.tokenizer.encode(setup.format.encode(problem, setup.formatOptions).prompt)];
+    queryPositions(setup, problem, ids.length, generationBudget(setup, problem, ids.length));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The longest operand length (both operands that long) whose evaluation position ids fit the encoding's table:
+ * model.max_position rows for coupled and Abacus, model.random_positions for randomized positions drawn at
+ * evaluation. Null where ids never run out (every other encoding). Position ids grow with the operands, so the
+ * first length that does not fit ends the search.
+ */
+export function longestInPositionTable(setup: InferenceSetup, op: Op): number | null {
+  const { model, format } = setup;
+  const pe = getPositionalEncoding(model.pos);
+  const drawnAtEvaluation = pe.positionIndexed && model.randomPositions !== null && model.randomPositionsEval === 'random';
+  if (!format.roles || !(pe.positionsFromRoles || drawnAtEvaluation)) return null;
+  let digits = 0;
+  while (positionsFit(setup, longestProblem(op, digits + 1))) digits++;
+  return digits;
 }

@@ -5,7 +5,7 @@ import { sampleOperand } from '../data/sampling.ts';
 import type { Prediction } from '../inference/prediction.ts';
 import { createRandom, type Random } from '../random.ts';
 import type { Probe, ProbeContext } from './probe.ts';
-import { isTrainedCell, shuffled } from './problemSets.ts';
+import { isTrainedCell, probedLengths, shuffled } from './problemSets.ts';
 import { percent, tallyOf, type Tally } from './tally.ts';
 
 /**
@@ -98,12 +98,12 @@ const sets = new WeakMap<ProbeContext, StratifiedLength[]>();
 export function carryProblems(context: ProbeContext): StratifiedLength[] {
   const cached = sets.get(context);
   if (cached) return cached;
-  const { experiment, seed, samples, maxDigits } = context;
+  const { experiment, seed, samples } = context;
   const { task, config } = experiment;
   const fixedTraining = new TrainStream(task, config.seed, heldOutKeys(buildTestSets(task, config.seed))).problems;
   const trainingKeys = fixedTraining ? new Set(fixedTraining.map(problemKey)) : null;
   const lengths: StratifiedLength[] = [];
-  for (let digits = 1; digits <= maxDigits; digits++) {
+  for (const digits of probedLengths(context)) {
     const random = createRandom(seed, `probe:carries:${digits}`);
     const inTrainingRange = isTrainedCell(task, digits, digits);
     const excluded = inTrainingRange ? trainingKeys : null;

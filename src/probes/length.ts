@@ -25,9 +25,14 @@ export interface LengthResult {
   maxDigits: number;
   requestedMaxDigits: number;
   maxDigitsLimit: string | null;
-  /** Every cell, a-major: digitsA 1..maxDigits, then digitsB. */
+  /**
+   * The operand lengths probed when they were listed (`probe --lengths`): then only equal-length cells were
+   * measured. Absent or null: the whole grid 1..maxDigits.
+   */
+  lengths?: number[] | null;
+  /** Every cell, a-major: digitsA 1..maxDigits, then digitsB (with `lengths`, one cell per listed length). */
   cells: LengthCell[];
-  /** accuracy[digitsA - 1][digitsB - 1], for drawing the grid directly. */
+  /** accuracy[digitsA - 1][digitsB - 1], for drawing the grid directly; with `lengths`, [] (no grid). */
   accuracy: (number | null)[][];
   /** Equal operand lengths: the Kazemnejad/Zhou curve. */
   diagonal: LengthCell[];
@@ -58,7 +63,9 @@ export function lengthResult(context: ProbeContext, predictions: Prediction[]): 
     seenInTraining: cell.seenInTraining,
     ...tallyOf(byCell[i].map((p) => p.correct)),
   }));
-  const accuracy = Array.from({ length: maxDigits }, (_, a) => cells.slice(a * maxDigits, (a + 1) * maxDigits).map((c) => c.accuracy));
+  const accuracy = context.lengths
+    ? []
+    : Array.from({ length: maxDigits }, (_, a) => cells.slice(a * maxDigits, (a + 1) * maxDigits).map((c) => c.accuracy));
   const diagonal = cells.filter((c) => c.digitsA === c.digitsB);
   const config = experiment.config;
   return {
@@ -74,6 +81,7 @@ export function lengthResult(context: ProbeContext, predictions: Prediction[]): 
     maxDigits,
     requestedMaxDigits: context.requestedMaxDigits,
     maxDigitsLimit: context.maxDigitsLimit,
+    lengths: context.lengths,
     cells,
     accuracy,
     diagonal,
@@ -94,24 +102,43 @@ export const lengthProbe: Probe<LengthResult> = {
   run: (context, { predictions }) => lengthResult(context, predictions),
   table(result) {
     const n = result.maxDigits;
-    const lines = [
-      `length: exact match % by digits of a (rows) x digits of b (columns), ${result.samples} problems per cell; [..] = trained lengths`,
-    ];
+    const lines = result.lengths
+      ? [
+          `length: exact match % at the listed lengths, both operands n digits, ${result.samples} problems each; trained on ${result.trainDigits.join('-')} digits`,
+        ]
+      : [
+          `length: exact match % by digits of a (rows) x digits of b (columns), ${result.samples} problems per cell; [..] = trained lengths`,
+        ];
     if (result.maxDigitsLimit) lines.push(`  capped at ${n} digits: ${result.maxDigitsLimit}`);
-    lines.push(' a\\b ' + Array.from({ length: n }, (_, b) => String(b + 1).padStart(6)).join(''));
-    for (let a = 0; a < n; a++) {
-      const row = result.cells
-        .slice(a * n, (a + 1) * n)
-        .map((c) => (c.inTrainingRange ? `[${percent(c.accuracy, 4)}]` : ` ${percent(c.accuracy, 4)} `));
-      lines.push(`${String(a + 1).padStart(4)} ${row.join('')}`);
-    }
+    if (!result.lengths) lines.push(...gridLines(result));
     lines.push('diagonal (both operands n digits):');
-    lines.push('   n ' + result.diagonal.map((c) => String(c.digitsA).padStart(6)).join(''));
-    lines.push('   % ' + result.diagonal.map((c) => percent(c.accuracy, 6)).join(''));
+    // A diagonal of many lengths wraps at 20 columns, so a 100-digit probe stays readable in a terminal.
+    for (let start = 0; start < result.diagonal.length; start += DIAGONAL_COLUMNS) {
+      const chunk = result.diagonal.slice(start, start + DIAGONAL_COLUMNS);
+      lines.push('   n ' + chunk.map((c) => String(c.digitsA).padStart(6)).join(''));
+      lines.push('   % ' + chunk.map((c) => percent(c.accuracy, 6)).join(''));
+    }
     const s = result.summary;
     lines.push(
-      `diagonal in range ${percent(s.diagonalInRange, 0)}%, beyond ${percent(s.diagonalBeyond, 0)}%; grid in range ${percent(s.gridInRange, 0)}%, beyond ${percent(s.gridBeyond, 0)}%`,
+      result.lengths
+        ? `diagonal in range ${percent(s.diagonalInRange, 0)}%, beyond ${percent(s.diagonalBeyond, 0)}%`
+        : `diagonal in range ${percent(s.diagonalInRange, 0)}%, beyond ${percent(s.diagonalBeyond, 0)}%; grid in range ${percent(s.gridInRange, 0)}%, beyond ${percent(s.gridBeyond, 0)}%`,
     );
     return lines.join('\n');
   },
 };
+
+const DIAGONAL_COLUMNS = 20;
+
+/** The grid's rows, a header of b lengths first. */
+function gridLines(result: LengthResult): string[] {
+  const n = result.maxDigits;
+  const lines = [' a\\b ' + Array.from({ length: n }, (_, b) => String(b + 1).padStart(6)).join('')];
+  for (let a = 0; a < n; a++) {
+    const row = result.cells
+      .slice(a * n, (a + 1) * n)
+      .map((c) => (c.inTrainingRange ? `[${percent(c.accuracy, 4)}]` : ` ${percent(c.accuracy, 4)} `));
+    lines.push(`${String(a + 1).padStart(4)} ${row.join('')}`);
+  }
+  return lines;
+}

@@ -35,6 +35,11 @@ export interface ProbeContext {
   samples: number;
   /** Longest operand probed, after capping `requestedMaxDigits` to what the model and format can represent. */
   maxDigits: number;
+  /**
+   * Only these operand lengths (ascending, up to `maxDigits`), both operands equally long: far lengths then cost
+   * one diagonal cell each rather than a row and a column of the grid. Null: the whole grid 1..maxDigits.
+   */
+  lengths: number[] | null;
   requestedMaxDigits: number;
   /** Why `maxDigits` is below the request, or null. */
   maxDigitsLimit: string | null;

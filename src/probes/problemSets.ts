@@ -75,22 +75,28 @@ export interface GridCell {
 
 const grids = new WeakMap<ProbeContext, GridCell[]>();
 
+/** The operand lengths probes measure: the listed ones, or every one from 1 to `maxDigits`. */
+export function probedLengths(context: ProbeContext): number[] {
+  return context.lengths ?? Array.from({ length: context.maxDigits }, (_, i) => i + 1);
+}
+
 /**
- * Problems for every (digits of a) × (digits of b) cell up to `maxDigits`. Diagonal cells inside the test
+ * Problems for every (digits of a) × (digits of b) cell up to `maxDigits` (with listed lengths, only the
+ * equal-length cells of those). Diagonal cells inside the test
  * range reuse the run's held-out test problems, so the in-range diagonal is exactly what training evaluated.
  * Shared by several probes within one run (memoised per context).
  */
 export function lengthGrid(context: ProbeContext): GridCell[] {
   const cached = grids.get(context);
   if (cached) return cached;
-  const { experiment, seed, samples, maxDigits } = context;
+  const { experiment, seed, samples } = context;
   const { task, config } = experiment;
   const testSets = buildTestSets(task, config.seed);
   const fixedTraining = new TrainStream(task, config.seed, heldOutKeys(testSets)).problems;
   const trainingKeys = fixedTraining ? new Set(fixedTraining.map(problemKey)) : undefined;
   const cells: GridCell[] = [];
-  for (let digitsA = 1; digitsA <= maxDigits; digitsA++) {
-    for (let digitsB = 1; digitsB <= maxDigits; digitsB++) {
+  for (const digitsA of probedLengths(context)) {
+    for (const digitsB of context.lengths ? [digitsA] : probedLengths(context)) {
       const inTrainingRange = isTrainedCell(task, digitsA, digitsB);
       const heldOut = digitsA === digitsB ? testSets.get(digitsA) : undefined;
       if (heldOut) {

@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { problemKey, type Problem } from '../data/problem.ts';
 import type { Experiment } from '../config/experiment.ts';
+import { UserError } from '../errors.ts';
 import { modelDecoder } from '../inference/decode.ts';
 import { predict } from '../inference/predict.ts';
+import { longestInPositionTable } from '../inference/query.ts';
 import type { Prediction } from '../inference/prediction.ts';
 import type { Gpt } from '../models/gpt.ts';
+import { getPositionalEncoding, positionalLabel } from '../models/positional/index.ts';
+import { readsRoles } from '../models/positional/positionIds.ts';
 import { createRandom } from '../random.ts';
 import type { ActivationCapture, CapturedActivation, Predictor, Probe, ProbeContext } from './probe.ts';
 import { representableDigits } from './problemSets.ts';
@@ -18,19 +22,51 @@ export interface ProbeOptions {
   maxDigits?: number;
   /** Seed of the probes' own problem draws (default: the run's seed). */
   seed?: number;
+  /** Only these operand lengths, both operands equal (ProbeContext.lengths); sets the longest operand probed. */
+  lengths?: readonly number[];
 }
 
+/**
+ * The probes' shared setup. A length asked for explicitly (`maxDigits`, `lengths`) beyond what a coupled or
+ * Abacus table (or randomized positions drawn at evaluation) can give ids is an error naming the field; the
+ * default request is capped to it, as to every other limit.
+ */
 export function probeContext(experiment: Experiment, options: ProbeOptions = {}): ProbeContext {
-  const requested = options.maxDigits ?? 2 * experiment.task.trainDigits[1];
-  const { maxDigits, limit } = representableDigits(experiment, requested);
+  const lengths = options.lengths?.length ? [...new Set(options.lengths)].sort((a, b) => a - b) : null;
+  const explicit = lengths ? lengths.at(-1)! : options.maxDigits;
+  const requested = explicit ?? 2 * experiment.task.trainDigits[1];
+  const table = tableLimit(experiment, requested, explicit !== undefined);
+  let { maxDigits, limit } = representableDigits(experiment, Math.min(requested, table?.digits ?? requested));
+  if (table && table.digits < requested) limit ??= table.reason;
+  const probed = lengths?.filter((n) => n <= maxDigits) ?? null;
+  if (probed?.length === 0)
+    throw new UserError(`none of the lengths ${lengths!.join(', ')} can be probed: ${limit}`, { field: '--lengths' });
   return {
     experiment,
     seed: options.seed ?? experiment.config.seed,
     samples: options.samples ?? DEFAULT_SAMPLES,
     maxDigits,
+    lengths: probed,
     requestedMaxDigits: requested,
     maxDigitsLimit: limit,
   };
+}
+
+/** The longest operands the encoding's position table holds, when `requested` exceeds it; throws when that was asked for explicitly. */
+function tableLimit(experiment: Experiment, requested: number, explicit: boolean): { digits: number; reason: string } | null {
+  const digits = longestInPositionTable(experiment, experiment.task.op);
+  if (digits === null || digits >= requested) return null;
+  const model = experiment.model;
+  const field =
+    model.randomPositions !== null && !readsRoles(getPositionalEncoding(model.pos)) ? 'model.random_positions' : 'model.max_position';
+  const size = field === 'model.max_position' ? model.maxPosition : model.randomPositions;
+  const reason = `the "${positionalLabel(model.pos)}" position ids (${field} ${size}) hold operands of at most ${digits} digits`;
+  if (explicit) {
+    throw new UserError(`${reason}; ${requested} were asked for: probe at most ${digits} digits, or train with a larger ${field}`, {
+      field,
+    });
+  }
+  return { digits, reason };
 }
 
 /** The model's predictions through the one inference path (src/inference), as training evaluates. */

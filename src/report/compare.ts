@@ -244,9 +244,12 @@ export function compareByLengthFigure(runs: RunData[], labels: string[]): Figure
   };
 }
 
-/** The length grids side by side, one panel per probed run, on one colour scale. */
+/**
+ * The length grids side by side, one panel per probed run, on one colour scale. A probe at listed lengths has no
+ * grid (its diagonal is in the by-length figure).
+ */
 export function compareGridsFigure(runs: RunData[], labels: string[]): FigureSpec | null {
-  const probed = runs.map((run, i) => ({ length: run.probes.length, label: labels[i] })).filter((p) => p.length);
+  const probed = runs.map((run, i) => ({ length: run.probes.length, label: labels[i] })).filter((p) => p.length && !p.length.lengths);
   if (probed.length === 0) return null;
   const columns = Math.min(3, probed.length);
   const rows = Math.ceil(probed.length / columns);

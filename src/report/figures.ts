@@ -249,8 +249,57 @@ export function lengthByStepFigure(run: RunData): FigureSpec | null {
 
 const probeStep = (meta: ProbeMeta) => (meta.step === null || meta.step === undefined ? 'probed' : `checkpoint step ${meta.step}`);
 
-/** The (digits of a) x (digits of b) grid; the trained lengths outlined. */
+/**
+ * A length probe at listed lengths (`probe --lengths`) measured only equal operand lengths: exact match against
+ * the length, on a linear axis so gaps between the lengths show; trained lengths shaded.
+ */
+export function lengthDiagonalFigure(length: LengthResult & ProbeMeta, id = 'length-grid'): FigureSpec {
+  const [lo, hi] = length.trainDigits;
+  const capped = length.maxDigitsLimit ? `; capped at ${length.maxDigits} digits` : '';
+  const x = length.diagonal.map((c) => c.digitsA);
+  return {
+    id,
+    data: [
+      {
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: 'exact match',
+        x,
+        y: length.diagonal.map((c) => percent(c.accuracy)),
+        marker: { size: 7, color: length.diagonal.map((c) => (c.inTrainingRange ? '#2c7fb8' : '#e6550d')) },
+        line: { color: '#7f7f7f', width: 1.5 },
+        hovertemplate: 'both operands %{x} digits<br>exact match %{y:.1f}%<extra></extra>',
+      },
+    ],
+    layout: baseLayout(
+      'Exact match by operand length (both operands n digits)',
+      `${probeStep(length)}, ${length.samples} problems per length; shaded: trained lengths (${rangeText([lo, hi])})${capped}`,
+      {
+        xaxis: axis('digits of each operand', { range: [0, Math.max(...x, hi) + 1] }),
+        yaxis: axis('exact match (%)', { range: [-2, 102] }),
+        shapes: [
+          {
+            type: 'rect',
+            xref: 'x',
+            yref: 'paper',
+            x0: lo - 0.5,
+            x1: hi + 0.5,
+            y0: 0,
+            y1: 1,
+            fillcolor: '#2c7fb8',
+            opacity: 0.12,
+            line: { width: 0 },
+          },
+        ],
+        height: 400,
+      },
+    ),
+  };
+}
+
+/** The (digits of a) x (digits of b) grid; the trained lengths outlined. Listed lengths draw their diagonal instead. */
 export function lengthGridFigure(length: LengthResult & ProbeMeta, id = 'length-grid'): FigureSpec {
+  if (length.lengths) return lengthDiagonalFigure(length, id);
   const n = length.maxDigits;
   const lengths = Array.from({ length: n }, (_, i) => i + 1);
   const [lo, hi] = length.trainDigits;

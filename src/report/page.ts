@@ -189,7 +189,7 @@ function probeSections(run: RunData): Section[] {
       ...(probes.length?.maxDigitsLimit
         ? [
             note(
-              `The grid stops at ${probes.length.maxDigits} digits (${probes.length.requestedMaxDigits} asked): ${probes.length.maxDigitsLimit}.`,
+              `The ${probes.length.lengths ? 'probe' : 'grid'} stops at ${probes.length.maxDigits} digits (${probes.length.requestedMaxDigits} asked): ${probes.length.maxDigitsLimit}.`,
             ),
           ]
         : []),
