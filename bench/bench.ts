@@ -1,17 +1,22 @@
 /**
  * Training throughput of the lab's GPT on every backend available here.
- *   npm run bench -- [--backends torch,wasm,cpu] [--models small,large] [--steps 5] [--warmup 2] [--rounds 1]
- *                    [--threads N] [--device cpu|cuda] [--fusions all,none,layernorm,...] [--vs-pytorch]
- *                    [--python PYTHON] [--out bench/results]
- * Prints a table and writes JSON. Medians over timed steps after warm-up; tokens/s = batch * seq / step time. On
- * torch it also reports the most bytes a timed step copied from JavaScript buffers into native tensors (host
- * uploads; the batch's token ids and targets, 16 KiB, should be all).
+ *   npm run bench -- [--backends torch,wasm,cpu] [--models small,large,config:addition-nope,configs] [--steps 5]
+ *                    [--warmup 2] [--rounds 1] [--threads N] [--device cpu|cuda] [--fusions all,none,layernorm,...]
+ *                    [--vs-pytorch] [--python PYTHON] [--out bench/results]
+ * Prints a table and writes JSON. A round's time is the median of its timed steps after warm-up; tokens/s =
+ * tokens of a timed batch / step time. On torch it also reports the most bytes a timed step copied from
+ * JavaScript buffers into native tensors (host uploads; the batch's token ids and targets should be all).
  *
- * --vs-pytorch also trains the same model in PyTorch (bench/pytorch_bench.py: same shapes, float32, eager, the
- * same thread count and device) in this invocation and prints tokens/s(ours) / tokens/s(PyTorch) per model.
- * --fusions times each listed fusion setting (src/models/fused.ts: all, none, a name, `a+b`, `no-a` for all but
- * a) on backends that have fused kernels, to measure what each buys. --rounds repeats everything and reports the
- * median of the rounds, which interleaves the engines in time on a machine whose load changes.
+ * Models (bench/models.ts): `small` and `large` train on one synthetic batch of 64 x 32 random tokens;
+ * `config:<name>` trains configs/<name>.yaml's model on the batches its training run draws (its batch size,
+ * sequence lengths, position ids, optimizer settings), `configs` every shipped addition and multiplication config.
+ *
+ * --vs-pytorch also trains the same model on the same batches in PyTorch (bench/pytorch_bench.py: same shapes,
+ * float32, eager, the same thread count and device) in this invocation and prints PyTorch's time over ours per
+ * round and their median; models it cannot build are skipped with the reason. --fusions times each listed fusion
+ * setting (src/models/fused.ts: all, none, a name, `a+b`, `no-a` for all but a) on backends that have fused
+ * kernels, to measure what each buys. --rounds repeats everything, which interleaves the engines in time on a
+ * machine whose load changes, and reports every round, their median, min, max and largest deviation.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,49 +25,33 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName, type DeviceName } from '../src/backends/select.ts';
 import { torchBackend, uploadedBytes } from '../src/backends/torch/index.ts';
+import type { TokenBatch } from '../src/data/batches.ts';
 import { UserError } from '../src/errors.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { trainStep } from '../src/experiments/train.ts';
-import type { TokenBatch } from '../src/data/batches.ts';
 import { availableFusions, enabledFusions, parseFusions, setFusions, type Fusion } from '../src/models/fused.ts';
 import { Gpt } from '../src/models/gpt.ts';
-import { createRandom } from '../src/random.ts';
-import { BENCH_MODELS, BENCH_VOCAB } from './models.ts';
-
-const BATCH = 64;
-const SEQ = 32;
+import { resolveBenchModels, type BenchModel } from './models.ts';
+import { batchesJson, pytorchArguments, pytorchSkipReason } from './pytorchModel.ts';
+import { formatSpread, pairedRatios, roundSpread, spreadJson } from './spread.ts';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
 }
 
-function syntheticBatch(): TokenBatch {
-  const random = createRandom(0, 'bench');
-  const size = BATCH * SEQ;
-  const inputs = Int32Array.from({ length: size }, () => random.int(3, BENCH_VOCAB - 1));
-  const targets = Int32Array.from({ length: size }, () => random.int(3, BENCH_VOCAB - 1));
-  const ones = new Float32Array(size).fill(1);
-  return { batch: BATCH, seqLen: SEQ, inputs, targets, lossMask: ones, answerMask: ones };
-}
-
 /** The upper median, as pytorch_bench.py takes it. */
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-/** Rounds: the middle one, or the mean of the two middle ones (an upper median of 2 rounds would be the slower). */
-const medianOfRounds = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-const tokensPerSecond = (ms: number) => Math.round((BATCH * SEQ) / (ms / 1000));
 
 interface Timing {
   backend: string;
   model: string;
   fusions: string;
   parameters: number;
+  /** Per round: the median ms/step, the median CPU ms/step, every timed step's ms. */
   ms: number[];
   cpuMs: number[];
+  stepsMs: number[][];
   /** torch: the most bytes one timed step copied from JavaScript buffers into native tensors, per round. */
   uploadBytes: number[];
 }
@@ -70,22 +59,23 @@ interface Timing {
 /** Host bytes uploaded so far on torch; null on other backends, which do not count them. */
 const torchUploads = () => (tf.getBackend() === 'torch' ? uploadedBytes() : null);
 
-async function benchOne(
-  modelName: string,
-  steps: number,
-  warmup: number,
-): Promise<{ parameters: number; ms: number; cpuMs: number; uploadBytes: number | null }> {
-  const model = new Gpt(BENCH_MODELS[modelName], 0);
-  const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.1 });
-  const batch = syntheticBatch();
+/** Each model's batches, drawn once (they do not depend on the backend) and trained on in every round. */
+const drawnBatches = new Map<string, TokenBatch[]>();
+
+async function benchOne(bench: BenchModel, timedSteps: number) {
+  const model = new Gpt(bench.config, bench.seed);
+  const optimizer = new AdamW(model.params, { ...bench.optimizer, epsilon: 1e-8 });
+  // As many as the longest run needs (the cpu backend times fewer steps), so every engine trains on the same ones.
+  if (!drawnBatches.has(bench.name)) drawnBatches.set(bench.name, bench.drawBatches(model, warmup + steps));
+  const batches = drawnBatches.get(bench.name)!;
   const times: number[] = [];
   const cpuTimes: number[] = [];
   let uploadBytes: number | null = null;
-  for (let step = 0; step < warmup + steps; step++) {
+  for (let step = 0; step < warmup + timedSteps; step++) {
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
     const uploaded = torchUploads();
-    await trainStep(model, optimizer, batch, 1e-3, 1, step);
+    await trainStep(model, optimizer, batches[step], bench.lr, bench.gradClip, bench.dropoutSeed(step + 1), bench.aux);
     if (step >= warmup) {
       if (uploaded !== null) uploadBytes = Math.max(uploadBytes ?? 0, torchUploads()! - uploaded);
       times.push(performance.now() - started);
@@ -95,37 +85,37 @@ async function benchOne(
   }
   model.dispose();
   optimizer.dispose();
-  return { parameters: model.parameterCount, ms: median(times), cpuMs: median(cpuTimes), uploadBytes };
+  return { parameters: model.parameterCount, ms: median(times), cpuMs: median(cpuTimes), stepsMs: times, uploadBytes };
 }
 
-/** bench/pytorch_bench.py for one model: PyTorch eager, float32, the given threads and device. */
-function benchPytorch(python: string, modelName: string, steps: number, warmup: number, threads: number, device: string) {
-  const m = BENCH_MODELS[modelName];
+/** The timed batches' shape: batch size, sequence lengths, mean tokens per step, upload size of ids and targets. */
+function batchShape(batches: TokenBatch[], warmup: number) {
+  const timed = batches.slice(warmup);
+  const seqLens = [...new Set(timed.map((b) => b.seqLen))].sort((a, b) => a - b);
+  const tokens = timed.reduce((sum, b) => sum + b.batch * b.seqLen, 0) / timed.length;
+  return {
+    batch: timed[0].batch,
+    seq: seqLens.length === 1 ? seqLens[0] : seqLens,
+    tokens,
+    idBytes: 2 * 4 * Math.max(...timed.map((b) => b.batch * b.seqLen)),
+  };
+}
+
+/** bench/pytorch_bench.py for one model: PyTorch eager, float32, the given threads and device, the batches in a file. */
+function benchPytorch(
+  python: string,
+  bench: BenchModel,
+  batchesFile: string,
+  steps: number,
+  warmup: number,
+  threads: number,
+  device: string,
+) {
   const args = [
     'bench/pytorch_bench.py',
-    '--layers',
-    m.layers,
-    '--heads',
-    m.heads,
-    '--d-model',
-    m.dModel,
-    '--d-ff',
-    m.dFf,
-    '--vocab',
-    BENCH_VOCAB,
-    '--batch',
-    BATCH,
-    '--seq',
-    SEQ,
-    '--steps',
-    steps,
-    '--warmup',
-    warmup,
-    '--threads',
-    threads,
-    '--device',
-    device,
-  ].map(String);
+    ...pytorchArguments(bench, batchesFile),
+    ...['--steps', steps, '--warmup', warmup, '--threads', threads, '--device', device].map(String),
+  ];
   // This process's environment, OMP_WAIT_POLICY included (the torch backend sets PASSIVE when it loads).
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
   const run = spawnSync(python, args, { env, encoding: 'utf8' });
@@ -140,17 +130,29 @@ function benchPytorch(python: string, modelName: string, steps: number, warmup: 
     parameters: number;
     median_ms_per_step: number;
     median_cpu_ms_per_step: number;
+    ms_per_step: number[];
   };
 }
 
+function fail(error: unknown): never {
+  if (!(error instanceof UserError)) throw error;
+  console.error(`bench: error: ${error.message}`);
+  process.exit(2);
+}
+
 const backends = argument('backends', 'torch,wasm,cpu,tensorflow,webgpu').split(',') as BackendName[];
-const models = argument('models', 'small,large').split(',');
 const steps = Number(argument('steps', '5'));
 const warmup = Number(argument('warmup', '2'));
 const rounds = Number(argument('rounds', '1'));
 const threads = Number(argument('threads', String(os.cpus().length)));
 const device = argument('device', 'cpu');
 const vsPytorch = process.argv.includes('--vs-pytorch');
+let models: BenchModel[] = [];
+try {
+  models = resolveBenchModels(argument('models', 'small,large'));
+} catch (error) {
+  fail(error);
+}
 /** The Python that imports torch: --python, else the first of python3 on PATH (a GPU box's PyTorch) and Debian's. */
 function findPython(): string {
   const given = argument('python', '');
@@ -170,133 +172,204 @@ const label = (fusions: Fusion[], available: Fusion[]) => {
   if (missing.length === 0) return 'all';
   return missing.length === 1 && used.length > 1 ? `no-${missing[0]}` : used.join('+');
 };
+const nameWidth = Math.max(6, ...models.map((m) => m.name.length));
 
 const timings = new Map<string, Timing>();
-const pytorchTimings = new Map<string, { ms: number[]; cpuMs: number[]; info: object }>();
-const skipped: { backend: string; skipped: string }[] = [];
+const pytorchTimings = new Map<string, { ms: number[]; cpuMs: number[]; stepsMs: number[][]; info: object }>();
+const skipped: { backend: string; model?: string; skipped: string }[] = [];
+/** Each model's batches as pytorch_bench.py reads them, written once; the folder is removed at the end. */
+const batchesFolder = vsPytorch ? fs.mkdtempSync(path.join(os.tmpdir(), 'arith-bench-')) : '';
 const loadAtStart = os.loadavg();
-for (let round = 0; round < rounds; round++) {
-  for (const backend of backends) {
-    if (skipped.some((s) => s.backend === backend)) continue;
-    try {
-      await selectBackend(backend, () => {}, device as DeviceName);
-      // The same intra-op (ATen, OpenBLAS) thread count PyTorch gets.
-      if (backend === 'torch') torchBackend()!.native.setNumThreads(threads);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      console.log(`${backend}: skipped (${error.message})`);
-      skipped.push({ backend, skipped: error.message });
-      continue;
-    }
-    const available = availableFusions();
-    const settings = available.length > 0 && fusionSettings.length > 0 ? fusionSettings : [null];
-    for (const modelName of models) {
-      // The plain-JS cpu backend takes minutes per step on the large model; time it on the small one only.
-      if (backend === 'cpu' && modelName === 'large' && !process.argv.includes('--cpu-large')) {
-        if (round === 0) console.log('cpu/large: skipped (minutes per step; pass --cpu-large to time it)');
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const backend of backends) {
+      if (skipped.some((s) => s.backend === backend)) continue;
+      try {
+        await selectBackend(backend, () => {}, device as DeviceName);
+        // The same intra-op (ATen, OpenBLAS) thread count PyTorch gets.
+        if (backend === 'torch') torchBackend()!.native.setNumThreads(threads);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        console.log(`${backend}: skipped (${error.message})`);
+        skipped.push({ backend, skipped: error.message });
         continue;
       }
-      for (const setting of settings) {
-        setFusions(setting === null ? defaultFusions : parseFusions(setting));
-        const fusions = label(enabledFusions(), available);
-        const result = await benchOne(modelName, backend === 'cpu' ? Math.min(steps, 2) : steps, warmup);
-        const key = `${backend}/${modelName}/${fusions}`;
-        const timing = timings.get(key) ?? {
-          backend,
-          model: modelName,
-          fusions,
-          parameters: result.parameters,
+      const available = availableFusions();
+      const settings = available.length > 0 && fusionSettings.length > 0 ? fusionSettings : [null];
+      for (const bench of models) {
+        // The plain-JS cpu backend takes minutes per step on the large model; time it on the small one only.
+        if (backend === 'cpu' && bench.name === 'large' && !process.argv.includes('--cpu-large')) {
+          if (round === 0) console.log('cpu/large: skipped (minutes per step; pass --cpu-large to time it)');
+          continue;
+        }
+        for (const setting of settings) {
+          setFusions(setting === null ? defaultFusions : parseFusions(setting));
+          const fusions = label(enabledFusions(), available);
+          const result = await benchOne(bench, backend === 'cpu' ? Math.min(steps, 2) : steps);
+          const key = `${backend}/${bench.name}/${fusions}`;
+          const timing = timings.get(key) ?? {
+            backend,
+            model: bench.name,
+            fusions,
+            parameters: result.parameters,
+            ms: [],
+            cpuMs: [],
+            stepsMs: [],
+            uploadBytes: [],
+          };
+          timing.ms.push(result.ms);
+          timing.cpuMs.push(result.cpuMs);
+          timing.stepsMs.push(result.stepsMs);
+          if (result.uploadBytes !== null) timing.uploadBytes.push(result.uploadBytes);
+          timings.set(key, timing);
+          console.log(
+            `round ${round + 1}: ${backend.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`,
+          );
+        }
+      }
+      setFusions(defaultFusions);
+      tf.disposeVariables();
+    }
+    if (vsPytorch) {
+      for (const bench of models) {
+        const batches = drawnBatches.get(bench.name);
+        // No engine of ours trained it (every backend skipped): there are no batches to give PyTorch.
+        if (!batches) continue;
+        const reason = pytorchSkipReason(bench, batches);
+        if (reason) {
+          if (round === 0) {
+            console.log(`pytorch/${bench.name}: skipped (${reason})`);
+            skipped.push({ backend: 'pytorch', model: bench.name, skipped: reason });
+          }
+          continue;
+        }
+        const batchesFile = path.join(batchesFolder, `${bench.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+        if (!fs.existsSync(batchesFile)) fs.writeFileSync(batchesFile, batchesJson(batches));
+        const result = benchPytorch(python, bench, batchesFile, steps, warmup, threads, device);
+        const entry = pytorchTimings.get(bench.name) ?? {
           ms: [],
           cpuMs: [],
-          uploadBytes: [],
+          stepsMs: [],
+          info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters },
         };
-        timing.ms.push(result.ms);
-        timing.cpuMs.push(result.cpuMs);
-        if (result.uploadBytes !== null) timing.uploadBytes.push(result.uploadBytes);
-        timings.set(key, timing);
+        entry.ms.push(result.median_ms_per_step);
+        entry.cpuMs.push(result.median_cpu_ms_per_step);
+        entry.stepsMs.push(result.ms_per_step);
+        pytorchTimings.set(bench.name, entry);
         console.log(
-          `round ${round + 1}: ${backend.padEnd(10)} ${modelName.padEnd(6)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`,
+          `round ${round + 1}: ${'pytorch'.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${'eager'.padEnd(16)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`,
         );
       }
     }
-    setFusions(defaultFusions);
-    tf.disposeVariables();
   }
-  if (vsPytorch) {
-    for (const modelName of models) {
-      const result = benchPytorch(python, modelName, steps, warmup, threads, device);
-      const entry = pytorchTimings.get(modelName) ?? {
-        ms: [],
-        cpuMs: [],
-        info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters },
-      };
-      entry.ms.push(result.median_ms_per_step);
-      entry.cpuMs.push(result.median_cpu_ms_per_step);
-      pytorchTimings.set(modelName, entry);
-      console.log(
-        `round ${round + 1}: ${'pytorch'.padEnd(10)} ${modelName.padEnd(6)} ${'eager'.padEnd(16)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`,
-      );
-    }
-  }
+} finally {
+  if (batchesFolder) fs.rmSync(batchesFolder, { recursive: true, force: true });
 }
 
+const modelsByName = new Map(models.map((m) => [m.name, m]));
+const shapeOf = (name: string) => batchShape(drawnBatches.get(name)!, warmup);
+const tokensPerSecond = (name: string, ms: number) => Math.round(shapeOf(name).tokens / (ms / 1000));
 const results: object[] = [...skipped];
 console.log(
-  `\n${rounds > 1 ? `median of ${rounds} rounds, ` : ''}${steps} timed steps after ${warmup} warm-up, batch ${BATCH}, seq ${SEQ}, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+  `\n${rounds > 1 ? `${rounds} rounds: median (min-max, largest deviation from the median), ` : ''}${steps} timed steps after ${warmup} warm-up, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
 );
+for (const bench of models)
+  if (drawnBatches.has(bench.name)) {
+    const shape = shapeOf(bench.name);
+    console.log(
+      `${bench.name}: ${bench.batchSource}; timed batches ${shape.batch} x ${Array.isArray(shape.seq) ? shape.seq.join('/') : shape.seq}`,
+    );
+  }
 // CPU ms/step is the process's CPU time (all its threads): on a machine shared with other work it measures this
-// engine's work, where wall time also counts the waits for a core. Ratios are PyTorch's time over ours.
+// engine's work, where wall time also counts the waits for a core. Ratios are PyTorch's time over ours, taken
+// round by round (each pair ran side by side) and then their median.
+const spreadWidth = rounds > 1 ? 30 : 9;
 console.log(
-  `${'backend'.padEnd(10)} ${'model'.padEnd(6)} ${'fusions'.padEnd(16)} ${'params'.padStart(10)} ${'ms/step'.padStart(9)} ${'tok/s'.padStart(8)} ${'CPU ms'.padStart(9)}${vsPytorch ? '  vs PyTorch (wall, CPU)' : ''}`,
+  `${'backend'.padEnd(10)} ${'model'.padEnd(nameWidth)} ${'fusions'.padEnd(16)} ${'params'.padStart(10)} ${'ms/step'.padStart(spreadWidth)} ${'tok/s'.padStart(8)} ${'CPU ms'.padStart(spreadWidth)}${vsPytorch ? '  vs PyTorch: wall, CPU' : ''}`,
 );
-const row = (backend: string, model: string, fusions: string, parameters: number, ms: number, cpuMs: number, ratios: string) =>
+const row = (
+  backend: string,
+  model: string,
+  fusions: string,
+  parameters: number,
+  ms: string,
+  tokens: number,
+  cpuMs: string,
+  ratios: string,
+) =>
   console.log(
-    `${backend.padEnd(10)} ${model.padEnd(6)} ${fusions.padEnd(16)} ${String(parameters).padStart(10)} ${ms.toFixed(1).padStart(9)} ${String(tokensPerSecond(ms)).padStart(8)} ${cpuMs.toFixed(1).padStart(9)}${ratios}`,
+    `${backend.padEnd(10)} ${model.padEnd(nameWidth)} ${fusions.padEnd(16)} ${String(parameters).padStart(10)} ${ms.padStart(spreadWidth)} ${String(tokens).padStart(8)} ${cpuMs.padStart(spreadWidth)}${ratios}`,
   );
 for (const timing of timings.values()) {
-  const ms = medianOfRounds(timing.ms);
-  const cpuMs = medianOfRounds(timing.cpuMs);
+  const ms = roundSpread(timing.ms);
+  const cpuMs = roundSpread(timing.cpuMs);
   const pytorch = pytorchTimings.get(timing.model);
-  const ratio = pytorch ? medianOfRounds(pytorch.ms) / ms : undefined;
-  const cpuRatio = pytorch ? medianOfRounds(pytorch.cpuMs) / cpuMs : undefined;
+  const ratio = pytorch && pairedRatios(timing.ms, pytorch.ms);
+  const cpuRatio = pytorch && pairedRatios(timing.cpuMs, pytorch.cpuMs);
+  const shape = shapeOf(timing.model);
   row(
     timing.backend,
     timing.model,
     timing.fusions,
     timing.parameters,
-    ms,
-    cpuMs,
-    ratio && cpuRatio ? `  ${ratio.toFixed(2)}x, ${cpuRatio.toFixed(2)}x` : '',
+    formatSpread(ms, 1),
+    tokensPerSecond(timing.model, ms.median),
+    formatSpread(cpuMs, 1),
+    ratio && cpuRatio ? `  ${formatSpread(ratio, 2, 'x')}, ${formatSpread(cpuRatio, 2, 'x')}` : '',
   );
   results.push({
     backend: timing.backend,
     model: timing.model,
+    batches: modelsByName.get(timing.model)!.batchSource,
     fusions: timing.fusions,
     parameters: timing.parameters,
-    batch: BATCH,
-    seq: SEQ,
+    batch: shape.batch,
+    seq: shape.seq,
     steps,
-    median_ms_per_step: Number(ms.toFixed(1)),
-    tokens_per_s: tokensPerSecond(ms),
-    median_cpu_ms_per_step: Number(cpuMs.toFixed(1)),
+    median_ms_per_step: Number(ms.median.toFixed(1)),
+    tokens_per_s: tokensPerSecond(timing.model, ms.median),
+    median_cpu_ms_per_step: Number(cpuMs.median.toFixed(1)),
     rounds_ms_per_step: timing.ms.map((x) => Number(x.toFixed(1))),
-    // The batch's token ids and targets are 2 * batch * seq * 4 bytes; its masks are all ones here (native fills).
-    ...(timing.uploadBytes.length ? { upload_bytes_per_step: Math.max(...timing.uploadBytes), batch_bytes: 2 * BATCH * SEQ * 4 } : {}),
-    ...(ratio && cpuRatio ? { vs_pytorch: Number(ratio.toFixed(3)), vs_pytorch_cpu_time: Number(cpuRatio.toFixed(3)) } : {}),
+    ms_per_step: spreadJson(ms, 1),
+    cpu_ms_per_step: spreadJson(cpuMs, 1),
+    // Every timed step of every round, to tell a slow round from a slow step within one.
+    steps_ms: timing.stepsMs.map((round) => round.map((x) => Number(x.toFixed(1)))),
+    // The batch's token ids and targets are 2 * batch * seq * 4 bytes; masks of all ones are filled natively.
+    ...(timing.uploadBytes.length ? { upload_bytes_per_step: Math.max(...timing.uploadBytes), batch_bytes: shape.idBytes } : {}),
+    ...(ratio && cpuRatio
+      ? {
+          vs_pytorch: Number(ratio.median.toFixed(3)),
+          vs_pytorch_cpu_time: Number(cpuRatio.median.toFixed(3)),
+          vs_pytorch_rounds: spreadJson(ratio, 3),
+          vs_pytorch_cpu_time_rounds: spreadJson(cpuRatio, 3),
+        }
+      : {}),
   });
 }
 const pytorch: object[] = [];
 for (const [modelName, entry] of pytorchTimings) {
-  const ms = medianOfRounds(entry.ms);
-  const cpuMs = medianOfRounds(entry.cpuMs);
-  row('pytorch', modelName, 'eager', (entry.info as { parameters: number }).parameters, ms, cpuMs, '  1.00x');
+  const ms = roundSpread(entry.ms);
+  const cpuMs = roundSpread(entry.cpuMs);
+  row(
+    'pytorch',
+    modelName,
+    'eager',
+    (entry.info as { parameters: number }).parameters,
+    formatSpread(ms, 1),
+    tokensPerSecond(modelName, ms.median),
+    formatSpread(cpuMs, 1),
+    '  1.00x',
+  );
   pytorch.push({
     model: modelName,
     ...entry.info,
-    median_ms_per_step: ms,
-    tokens_per_s: tokensPerSecond(ms),
-    median_cpu_ms_per_step: cpuMs,
+    median_ms_per_step: ms.median,
+    tokens_per_s: tokensPerSecond(modelName, ms.median),
+    median_cpu_ms_per_step: cpuMs.median,
     rounds_ms_per_step: entry.ms,
+    ms_per_step: spreadJson(ms, 2),
+    cpu_ms_per_step: spreadJson(cpuMs, 2),
+    steps_ms: entry.stepsMs,
   });
 }
 const out = argument('out', 'bench/results');

@@ -1,15 +1,20 @@
 # Training throughput of arith-lab's GPT written the way a PyTorch user would write it (eager, float32), for
 # `npm run bench -- --vs-pytorch`. Same model as src/models/gpt.ts with the bench's settings: pre-LayerNorm
-# blocks, causal softmax attention (no positional encoding, as the bench's `nope`), GELU (tanh), tied
-# embeddings, masked mean cross-entropy, global-norm clipping at 1 (the norm read back to the host, as our
-# trainStep does), AdamW (beta 0.9/0.99, eps 1e-8, decay 0.1 on rank >= 2 parameters only), loss read back.
-# Idiomatic PyTorch where ours is written for wasm: nn.Embedding lookups instead of one-hot products,
-# F.cross_entropy instead of log-softmax times one-hot, torch.optim.AdamW.
+# blocks, causal softmax attention, GELU (tanh), tied embeddings (or an output matrix with --untied), masked
+# mean cross-entropy, global-norm clipping (the norm read back to the host, as our trainStep does), AdamW (decay
+# on rank >= 2 parameters only), loss read back. Positional encodings: nope, ape (learned table added),
+# sinusoidal (sqrt(d)-scaled tokens plus the fixed table), alibi (Press et al.'s head slopes) and rope (the
+# "two halves" rotation of --rope-fraction of each head); src/models/positional/ has the lab's, and these
+# follow them. Idiomatic PyTorch where ours is written for wasm: nn.Embedding lookups instead of one-hot
+# products, F.cross_entropy instead of log-softmax times one-hot, torch.optim.AdamW, position tables computed
+# once per sequence length.
 #
 #   /usr/bin/python3 bench/pytorch_bench.py --layers 2 --heads 4 --d-model 128 --d-ff 512 [--threads 2]
-#       [--device cpu|cuda] [--steps 5] [--warmup 2]
-# prints one JSON object: median ms/step over the timed steps (wall and process CPU time), tokens/s, every
-# step's time, the losses.
+#       [--device cpu|cuda] [--steps 5] [--warmup 2] [--pos nope|ape|sinusoidal|alibi|rope] [--batches FILE]
+# --batches reads the steps' batches (a JSON list of {batch, seq, inputs, targets, loss_mask}, flat row-major;
+# bench.ts writes the batches it trained on), one per step, warm-up first; without it every step trains on one
+# batch of random tokens of --batch x --seq. Prints one JSON object: median ms/step over the timed steps (wall
+# and process CPU time), tokens/s, every step's time, the losses.
 import argparse, ctypes, ctypes.util, json, math, os, time
 
 parser = argparse.ArgumentParser()
@@ -20,6 +25,17 @@ parser.add_argument('--d-ff', type=int, default=512)
 parser.add_argument('--vocab', type=int, default=20)
 parser.add_argument('--batch', type=int, default=64)
 parser.add_argument('--seq', type=int, default=32)
+parser.add_argument('--pos', default='nope', choices=['nope', 'ape', 'sinusoidal', 'alibi', 'rope'])
+parser.add_argument('--max-len', type=int, default=64, help="ape: the learned table's rows")
+parser.add_argument('--rope-fraction', type=float, default=1.0)
+parser.add_argument('--rope-base', type=float, default=10000.0)
+parser.add_argument('--untied', action='store_true', help='an output matrix of its own instead of the token embedding')
+parser.add_argument('--lr', type=float, default=1e-3)
+parser.add_argument('--grad-clip', type=float, default=1.0)
+parser.add_argument('--beta1', type=float, default=0.9)
+parser.add_argument('--beta2', type=float, default=0.99)
+parser.add_argument('--weight-decay', type=float, default=0.1)
+parser.add_argument('--batches', default=None, help='a JSON file of the batches to train on, one per step')
 parser.add_argument('--steps', type=int, default=5)
 parser.add_argument('--warmup', type=int, default=2)
 parser.add_argument('--threads', type=int, default=0, help='intra-op threads, also given to OpenBLAS (0: leave as is)')
@@ -50,8 +66,10 @@ if args.threads > 0:
 
 device = torch.device(args.device)
 torch.manual_seed(0)
-L, H, D, FF, V, B, T = args.layers, args.heads, args.d_model, args.d_ff, args.vocab, args.batch, args.seq
+L, H, D, FF, V = args.layers, args.heads, args.d_model, args.d_ff, args.vocab
 DH = D // H
+POS = args.pos
+ROTARY = 2 * math.floor(DH * args.rope_fraction / 2)
 
 
 def normal(*shape, std=0.02):
@@ -66,6 +84,49 @@ def ones(*shape):
     return torch.nn.Parameter(torch.ones(*shape, device=device))
 
 
+def alibi_slopes(heads):
+    def power_of_two(n):
+        return [2 ** (-8 * (h + 1) / n) for h in range(n)]
+
+    if math.log2(heads).is_integer():
+        return power_of_two(heads)
+    lower = 2 ** math.floor(math.log2(heads))
+    return power_of_two(lower) + power_of_two(2 * lower)[0::2][: heads - lower]
+
+
+_tables = {}
+
+
+def tables(T):
+    """Per sequence length: the additive attention bias (causal, plus ALiBi's) and the position tables."""
+    if T not in _tables:
+        position = torch.arange(T, device=device, dtype=torch.float32)
+        bias = torch.triu(torch.full((T, T), -1e9, device=device), 1)
+        if POS == 'alibi':
+            distance = (position[:, None] - position[None, :]).clamp(min=0)
+            slopes = torch.tensor(alibi_slopes(H), device=device).reshape(H, 1, 1)
+            bias = (bias - slopes * distance).unsqueeze(0)  # [1, H, T, T]
+        entry = {'bias': bias}
+        if POS == 'sinusoidal':
+            pairs = (D + 1) // 2
+            angles = position[:, None] / torch.pow(10000.0, torch.arange(pairs, device=device) * 2 / D)[None, :]
+            entry['table'] = torch.stack([angles.sin(), angles.cos()], -1).reshape(T, 2 * pairs)[:, :D]
+        if POS == 'rope' and ROTARY > 0:
+            half = ROTARY // 2
+            inverse = torch.pow(args.rope_base, -2 * torch.arange(half, device=device) / ROTARY)
+            angles = position[:, None] * inverse[None, :]
+            entry['cos'], entry['sin'] = angles.cos(), angles.sin()
+        _tables[T] = entry
+    return _tables[T]
+
+
+def rotate(x, table):
+    half = ROTARY // 2
+    first, second, rest = x[..., :half], x[..., half:ROTARY], x[..., ROTARY:]
+    cos, sin = table['cos'], table['sin']
+    return torch.cat([first * cos - second * sin, second * cos + first * sin, rest], -1)
+
+
 class Block(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -77,11 +138,14 @@ class Block(torch.nn.Module):
         self.c_fc_weight, self.c_fc_bias = normal(D, FF), zeros(FF)
         self.mlp_proj_weight, self.mlp_proj_bias = normal(FF, D, std=residual_std), zeros(D)
 
-    def forward(self, x, mask):
+    def forward(self, x, table):
+        B, T, _ = x.shape
         h = F.layer_norm(x, (D,), self.ln_1_weight, self.ln_1_bias, 1e-5)
         qkv = torch.addmm(self.c_attn_bias, h.reshape(-1, D), self.c_attn_weight).reshape(B, T, 3 * D)
         q, k, v = [t.reshape(B, T, H, DH).transpose(1, 2) for t in qkv.split(D, -1)]
-        pattern = torch.softmax(q @ k.transpose(-1, -2) * (1 / math.sqrt(DH)) + mask, -1)
+        if POS == 'rope' and ROTARY > 0:
+            q, k = rotate(q, table), rotate(k, table)
+        pattern = torch.softmax(q @ k.transpose(-1, -2) * (1 / math.sqrt(DH)) + table['bias'], -1)
         y = (pattern @ v).transpose(1, 2).reshape(B * T, D)
         x = x + torch.addmm(self.attn_proj_bias, y, self.attn_proj_weight).reshape(B, T, D)
         h = F.layer_norm(x, (D,), self.ln_2_weight, self.ln_2_bias, 1e-5)
@@ -93,28 +157,55 @@ class Gpt(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.wte = normal(V, D)
+        if POS == 'ape':
+            self.wpe = normal(args.max_len, D)
         self.blocks = torch.nn.ModuleList([Block() for _ in range(L)])
         self.ln_f_weight, self.ln_f_bias = ones(D), zeros(D)
-        self.register_buffer('mask', torch.triu(torch.full((T, T), -1e9, device=device), 1))
+        self.lm_head = normal(D, V) if args.untied else None
 
     def forward(self, ids):
+        T = ids.shape[1]
+        table = tables(T)
         x = F.embedding(ids, self.wte)
+        if POS == 'ape':
+            x = x + self.wpe[:T]
+        if POS == 'sinusoidal':
+            x = x * math.sqrt(D) + table['table']
         for block in self.blocks:
-            x = block(x, self.mask)
+            x = block(x, table)
         x = F.layer_norm(x, (D,), self.ln_f_weight, self.ln_f_bias, 1e-5)
-        return x @ self.wte.t()
+        return x @ (self.lm_head if self.lm_head is not None else self.wte.t())
 
 
 model = Gpt()
 decay = [p for p in model.parameters() if p.dim() >= 2]
 no_decay = [p for p in model.parameters() if p.dim() < 2]
 optimizer = torch.optim.AdamW(
-    [{'params': decay, 'weight_decay': 0.1}, {'params': no_decay, 'weight_decay': 0.0}], lr=1e-3, betas=(0.9, 0.99), eps=1e-8
+    [{'params': decay, 'weight_decay': args.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}],
+    lr=args.lr,
+    betas=(args.beta1, args.beta2),
+    eps=1e-8,
 )
-generator = torch.Generator().manual_seed(0)
-inputs = torch.randint(3, V, (B, T), generator=generator).to(device)
-targets = torch.randint(3, V, (B, T), generator=generator).to(device)
-loss_mask = torch.ones(B, T, device=device)
+
+steps_total = args.warmup + args.steps
+if args.batches:
+    with open(args.batches) as file:
+        given = json.load(file)
+    if len(given) < steps_total:
+        raise SystemExit(f'{args.batches}: {len(given)} batches for {steps_total} steps')
+
+    def as_tensor(entry, key, dtype):
+        return torch.tensor(entry[key], dtype=dtype).reshape(entry['batch'], entry['seq']).to(device)
+
+    batches = [
+        (as_tensor(b, 'inputs', torch.long), as_tensor(b, 'targets', torch.long), as_tensor(b, 'loss_mask', torch.float32))
+        for b in given[:steps_total]
+    ]
+else:
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randint(3, V, (args.batch, args.seq), generator=generator).to(device)
+    targets = torch.randint(3, V, (args.batch, args.seq), generator=generator).to(device)
+    batches = [(inputs, targets, torch.ones(args.batch, args.seq, device=device))] * steps_total
 
 
 def sync():
@@ -122,7 +213,7 @@ def sync():
         torch.cuda.synchronize()
 
 
-def train_step():
+def train_step(inputs, targets, loss_mask):
     logits = model(inputs)
     nll = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), reduction='none')
     loss = (nll * loss_mask.reshape(-1)).sum() / loss_mask.sum().clamp(min=1)
@@ -130,22 +221,23 @@ def train_step():
     loss.backward()
     grads = [p.grad for p in model.parameters()]
     norm = torch.sqrt(sum((g * g).sum() for g in grads)).item()
-    if norm > 1.0:
+    if norm > args.grad_clip:
         for g in grads:
-            g.mul_(1.0 / (norm + 1e-6))
+            g.mul_(args.grad_clip / (norm + 1e-6))
     optimizer.step()
     return loss.item()
 
 
 times, cpu_times, losses = [], [], []
-for step in range(args.warmup + args.steps):
+for step in range(steps_total):
     sync()
     started, cpu_started = time.perf_counter(), time.process_time()
-    losses.append(train_step())
+    losses.append(train_step(*batches[step]))
     sync()
     if step >= args.warmup:
         times.append((time.perf_counter() - started) * 1000)
         cpu_times.append((time.process_time() - cpu_started) * 1000)
+tokens = sum(b[0].numel() for b in batches[args.warmup :]) / args.steps
 ms = sorted(times)[len(times) // 2]  # the upper median, as bench.ts takes it
 print(json.dumps({
     'torch': torch.__version__,
@@ -153,7 +245,7 @@ print(json.dumps({
     'threads': torch.get_num_threads(),
     'parameters': sum(p.numel() for p in model.parameters()),
     'median_ms_per_step': round(ms, 2),
-    'tokens_per_s': round(B * T / (ms / 1000)),
+    'tokens_per_s': round(tokens / (ms / 1000)),
     # CPU time of the whole process (all threads): on a shared machine it counts this process's work only.
     'median_cpu_ms_per_step': round(sorted(cpu_times)[len(cpu_times) // 2], 2),
     'ms_per_step': [round(t, 2) for t in times],
