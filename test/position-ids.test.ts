@@ -160,6 +160,18 @@ describe('key/value cache with position ids', () => {
       '[coupled, t5], T5 on the coupled ids',
       { pos: ['coupled', 't5'], maxPosition: 40, attentionIds: 'roles', t5Bidirectional: true, t5Buckets: 20, t5MaxDistance: 10 },
     ],
+    [
+      '[coupled, t5], T5 on the coupled ids, no table',
+      {
+        pos: ['coupled', 't5'],
+        maxPosition: 40,
+        attentionIds: 'roles',
+        roleTable: false,
+        t5Bidirectional: true,
+        t5Buckets: 20,
+        t5MaxDistance: 10,
+      },
+    ],
     ['abacus, recurrence 2', { pos: 'abacus', maxPosition: 40, recurrence: 2 }],
   ];
   for (const [label, overrides] of cases) {
@@ -262,6 +274,24 @@ describe('a composed [input-side, attention-side] encoding', () => {
 });
 
 describe('model.attention_ids: roles', () => {
+  it('model.role_table: false drops the coupled table; the ids still reach the T5 bias', () => {
+    const model = new Gpt(
+      tinyGptConfig({
+        pos: ['coupled', 't5'],
+        maxPosition: 40,
+        attentionIds: 'roles',
+        roleTable: false,
+        t5Bidirectional: true,
+        t5Buckets: 20,
+        t5MaxDistance: 10,
+      }),
+      5,
+    );
+    expect(model.params['coupled.weight']).toBeUndefined();
+    expect(model.params['t5.relative_attention_bias.weight'].shape).toEqual([20, 2]);
+    model.dispose();
+  });
+
   // The same check with the attention side reading the role ids: with the table zeroed the ids still matter, and
   // only through their differences (a bidirectional T5 bias of id distance).
   it('[coupled, t5]: the T5 bias reads the coupled ids, by their differences only', () => {
@@ -317,6 +347,19 @@ describe('greedy decoding with the cache equals decoding without it, 45-digit op
         'model.pos=[coupled, t5]',
         'model.max_position=64',
         'model.attention_ids=roles',
+        'model.t5_bidirectional=true',
+        'model.t5_buckets=20',
+        'model.t5_max_distance=10',
+      ],
+    ],
+    [
+      '[coupled, t5], T5 on the coupled ids, no table',
+      'coupled',
+      [
+        'model.pos=[coupled, t5]',
+        'model.max_position=64',
+        'model.attention_ids=roles',
+        'model.role_table=false',
         'model.t5_bidirectional=true',
         'model.t5_buckets=20',
         'model.t5_max_distance=10',
@@ -410,6 +453,9 @@ describe('config errors for position ids (one line naming the fields)', () => {
     );
     expect(failure('configs/addition-coupled.yaml', ['model.pos=[coupled, t5]', 'model.attention_ids=roles'])).toMatch(
       /model.t5_bidirectional: .* set model.t5_bidirectional to true/,
+    );
+    expect(failure('configs/addition-coupled.yaml', ['model.role_table=false'])).toMatch(
+      /model.role_table: false drops the table of role ids, and with model.attention_ids "sequence" nothing else reads them/,
     );
   });
 

@@ -136,6 +136,19 @@ describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond traini
       positions: roleIds,
     },
     {
+      name: '[coupled, t5] with T5 on the coupled ids and no coupled table',
+      set: [
+        'model.pos=[coupled, t5]',
+        'model.max_position=40',
+        'model.attention_ids=roles',
+        'model.role_table=false',
+        'model.t5_bidirectional=true',
+        'model.t5_buckets=20',
+        'model.t5_max_distance=10',
+      ],
+      positions: roleIds,
+    },
+    {
       name: 'abacus, recurrence 2',
       set: ['model.pos=abacus', 'model.max_position=40', 'model.abacus_offset=20', 'model.recurrence=2'],
       positions: roleIds,
@@ -230,6 +243,18 @@ describe.skipIf(!hasTorch)('training with position ids matches the PyTorch refer
       [
         'model.pos=[coupled, t5]',
         'model.attention_ids=roles',
+        'model.t5_bidirectional=true',
+        'model.max_position=40',
+        'task.test_digits=[1,12]',
+      ],
+    ],
+    [
+      '[coupled, t5] with T5 on the coupled ids and no coupled table',
+      'configs/addition-coupled.yaml',
+      [
+        'model.pos=[coupled, t5]',
+        'model.attention_ids=roles',
+        'model.role_table=false',
         'model.t5_bidirectional=true',
         'model.max_position=40',
         'task.test_digits=[1,12]',

@@ -75,6 +75,12 @@ export function checkPositions(config: Config, data: DataSetup, fail: Fail): voi
       );
     }
   }
+  if (!options.roleTable && options.attentionIds !== 'roles') {
+    fail(
+      'model.role_table',
+      `false drops the table of role ids, and with model.attention_ids "${options.attentionIds}" nothing else reads them; set model.attention_ids to roles (with t5 or rope in model.pos) or model.role_table to true`,
+    );
+  }
   if (options.attentionIds === 'roles') {
     // The attention side measures distances between role ids; a key's id can exceed the query's (the digit an
     // answer token adds next), so the scheme must tell later ids from earlier ones.

@@ -56,7 +56,7 @@ def forward(ids, positions=None):
     sequence = torch.arange(T)[None].expand(B, T)
     # model.attention_ids 'roles': the attention side reads the role ids too (a relative bias between coupled ids).
     idx = positions if positions is not None and (role is None or c.get('attentionIds') == 'roles') else sequence
-    if role: x = x + P[role + '.weight'][positions]
+    if role and c.get('roleTable', True): x = x + P[role + '.weight'][positions]  # model.role_table: false drops it
     if 'ape' in pos: x = x + P['wpe.weight'][idx]
     if 'sinusoidal' in pos and positions is not None and role is None: x = x * math.sqrt(D) + sinusoid_ids(idx)
     elif 'sinusoidal' in pos:

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OptionValues, PositionalEncoding } from './positional.ts';
-import { addTableRows, attentionIdsOptions, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
+import { addTableRows, attentionIdsOptions, roleTableParameter, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
 
 const abacusOptions = {
   ...roleTableOptions,
@@ -25,7 +25,7 @@ export const abacus = {
   description: 'Abacus (McLeish et al. 2024): each digit embeds its index in its own number, random offset in training',
   extrapolates: true,
   options: { ...abacusOptions, ...attentionIdsOptions },
-  parameters: (shape, options) => [{ name: 'abacus.weight', shape: [options.maxPosition, shape.dModel], init: 'normal' }],
+  parameters: (shape, options) => roleTableParameter('abacus.weight', options, shape.dModel),
   positionsFromRoles(roles, options, draw) {
     const offset = draw.training ? draw.random.int(0, options.abacusOffset) : 0;
     const ids = roles.map((role) => (isDigit(role) ? offset + 1 + role.significance! : 0));

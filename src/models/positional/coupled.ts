@@ -1,5 +1,13 @@
 import type { OptionValues, PositionalEncoding } from './positional.ts';
-import { addTableRows, attentionIdsOptions, checkIds, isDigit, maxSignificance, roleTableOptions } from './roleTable.ts';
+import {
+  addTableRows,
+  attentionIdsOptions,
+  roleTableParameter,
+  checkIds,
+  isDigit,
+  maxSignificance,
+  roleTableOptions,
+} from './roleTable.ts';
 
 /**
  * Position coupling (Cho et al. 2024, "Position Coupling: Improving Length Generalization of Arithmetic
@@ -15,7 +23,7 @@ export const coupled = {
   description: 'position coupling (Cho et al. 2024): digits of equal significance share a learned position id',
   extrapolates: true,
   options: { ...roleTableOptions, ...attentionIdsOptions },
-  parameters: (shape, options) => [{ name: 'coupled.weight', shape: [options.maxPosition, shape.dModel], init: 'normal' }],
+  parameters: (shape, options) => roleTableParameter('coupled.weight', options, shape.dModel),
   positionsFromRoles(roles, options, draw) {
     const largest = maxSignificance(roles);
     // Ids reach s + 1 + largest, which must stay below maxPosition.

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { TokenRole } from '../../contracts/tokenRoles.ts';
 import { embed } from '../ops.ts';
-import type { PositionalContext } from './positional.ts';
+import type { ParameterSpec, PositionalContext } from './positional.ts';
 
 /** The size of the learned table of a role-indexed encoding (position coupling, Abacus); both read this one option. */
 export const roleTableOptions = {
@@ -15,10 +15,17 @@ export const roleTableOptions = {
 };
 
 /**
- * Which ids the attention-side part of a list beside coupled or Abacus reads (compose.ts): declared by both
- * role readers, read only by the composition, so their own hooks see just roleTableOptions.
+ * Where the role ids go besides the table: which ids the attention-side part of a list reads (compose.ts), and
+ * whether the table is there at all. Declared by both role readers; their hooks read them through `hasRoleTable`
+ * so that the hooks' own option type stays roleTableOptions.
  */
 export const attentionIdsOptions = {
+  roleTable: z
+    .boolean()
+    .default(true)
+    .describe(
+      'coupled, abacus: add the learned table of role ids to the embeddings; false: the ids reach only the attention side (model.attention_ids: roles)',
+    ),
   attentionIds: z
     .enum(['sequence', 'roles'])
     .default('sequence')
@@ -43,8 +50,17 @@ export function checkIds(ids: readonly number[], name: string, maxPosition: numb
   return [...ids];
 }
 
+/** Whether the role reader has its table (model.role_table, on by default). */
+export const hasRoleTable = (options: object) => (options as { roleTable?: boolean }).roleTable !== false;
+
+/** The table's parameter, unless model.role_table is false. */
+export function roleTableParameter(name: string, options: { maxPosition: number }, dModel: number): ParameterSpec[] {
+  return hasRoleTable(options) ? [{ name, shape: [options.maxPosition, dModel], init: 'normal' }] : [];
+}
+
 /** Token embeddings plus the table rows of the sequence's position ids (a one-hot product: wasm has no gather gradient). */
 export function addTableRows(tokenEmbeddings: tf.Tensor, context: PositionalContext, parameter: string, name: string): tf.Tensor {
   if (!context.positionIds) throw new Error(`"${name}" positions come from token roles; this forward pass was given no position ids`);
+  if (!hasRoleTable(context.options)) return tokenEmbeddings;
   return tf.add(tokenEmbeddings, embed(context.positionIds, context.params[parameter]));
 }
