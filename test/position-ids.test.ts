@@ -241,6 +241,23 @@ describe('key/value cache with position ids', () => {
   }
 });
 
+/** The flattened logits of one fixed 8-token sequence fed with the given position ids. */
+function logitsWithIds(model: Gpt, positions: number[]): number[] {
+  return tf
+    .tidy(
+      () =>
+        model
+          .forward(tf.tensor2d([[1, 5, 7, 3, 9, 4, 6, 8]], [1, 8], 'int32'), {
+            training: false,
+            positions: tf.tensor2d([positions], [1, 8], 'int32'),
+          })
+          .arraySync() as number[][][],
+    )[0]
+    .flat();
+}
+
+const difference = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+
 describe('a composed [input-side, attention-side] encoding', () => {
   // The role ids are the input side's alone: with its table zeroed, [abacus, fire] and [coupled, t5] ignore the ids,
   // so the attention side saw the sequence positions 0..T-1 (McLeish et al. 2024 run FIRE on the sequence).
@@ -250,21 +267,9 @@ describe('a composed [input-side, attention-side] encoding', () => {
   ] as const) {
     it(`[${pos.join(', ')}]: the attention side sees 0..T-1, the input side the role ids`, () => {
       const model = new Gpt(tinyGptConfig({ pos: [...pos], maxPosition: 40 }), 5);
-      const forward = (positions: number[]) =>
-        tf
-          .tidy(
-            () =>
-              model
-                .forward(tf.tensor2d([[1, 5, 7, 3, 9, 4, 6, 8]], [1, 8], 'int32'), {
-                  training: false,
-                  positions: tf.tensor2d([positions], [1, 8], 'int32'),
-                })
-                .arraySync() as number[][][],
-          )[0]
-          .flat();
+      const forward = (positions: number[]) => logitsWithIds(model, positions);
       const roleIds = [0, 3, 2, 1, 0, 3, 2, 1];
       const otherIds = [0, 30, 12, 5, 0, 9, 7, 20];
-      const difference = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
       expect(difference(forward(roleIds), forward(otherIds))).toBeGreaterThan(1e-5);
       model.params[table].assign(tf.zerosLike(model.params[table]));
       expect(difference(forward(roleIds), forward(otherIds))).toBeLessThan(1e-6);
@@ -307,19 +312,7 @@ describe('model.attention_ids: roles', () => {
       5,
     );
     model.params['coupled.weight'].assign(tf.zerosLike(model.params['coupled.weight']));
-    const forward = (positions: number[]) =>
-      tf
-        .tidy(
-          () =>
-            model
-              .forward(tf.tensor2d([[1, 5, 7, 3, 9, 4, 6, 8]], [1, 8], 'int32'), {
-                training: false,
-                positions: tf.tensor2d([positions], [1, 8], 'int32'),
-              })
-              .arraySync() as number[][][],
-        )[0]
-        .flat();
-    const difference = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+    const forward = (positions: number[]) => logitsWithIds(model, positions);
     const roleIds = [0, 3, 2, 1, 0, 3, 2, 1];
     expect(difference(forward(roleIds), forward([0, 30, 12, 5, 0, 9, 7, 20]))).toBeGreaterThan(1e-5);
     // Keys after the query in id (distance -1, the next digit) and before it (distance 1) are told apart.
