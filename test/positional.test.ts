@@ -421,6 +421,32 @@ describe('T5 relative bias', () => {
     table.dispose();
   });
 
+  it('bidirectional buckets of per-sequence ids, times model.t5_scale', () => {
+    const cfg = config('t5', { heads: 2, t5Buckets: 16, t5MaxDistance: 16, t5Bidirectional: true, t5Scale: 10 });
+    const table = tf.variable(tf.randomNormal([16, 2], 0, 1, 'float32', 22));
+    const rows = table.arraySync() as number[][];
+    const ids = [0, 7, 3, 12, 5];
+    const positionIds = tf.tensor2d([ids], [1, 5], 'int32');
+    const bias = t5.attentionBias({
+      positions: tf.range(0, 5, 1, 'int32') as tf.Tensor1D,
+      keyPositions: tf.range(0, 5, 1, 'int32') as tf.Tensor1D,
+      positionIds,
+      keyPositionIds: positionIds,
+      seqLen: 5,
+      offset: 0,
+      params: { 't5.relative_attention_bias.weight': table },
+      shape: cfg,
+      options: cfg,
+    });
+    const b = bias.arraySync() as number[][][][];
+    for (let h = 0; h < 2; h++) {
+      for (let i = 0; i < 5; i++) {
+        for (let j = 0; j < 5; j++) expect(b[0][h][i][j]).toBeCloseTo(10 * rows[t5BidirectionalBucket(ids[i] - ids[j], 16, 16)][h], 4);
+      }
+    }
+    tf.dispose([positionIds, bias, table]);
+  });
+
   it('has one table [buckets, heads] for all layers, sized by model.t5_buckets', () => {
     const model = new Gpt(config('t5', { layers: 2, t5Buckets: 16 }), 1);
     expect(Object.keys(model.params).filter((n) => n.startsWith('t5'))).toEqual(['t5.relative_attention_bias.weight']);

@@ -27,7 +27,7 @@ def t5_bucket(rel, num_buckets, max_distance, bidirectional=False):  # rel = key
 def t5_bias(idx):
     rel = idx[:, None, :] - idx[:, :, None]
     values = P['t5.relative_attention_bias.weight'][t5_bucket(rel, c['t5Buckets'], c['t5MaxDistance'], c.get('t5Bidirectional', False))]  # [B, T, T, H]
-    return values.permute(0, 3, 1, 2)
+    return values.permute(0, 3, 1, 2) * c.get('t5Scale', 1)
 def fire_bias(idx):
     positions = idx.double(); rel = positions[:, :, None] - positions[:, None, :]
     threshold = torch.abs(P['fire.L_multiplier'][0] * c['fireL']); normalizer = torch.max(positions, threshold)[:, :, None]

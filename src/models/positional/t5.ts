@@ -35,6 +35,11 @@ const t5Options = {
   ...randomPositionOptions,
   t5Buckets: z.number().int().min(2).default(32).describe('T5 relative bias: buckets (half exact distances, half log-spaced)'),
   t5MaxDistance: z.number().int().min(2).default(128).describe('T5 relative bias: distances from here on share the last bucket'),
+  t5Scale: z
+    .number()
+    .positive()
+    .default(1)
+    .describe('T5 relative bias: the learned table times this (Adam moves an entry about lr a step, the bias scale x lr); 1 is T5'),
   t5Bidirectional: z
     .boolean()
     .default(false)
@@ -57,7 +62,7 @@ export const t5 = {
   options: t5Options,
   parameters: (shape, options) => [{ name: 't5.relative_attention_bias.weight', shape: [options.t5Buckets, shape.heads], init: 'normal' }],
   attentionBias({ positions, keyPositions, positionIds, keyPositionIds, params, options }) {
-    const { t5Buckets: buckets, t5MaxDistance: maxDistance, t5Bidirectional: bidirectional } = options;
+    const { t5Buckets: buckets, t5MaxDistance: maxDistance, t5Bidirectional: bidirectional, t5Scale: scale } = options;
     // Every distance from maxDistance on is in the last bucket (of its side), so a table of the distances
     // -maxDistance..maxDistance (0..maxDistance causal) covers all; the lookup index is distance - lowest.
     const lowest = bidirectional ? -maxDistance : 0;
@@ -71,6 +76,7 @@ export const t5 = {
     const distance = tf.clipByValue(relativeDistance(positionIds ?? positions, keyPositionIds ?? keyPositions), lowest, maxDistance);
     const bucket = tf.gather(bucketOf, lowest === 0 ? distance : tf.sub(distance, tf.scalar(lowest, 'int32')));
     // The lookup as a one-hot product (ops.embed): its gradient runs on wasm, which has no gather gradient.
-    return headsFirst(embed(bucket, params['t5.relative_attention_bias.weight']));
+    const bias = headsFirst(embed(bucket, params['t5.relative_attention_bias.weight']));
+    return scale === 1 ? bias : tf.mul(bias, scale);
   },
 } satisfies PositionalEncoding<OptionValues<typeof t5Options>>;
