@@ -100,6 +100,13 @@ describe('other paper examples', () => {
     expect(getFormat('index-hints').parse(target, options)).toEqual({ ok: true, answer: 930n });
   });
 
+  it('reversed-padded beyond pad_width: both operands pad to the longer, the answer to its widest', () => {
+    const options = { padWidth: 3, maxDigits: 3 };
+    expect(encode('reversed-padded', add(12345, 6), options)).toEqual({ prompt: '12345+00006=', target: '153210\n' });
+    expect(encode('reversed-padded', add(4321, 1234), options)).toEqual({ prompt: '4321+1234=', target: '55550\n' });
+    expect(encode('reversed-padded', { op: 'mul', a: 1234n, b: 5n }, options)).toEqual({ prompt: '1234*0005=', target: '07160000\n' });
+  });
+
   it("reversed-padded, Qiu'24: 12345*678 at width 5", () => {
     const example = encode('reversed-padded', { op: 'mul', a: 12345n, b: 678n }, { padWidth: 5, maxDigits: 5 });
     expect(example).toEqual({ prompt: '12345*00678=', target: '0199638000\n' });

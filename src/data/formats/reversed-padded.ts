@@ -1,4 +1,4 @@
-import { OP_SYMBOL, answerOf } from '../problem.ts';
+import { OP_SYMBOL, answerOf, type Problem } from '../problem.ts';
 import type { DataFormat } from './format.ts';
 import { DIGITS, checkProblem, firstLine, opSymbols, padDigits, parseReversedDigits, reverseText, vocabularyOf } from './digits.ts';
 import { digitsLsbFirst, symbols, operandsPrompt } from './roles.ts';
@@ -6,15 +6,22 @@ import { digitsLsbFirst, symbols, operandsPrompt } from './roles.ts';
 /**
  * Qiu'24 multiplication: operands zero-padded to padWidth (5 in the paper), the product zero-padded to
  * 2·padWidth and then reversed, so every example has the same length and digit positions line up:
- * 12345*678 → `12345*00678=0199638000\n`. Addition pads the sum to padWidth+1, its widest.
+ * 12345*678 → `12345*00678=0199638000\n`. Addition pads the sum to padWidth+1, its widest. An operand longer
+ * than padWidth widens the whole example: both operands pad to the longer one and the answer to its widest
+ * (Cho et al. 2024 pad addition so at every length), so a 20-digit sum without a final carry still ends in 0.
  */
+/** The operands' width: padWidth, or the longer operand where it is wider. */
+function exampleWidth(problem: Problem, padWidth: number): number {
+  return Math.max(padWidth, problem.a.toString().length, problem.b.toString().length);
+}
+
 export const reversedPadded: DataFormat = {
   name: 'reversed-padded',
   description: "Qiu'24 padded operands, reversed padded answer: 12345*00678=0199638000",
   ops: ['mul', 'add'],
   encode(problem, options) {
     checkProblem(reversedPadded, problem);
-    const width = options.padWidth;
+    const width = exampleWidth(problem, options.padWidth);
     const answerWidth = problem.op === 'add' ? width + 1 : 2 * width;
     return {
       prompt: `${padDigits(problem.a, width)}${OP_SYMBOL[problem.op]}${padDigits(problem.b, width)}=`,
@@ -28,7 +35,7 @@ export const reversedPadded: DataFormat = {
     return vocabularyOf(DIGITS, opSymbols(reversedPadded.ops), '=\n');
   },
   roles(problem, options) {
-    const width = options.padWidth;
+    const width = exampleWidth(problem, options.padWidth);
     const answerWidth = problem.op === 'add' ? width + 1 : 2 * width;
     return {
       prompt: operandsPrompt(padDigits(problem.a, width), padDigits(problem.b, width), [], symbols('operator', '=')),
