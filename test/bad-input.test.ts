@@ -83,6 +83,14 @@ describe('config checks across fields', () => {
     expect(parseConfig({ ...raw, format: { name: 'reversed-padded', pad_width: 4 } }, 'f').format.pad_width).toBe(4);
   });
 
+  it('format.pad_extra with a format that writes no padding is refused', () => {
+    const raw = base();
+    const error = errorOf(() => parseConfig({ ...raw, format: { name: 'reversed', pad_extra: 1 } }, 'f.yaml'));
+    expect(error.details.field).toBe('format.pad_extra');
+    expect(error.message).toMatch(/written only by format reversed-padded, not "reversed"/);
+    expect(parseConfig({ ...raw, format: { name: 'reversed-padded', pad_extra: 1 } }, 'f').format.pad_extra).toBe(1);
+  });
+
   it('a t5_max_distance within the exact buckets is refused (its log-spaced buckets would be undefined)', () => {
     const raw = base();
     Object.assign(raw.model, { pos: 't5', t5_buckets: 32, t5_bidirectional: true, t5_max_distance: 8 });

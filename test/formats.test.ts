@@ -107,6 +107,13 @@ describe('other paper examples', () => {
     expect(encode('reversed-padded', { op: 'mul', a: 1234n, b: 5n }, options)).toEqual({ prompt: '1234*0005=', target: '07160000\n' });
   });
 
+  it('reversed-padded with pad_extra: one more leading zero, which then holds the final carry', () => {
+    const options = { padWidth: 3, maxDigits: 3, padExtra: 1 };
+    expect(encode('reversed-padded', add(12, 345), options)).toEqual({ prompt: '0012+0345=', target: '7530\n' });
+    expect(encode('reversed-padded', add(999, 1), options)).toEqual({ prompt: '0999+0001=', target: '0001\n' });
+    expect(encode('reversed-padded', add(12345, 6), options)).toEqual({ prompt: '012345+000006=', target: '153210\n' });
+  });
+
   it("reversed-padded, Qiu'24: 12345*678 at width 5", () => {
     const example = encode('reversed-padded', { op: 'mul', a: 12345n, b: 678n }, { padWidth: 5, maxDigits: 5 });
     expect(example).toEqual({ prompt: '12345*00678=', target: '0199638000\n' });

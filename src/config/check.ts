@@ -63,6 +63,12 @@ export function checkConfig(config: Config, file: string): void {
   if (!data.format.ops.includes(task.op)) {
     fail('format.name', `format "${format.name}" cannot express task.op "${task.op}" (it supports ${data.format.ops.join(', ')})`);
   }
+  if (format.pad_extra > 0 && format.name !== 'reversed-padded') {
+    fail(
+      'format.pad_extra',
+      `${format.pad_extra} leading zeros are written only by format reversed-padded, not "${format.name}"; set it to 0`,
+    );
+  }
   if (format.pad_width !== null && format.pad_width < task.train_digits[1] && padsOperands(data)) {
     fail(
       'format.pad_width',

@@ -34,6 +34,7 @@ export function dataSetup(config: Config): DataSetup {
   const format = getFormat(config.format.name);
   const formatOptions: FormatOptions = {
     padWidth: config.format.pad_width ?? config.task.train_digits[1],
+    padExtra: config.format.pad_extra,
     maxDigits: Math.max(config.task.train_digits[1], config.task.test_digits[1]),
   };
   const tokenizer = new Tokenizer(format.vocabulary(formatOptions));

@@ -48,6 +48,15 @@ export const formatSchema = z
       .nullable()
       .default(null)
       .describe('operand width of fixed-width formats; default: longest training operand'),
+    pad_extra: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe(
+        'reversed-padded: leading zeros beyond the longer operand (both pad to max(pad_width, longer) + pad_extra; Zhou et al. pad to the longest + 1)',
+      ),
   })
   .strict();
 

@@ -25,6 +25,11 @@ export interface FormatOptions {
    * Widths are minimums: longer operands are never cut.
    */
   padWidth: number;
+  /**
+   * Zeros written beyond the longer operand by reversed-padded (format.pad_extra): it pads both operands to
+   * max(padWidth, longer operand) + padExtra digits. Absent: 0.
+   */
+  padExtra?: number;
   /** Longest operand the run will ever show the model (train or test); sizes index-hint vocabularies. */
   maxDigits: number;
 }

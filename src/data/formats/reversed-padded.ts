@@ -1,5 +1,5 @@
 import { OP_SYMBOL, answerOf, type Problem } from '../problem.ts';
-import type { DataFormat } from './format.ts';
+import type { DataFormat, FormatOptions } from './format.ts';
 import { DIGITS, checkProblem, firstLine, opSymbols, padDigits, parseReversedDigits, reverseText, vocabularyOf } from './digits.ts';
 import { digitsLsbFirst, symbols, operandsPrompt } from './roles.ts';
 
@@ -10,9 +10,15 @@ import { digitsLsbFirst, symbols, operandsPrompt } from './roles.ts';
  * than padWidth widens the whole example: both operands pad to the longer one and the answer to its widest
  * (Cho et al. 2024 pad addition so at every length), so a 20-digit sum without a final carry still ends in 0.
  */
-/** The operands' width: padWidth, or the longer operand where it is wider. */
-function exampleWidth(problem: Problem, padWidth: number): number {
-  return Math.max(padWidth, problem.a.toString().length, problem.b.toString().length);
+/** The operands' width: padWidth, or the longer operand where it is wider; then padExtra zeros more. */
+function exampleWidth(problem: Problem, options: FormatOptions): number {
+  return Math.max(options.padWidth, problem.a.toString().length, problem.b.toString().length) + (options.padExtra ?? 0);
+}
+
+/** The answer's width: the widest it can be, width + 1 for a sum unless a leading zero already leaves room. */
+function answerWidth(problem: Problem, options: FormatOptions, width: number): number {
+  if (problem.op === 'mul') return 2 * width;
+  return (options.padExtra ?? 0) > 0 ? width : width + 1;
 }
 
 export const reversedPadded: DataFormat = {
@@ -21,11 +27,10 @@ export const reversedPadded: DataFormat = {
   ops: ['mul', 'add'],
   encode(problem, options) {
     checkProblem(reversedPadded, problem);
-    const width = exampleWidth(problem, options.padWidth);
-    const answerWidth = problem.op === 'add' ? width + 1 : 2 * width;
+    const width = exampleWidth(problem, options);
     return {
       prompt: `${padDigits(problem.a, width)}${OP_SYMBOL[problem.op]}${padDigits(problem.b, width)}=`,
-      target: `${reverseText(padDigits(answerOf(problem), answerWidth))}\n`,
+      target: `${reverseText(padDigits(answerOf(problem), answerWidth(problem, options, width)))}\n`,
     };
   },
   parse(generated) {
@@ -35,11 +40,13 @@ export const reversedPadded: DataFormat = {
     return vocabularyOf(DIGITS, opSymbols(reversedPadded.ops), '=\n');
   },
   roles(problem, options) {
-    const width = exampleWidth(problem, options.padWidth);
-    const answerWidth = problem.op === 'add' ? width + 1 : 2 * width;
+    const width = exampleWidth(problem, options);
     return {
       prompt: operandsPrompt(padDigits(problem.a, width), padDigits(problem.b, width), [], symbols('operator', '=')),
-      target: [...digitsLsbFirst('answer', padDigits(answerOf(problem), answerWidth)), ...symbols('separator', '\n')],
+      target: [
+        ...digitsLsbFirst('answer', padDigits(answerOf(problem), answerWidth(problem, options, width))),
+        ...symbols('separator', '\n'),
+      ],
     };
   },
 };
