@@ -147,7 +147,7 @@ describe('reproduction definitions', () => {
       for (const unit of units) {
         expect(unit.config.task.train_digits).toEqual([1, 8]);
         expect(unit.config.task.test_digits).toEqual([1, 16]);
-        expect(unit.config.format).toEqual({ name: 'reversed-padded', pad_width: 8 });
+        expect(unit.config.format).toEqual({ name: 'reversed-padded', pad_width: 8, pad_extra: 0 });
         const experiment = prepareExperiment(unit.config);
         // Longer tests are longer sequences: padding does not hide the length.
         expect(longestSequence(experiment, 16)).toBeGreaterThan(longestSequence(experiment, 8));
