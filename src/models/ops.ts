@@ -2,6 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { RANDOM_UNIFORM, type RandomUniformAttrs } from '../contracts/kernels.ts';
 import { fusedAttention, fusedGelu, fusedLayerNorm, fusedLinear, useFused } from './fused.ts';
 
+/**
+ * Integers clipped to [low, high]. tfjs-backend-wasm's ClipByValue treats int32 data as float32 (measured:
+ * [-15, -3, 0, 4, 12] clipped to [-10, 10] came back as [-1054867456, -1054867456, 0, 4, 12]), so the bounds go
+ * through minimum and maximum, which keep the dtype on every backend.
+ */
+export function clipInt(x: tf.Tensor, low: number, high: number): tf.Tensor {
+  return tf.maximum(tf.minimum(x, tf.scalar(high, 'int32')), tf.scalar(low, 'int32'));
+}
+
 /** Swaps the last two axes with an explicit permutation (works for rank 2, 3 and 4). */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {
   const rank = x.rank;

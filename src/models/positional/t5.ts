@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { embed } from '../ops.ts';
+import { clipInt, embed } from '../ops.ts';
 import type { OptionValues, PositionalEncoding } from './positional.ts';
 import { randomPositionOptions } from './randomPositions.ts';
 import { headsFirst, relativeDistance } from './relative.ts';
@@ -73,7 +73,7 @@ export const t5 = {
       'int32',
     );
     // Ids of their own (randomized positions, coupled ids): distances per sequence, [B, T, offset + T], so a bias per row.
-    const distance = tf.clipByValue(relativeDistance(positionIds ?? positions, keyPositionIds ?? keyPositions), lowest, maxDistance);
+    const distance = clipInt(relativeDistance(positionIds ?? positions, keyPositionIds ?? keyPositions), lowest, maxDistance);
     const bucket = tf.gather(bucketOf, lowest === 0 ? distance : tf.sub(distance, tf.scalar(lowest, 'int32')));
     // The lookup as a one-hot product (ops.embed): its gradient runs on wasm, which has no gather gradient.
     const bias = headsFirst(embed(bucket, params['t5.relative_attention_bias.weight']));
