@@ -461,6 +461,14 @@ describe('config errors for position ids (one line naming the fields)', () => {
     );
   });
 
+  it('without a table (model.role_table: false) max_position bounds no id: 200-digit queries are written', () => {
+    const config = loadConfig('configs/addition-coupled-relative.yaml', ['model.max_position=32', 'task.test_digits=[1,200]']);
+    const experiment = prepareExperiment(config);
+    const written = writeQuery(experiment, { op: 'add', a: 10n ** 199n, b: 10n ** 199n });
+    expect(written.ok).toBe(true);
+    if (written.ok) expect(Math.max(...written.query.positions!)).toBeGreaterThan(200);
+  });
+
   it('randomized positions: L below the longest test sequence, an encoding without positions, a table shorter than L', () => {
     expect(failure('configs/addition-rope.yaml', ['model.random_positions=20'])).toMatch(
       /model.random_positions: L = 20 is below the 30 tokens of the longest test sequence .*at least 30/,

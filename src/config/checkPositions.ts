@@ -66,7 +66,7 @@ export function checkPositions(config: Config, data: DataSetup, fail: Fail): voi
       return maxSignificance([...roles.prompt, ...roles.target]);
     };
     const rows = pe.tableRows?.(significance(task.train_digits[1]), significance(task.test_digits[1]), options);
-    if (rows !== undefined && options.maxPosition < rows) {
+    if (rows !== undefined && options.roleTable && options.maxPosition < rows) {
       fail(
         'model.max_position',
         `model.pos "${label}" needs ${rows} table rows for ${task.train_digits[1]}-digit training and ${task.test_digits[1]}-digit ` +

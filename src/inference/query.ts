@@ -2,6 +2,7 @@ import { decodeBudget, formatBytes, longestDecodable } from '../config/memoryEst
 import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { digitCount, longestProblem, problemKey, type Op, type Problem } from '../data/problem.ts';
 import { BOS_ID } from '../data/tokenizer.ts';
+import { hasRoleTable } from '../models/positional/roleTable.ts';
 import { getPositionalEncoding, positionalLabel } from '../models/positional/index.ts';
 import { positionIds } from '../models/positional/positionIds.ts';
 import { createRandom } from '../random.ts';
@@ -113,6 +114,8 @@ export function longestInPositionTable(setup: InferenceSetup, op: Op): number | 
   const pe = getPositionalEncoding(model.pos);
   const drawnAtEvaluation = pe.positionIndexed && model.randomPositions !== null && model.randomPositionsEval === 'random';
   if (!format.roles || !(pe.positionsFromRoles || drawnAtEvaluation)) return null;
+  // Role ids without a table (model.role_table: false) never run out.
+  if (pe.positionsFromRoles && !hasRoleTable(model)) return null;
   let digits = 0;
   while (positionsFit(setup, longestProblem(op, digits + 1))) digits++;
   return digits;

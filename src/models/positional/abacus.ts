@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OptionValues, PositionalEncoding } from './positional.ts';
-import { addTableRows, attentionIdsOptions, roleTableParameter, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
+import { addTableRows, attentionIdsOptions, hasRoleTable, roleTableParameter, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
 
 const abacusOptions = {
   ...roleTableOptions,
@@ -29,7 +29,7 @@ export const abacus = {
   positionsFromRoles(roles, options, draw) {
     const offset = draw.training ? draw.random.int(0, options.abacusOffset) : 0;
     const ids = roles.map((role) => (isDigit(role) ? offset + 1 + role.significance! : 0));
-    return checkIds(ids, 'abacus', options.maxPosition);
+    return hasRoleTable(options) ? checkIds(ids, 'abacus', options.maxPosition) : ids;
   },
   tableRows: (trainSignificance, testSignificance, options) => Math.max(options.abacusOffset + trainSignificance, testSignificance) + 2,
   embed: (tokenEmbeddings, context) => addTableRows(tokenEmbeddings, context, 'abacus.weight', 'abacus'),

@@ -1,6 +1,7 @@
 import type { OptionValues, PositionalEncoding } from './positional.ts';
 import {
   addTableRows,
+  hasRoleTable,
   attentionIdsOptions,
   roleTableParameter,
   checkIds,
@@ -30,7 +31,8 @@ export const coupled = {
     const lastStart = options.maxPosition - 2 - largest;
     const start = draw.training && lastStart > 1 ? draw.random.int(1, lastStart) : 1;
     const ids = roles.map((role) => (isDigit(role) ? start + 1 + role.significance! : role.kind === 'operator' ? start : 0));
-    return checkIds(ids, 'coupled', options.maxPosition);
+    // Without a table (model.role_table: false) max_position only spreads the training starts; ids may pass it.
+    return hasRoleTable(options) ? checkIds(ids, 'coupled', options.maxPosition) : ids;
   },
   tableRows: (trainSignificance, testSignificance) => Math.max(trainSignificance, testSignificance) + 3,
   embed: (tokenEmbeddings, context) => addTableRows(tokenEmbeddings, context, 'coupled.weight', 'coupled'),
