@@ -12,6 +12,7 @@ import { buildTestSets, heldOutKeys, TrainStream } from '../src/data/dataset.ts'
 import { UserError } from '../src/errors.ts';
 import { trainingBatch } from '../src/experiments/train.ts';
 import { Gpt } from '../src/models/gpt.ts';
+import { hasPythonTorch, PYTHON } from './fixtures/pythonTorch.ts';
 
 describe("the bench's models", () => {
   beforeAll(async () => {
@@ -73,18 +74,7 @@ describe("the bench's models", () => {
   });
 });
 
-// Debian's python3-torch. Without it these are skipped, and say so.
-const PYTHON = '/usr/bin/python3';
-const hasTorch = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-describe.skipIf(!hasTorch)('bench/pytorch_bench.py builds the same model', () => {
+describe.skipIf(!hasPythonTorch)('bench/pytorch_bench.py builds the same model', () => {
   beforeAll(async () => {
     await selectBackend('cpu');
   });

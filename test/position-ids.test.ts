@@ -22,6 +22,16 @@ import { UserError } from '../src/errors.ts';
 import { testBackend } from './fixtures/backend.ts';
 import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
 
+/** [coupled, t5] with T5 reading the coupled ids (model.attention_ids: roles), as tinyGptConfig overrides. */
+const T5_ON_COUPLED_IDS = {
+  pos: ['coupled', 't5'],
+  maxPosition: 40,
+  attentionIds: 'roles',
+  t5Bidirectional: true,
+  t5Buckets: 20,
+  t5MaxDistance: 10,
+} satisfies Partial<Parameters<typeof tinyGptConfig>[0]>;
+
 beforeAll(async () => {
   await selectBackend(testBackend('cpu'));
 });
@@ -156,22 +166,8 @@ describe('key/value cache with position ids', () => {
     ['[ape, fire], random positions', { pos: ['ape', 'fire'], randomPositions: 32, maxLen: 32 }],
     ['[abacus, fire]', { pos: ['abacus', 'fire'], maxPosition: 40 }],
     ['[coupled, t5]', { pos: ['coupled', 't5'], maxPosition: 40 }],
-    [
-      '[coupled, t5], T5 on the coupled ids',
-      { pos: ['coupled', 't5'], maxPosition: 40, attentionIds: 'roles', t5Bidirectional: true, t5Buckets: 20, t5MaxDistance: 10 },
-    ],
-    [
-      '[coupled, t5], T5 on the coupled ids, no table',
-      {
-        pos: ['coupled', 't5'],
-        maxPosition: 40,
-        attentionIds: 'roles',
-        roleTable: false,
-        t5Bidirectional: true,
-        t5Buckets: 20,
-        t5MaxDistance: 10,
-      },
-    ],
+    ['[coupled, t5], T5 on the coupled ids', T5_ON_COUPLED_IDS],
+    ['[coupled, t5], T5 on the coupled ids, no table', { ...T5_ON_COUPLED_IDS, roleTable: false }],
     ['abacus, recurrence 2', { pos: 'abacus', maxPosition: 40, recurrence: 2 }],
   ];
   for (const [label, overrides] of cases) {
@@ -280,18 +276,7 @@ describe('a composed [input-side, attention-side] encoding', () => {
 
 describe('model.attention_ids: roles', () => {
   it('model.role_table: false drops the coupled table; the ids still reach the T5 bias', () => {
-    const model = new Gpt(
-      tinyGptConfig({
-        pos: ['coupled', 't5'],
-        maxPosition: 40,
-        attentionIds: 'roles',
-        roleTable: false,
-        t5Bidirectional: true,
-        t5Buckets: 20,
-        t5MaxDistance: 10,
-      }),
-      5,
-    );
+    const model = new Gpt(tinyGptConfig({ ...T5_ON_COUPLED_IDS, roleTable: false }), 5);
     expect(model.params['coupled.weight']).toBeUndefined();
     expect(model.params['t5.relative_attention_bias.weight'].shape).toEqual([20, 2]);
     model.dispose();
@@ -300,17 +285,7 @@ describe('model.attention_ids: roles', () => {
   // The same check with the attention side reading the role ids: with the table zeroed the ids still matter, and
   // only through their differences (a bidirectional T5 bias of id distance).
   it('[coupled, t5]: the T5 bias reads the coupled ids, by their differences only', () => {
-    const model = new Gpt(
-      tinyGptConfig({
-        pos: ['coupled', 't5'],
-        maxPosition: 40,
-        attentionIds: 'roles',
-        t5Bidirectional: true,
-        t5Buckets: 20,
-        t5MaxDistance: 10,
-      }),
-      5,
-    );
+    const model = new Gpt(tinyGptConfig(T5_ON_COUPLED_IDS), 5);
     model.params['coupled.weight'].assign(tf.zerosLike(model.params['coupled.weight']));
     const forward = (positions: number[]) => logitsWithIds(model, positions);
     const roleIds = [0, 3, 2, 1, 0, 3, 2, 1];

@@ -16,6 +16,7 @@ import { Gpt } from '../src/models/gpt.ts';
 import { getPositionalEncoding, POSITIONAL_NAMES } from '../src/models/positional/index.ts';
 import { readsRoles } from '../src/models/positional/positionIds.ts';
 import { smallAdditionConfig } from './fixtures/smallAdditionConfig.ts';
+import { hasPythonTorch, PYTHON } from './fixtures/pythonTorch.ts';
 
 /** A training batch as gpt_reference.py reads it (positions only when the batch carries ids). */
 function referenceBatch(batch: TokenBatch) {
@@ -29,23 +30,12 @@ function referenceBatch(batch: TokenBatch) {
   };
 }
 
-// Debian's python3-torch (installed by .ci/run). Without it this file is skipped, and says so.
-const PYTHON = '/usr/bin/python3';
-const hasTorch = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 /**
  * llm.c-style check: eight AdamW steps of our GPT on real batches, against an independent float64 PyTorch
  * implementation written from the README's description, starting from the same weights. Agreement to 1e-5
  * means forward pass, loss mask, every gradient, clipping and the optimizer all match the description.
  */
-describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
+describe.skipIf(!hasPythonTorch)('training matches a PyTorch reference', () => {
   beforeAll(async () => {
     await selectBackend('cpu');
   });
@@ -104,7 +94,7 @@ describe.skipIf(!hasTorch)('training matches a PyTorch reference', () => {
  * the position-dependent parameters are set well away from their (small) initial values first, so that a wrong
  * bucket, transform or pass changes the logits by much more than the tolerance.
  */
-describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond training lengths', () => {
+describe.skipIf(!hasPythonTorch)('logits match the PyTorch reference far beyond training lengths', () => {
   beforeAll(async () => {
     await selectBackend('cpu');
   });
@@ -218,7 +208,7 @@ describe.skipIf(!hasTorch)('logits match the PyTorch reference far beyond traini
  * Abacus (from token roles), and randomized positions (Ruoss et al.) for every position-indexed encoding. The
  * batches carry the ids to the reference, which indexes its tables and rotations by them.
  */
-describe.skipIf(!hasTorch)('training with position ids matches the PyTorch reference', () => {
+describe.skipIf(!hasPythonTorch)('training with position ids matches the PyTorch reference', () => {
   beforeAll(async () => {
     await selectBackend('cpu');
   });
