@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OptionValues, PositionalEncoding } from './positional.ts';
-import { addTableRows, attentionIdsOptions, hasRoleTable, roleTableParameter, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
+import { addTableRows, roleIdsOptions, roleTableParameter, checkIds, isDigit, roleTableOptions } from './roleTable.ts';
 
 const abacusOptions = {
   ...roleTableOptions,
@@ -24,12 +24,12 @@ export const abacus = {
   name: 'abacus',
   description: 'Abacus (McLeish et al. 2024): each digit embeds its index in its own number, random offset in training',
   extrapolates: true,
-  options: { ...abacusOptions, ...attentionIdsOptions },
+  options: { ...abacusOptions, ...roleIdsOptions },
   parameters: (shape, options) => roleTableParameter('abacus.weight', options, shape.dModel),
   positionsFromRoles(roles, options, draw) {
     const offset = draw.training ? draw.random.int(0, options.abacusOffset) : 0;
     const ids = roles.map((role) => (isDigit(role) ? offset + 1 + role.significance! : 0));
-    return hasRoleTable(options) ? checkIds(ids, 'abacus', options.maxPosition) : ids;
+    return checkIds(ids, 'abacus', options);
   },
   tableRows: (trainSignificance, testSignificance, options) => Math.max(options.abacusOffset + trainSignificance, testSignificance) + 2,
   embed: (tokenEmbeddings, context) => addTableRows(tokenEmbeddings, context, 'abacus.weight', 'abacus'),

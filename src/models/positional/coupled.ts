@@ -1,14 +1,5 @@
 import type { OptionValues, PositionalEncoding } from './positional.ts';
-import {
-  addTableRows,
-  hasRoleTable,
-  attentionIdsOptions,
-  roleTableParameter,
-  checkIds,
-  isDigit,
-  maxSignificance,
-  roleTableOptions,
-} from './roleTable.ts';
+import { addTableRows, roleIdsOptions, roleTableParameter, checkIds, isDigit, maxSignificance, roleTableOptions } from './roleTable.ts';
 
 /**
  * Position coupling (Cho et al. 2024, "Position Coupling: Improving Length Generalization of Arithmetic
@@ -23,7 +14,7 @@ export const coupled = {
   name: 'coupled',
   description: 'position coupling (Cho et al. 2024): digits of equal significance share a learned position id',
   extrapolates: true,
-  options: { ...roleTableOptions, ...attentionIdsOptions },
+  options: { ...roleTableOptions, ...roleIdsOptions },
   parameters: (shape, options) => roleTableParameter('coupled.weight', options, shape.dModel),
   positionsFromRoles(roles, options, draw) {
     const largest = maxSignificance(roles);
@@ -31,8 +22,7 @@ export const coupled = {
     const lastStart = options.maxPosition - 2 - largest;
     const start = draw.training && lastStart > 1 ? draw.random.int(1, lastStart) : 1;
     const ids = roles.map((role) => (isDigit(role) ? start + 1 + role.significance! : role.kind === 'operator' ? start : 0));
-    // Without a table (model.role_table: false) max_position only spreads the training starts; ids may pass it.
-    return hasRoleTable(options) ? checkIds(ids, 'coupled', options.maxPosition) : ids;
+    return checkIds(ids, 'coupled', options);
   },
   tableRows: (trainSignificance, testSignificance) => Math.max(trainSignificance, testSignificance) + 3,
   embed: (tokenEmbeddings, context) => addTableRows(tokenEmbeddings, context, 'coupled.weight', 'coupled'),

@@ -19,7 +19,7 @@ export const roleTableOptions = {
  * whether the table is there at all. Declared by both role readers; their hooks read them through `hasRoleTable`
  * so that the hooks' own option type stays roleTableOptions.
  */
-export const attentionIdsOptions = {
+export const roleIdsOptions = {
   roleTable: z
     .boolean()
     .default(true)
@@ -41,11 +41,14 @@ export function maxSignificance(roles: readonly TokenRole[]): number {
   return roles.reduce((max, role) => (isDigit(role) ? Math.max(max, role.significance!) : max), -1);
 }
 
-/** Ids must index the table; a larger one would silently read a zero row. */
-export function checkIds(ids: readonly number[], name: string, maxPosition: number): number[] {
+/**
+ * Ids must index the table; a larger one would silently read a zero row. Without a table (model.role_table:
+ * false) there is no row to run out of: max_position then only spreads the training starts, and ids may pass it.
+ */
+export function checkIds(ids: readonly number[], name: string, options: { maxPosition: number }): number[] {
   const largest = Math.max(0, ...ids);
-  if (largest >= maxPosition) {
-    throw new Error(`"${name}" position id ${largest} is outside its table of model.max_position ${maxPosition} rows`);
+  if (hasRoleTable(options) && largest >= options.maxPosition) {
+    throw new Error(`"${name}" position id ${largest} is outside its table of model.max_position ${options.maxPosition} rows`);
   }
   return [...ids];
 }
