@@ -98,7 +98,13 @@ describe('reproduction definitions', () => {
         } as unknown as RunInfo;
         // Probe-based metrics (per-digit accuracy, linear-probe R²) read these, at 50 % everywhere.
         const probes = {
-          digits: { lengths: [{ digits: 4, positions: Array.from({ length: 8 }, () => ({ accuracy: 0.5 })) }] },
+          digits: {
+            lengths: [4, 12].map((digits) => ({
+              digits,
+              inTrainingRange: digits === 4,
+              positions: Array.from({ length: 2 * digits }, (_, position) => ({ position, count: 2, correct: 1, accuracy: 0.5 })),
+            })),
+          },
           linear: {
             scores: ['embed', 'blocks.0.resid_post', 'blocks.1.resid_post'].map((activation) => ({
               quantity: 'running_sum',

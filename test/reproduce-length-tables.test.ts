@@ -159,6 +159,38 @@ describe('length-generalization tables', () => {
     expect(beyond(ordered)).toBe('yes');
     expect(beyond({ ...ordered, t5: 0.2 })).toBe('no');
   });
+
+  it('Kazemnejad: splits the answer digits of longer problems into trained and new positions (digits probe)', () => {
+    const config = unit('kazemnejad2023-pe', 'quick', 'ape-seed0').config;
+    // Trained on 1-8 digits, so training sums have 9 digits (positions 0-8). A 5-digit length is in range and ignored;
+    // at 10 digits, positions 0-8 are right 3 times in 4 and positions 9-10 never.
+    const position = (p: number, correct: number) => ({ position: p, count: 4, correct, accuracy: correct / 4 });
+    const digits = {
+      lengths: [
+        { digits: 5, inTrainingRange: true, positions: [position(0, 0)] },
+        { digits: 10, inTrainingRange: false, positions: Array.from({ length: 11 }, (_, p) => position(p, p < 9 ? 3 : 0)) },
+      ],
+    };
+    const run = { info: {} as RunInfo, config, probes: { digits } } as FinishedRun;
+    const read = (id: string) => kazemnejad.metrics.find((m) => m.id === id)!.read(run);
+    expect(read('beyond-trained-digits')).toBe(75);
+    expect(read('beyond-new-digits')).toBe(0);
+    expect(kazemnejad.metrics.find((m) => m.id === 'beyond-new-digits')!.read({ ...run, probes: {} })).toBeNull();
+    const where = (fresh: number) =>
+      summarizeResults(
+        kazemnejad,
+        'quick',
+        [0],
+        cells({
+          nope: { 'in-range': [40], 'beyond-trained-digits': [10], 'beyond-new-digits': [90] },
+          ape: { 'in-range': [100], 'beyond-trained-digits': [80], 'beyond-new-digits': [fresh] },
+          rope: { 'in-range': [99], 'beyond-trained-digits': [70], 'beyond-new-digits': [2] },
+        }),
+      ).checks[1];
+    // NoPE does not fit the training range, so its digits do not count.
+    expect(where(5)).toMatchObject({ verdict: 'yes', evidence: 'APE (learned) 80.0 vs 5.0, RoPE 70.0 vs 2.0' });
+    expect(where(85).verdict).toBe('no');
+  });
 });
 
 describe('estimated GPU time', () => {

@@ -1,4 +1,5 @@
-import { paperKey, type AxisEntry, type PaperValue, type Reproduction } from './reproduction.ts';
+import type { DigitsResult } from '../../probes/digits.ts';
+import { paperKey, type AxisEntry, type FinishedRun, type Metric, type PaperValue, type Reproduction } from './reproduction.ts';
 
 /**
  * Kazemnejad et al. 2023, "The Impact of Positional Encoding on Length Generalization in Transformers":
@@ -45,13 +46,53 @@ const beyond: Record<string, PaperValue> = {
   t5: { min: 5.8, max: 8.4, text: '5.8–8.4', source: SOURCE },
 };
 
+const DIAGNOSIS = "the lab's diagnosis of where the failure beyond the training lengths lies; the paper has no such number";
+
+const percent = (x: number | null | undefined) => (x === null || x === undefined ? null : 100 * x);
+
+/**
+ * Where a model fails beyond the training lengths, from the digits probe: the accuracy of the answer digits of
+ * 9-16 digit problems, pooled over lengths, at the answer positions a training answer has (units up to the
+ * longest training sum's top digit) or at the positions no training answer had. Both digit groups of a longer
+ * problem sit at sequence positions never trained; only the second asks the model to write a digit it never
+ * wrote.
+ */
+function beyondDigits(run: FinishedRun, trainedPositions: boolean): number | null {
+  const digits = run.probes.digits as DigitsResult | undefined;
+  if (!digits) return null;
+  const answerWidth = run.config.task.train_digits[1] + 1;
+  let count = 0;
+  let correct = 0;
+  for (const length of digits.lengths) {
+    if (length.inTrainingRange) continue;
+    for (const position of length.positions) {
+      if (position.position < answerWidth !== trainedPositions) continue;
+      count += position.count;
+      correct += position.correct;
+    }
+  }
+  return count === 0 ? null : (100 * correct) / count;
+}
+
+const DIGIT_METRICS: Metric[] = [
+  {
+    id: 'beyond-trained-digits',
+    label: 'beyond: answer digits at trained positions (digits probe)',
+    read: (run) => beyondDigits(run, true),
+  },
+  {
+    id: 'beyond-new-digits',
+    label: 'beyond: answer digits at positions no training answer had',
+    read: (run) => beyondDigits(run, false),
+  },
+];
+
 const paper: Record<string, PaperValue> = {};
 for (const [id] of PES) {
   paper[paperKey('all', id, 'in-range')] = { text: 'n/a', source: NOT_REPORTED };
   paper[paperKey('all', id, 'beyond')] = beyond[id];
+  for (const metric of DIGIT_METRICS) paper[paperKey('all', id, metric.id)] = { text: 'n/a', source: DIAGNOSIS };
 }
-
-const percent = (x: number | null | undefined) => (x === null || x === undefined ? null : 100 * x);
 
 export const kazemnejad2023Pe: Reproduction = {
   name: 'kazemnejad2023-pe',
@@ -70,6 +111,9 @@ export const kazemnejad2023Pe: Reproduction = {
       'relative bias of Raffel et al. (32 buckets, distances from 128 on sharing the last). The paper ranks NoPE .687 > T5 .549 > ALiBi .502 > RoPE .330 > APE .215 by mean ' +
       'reciprocal rank over all its tasks; the paper rank in the table is by its addition numbers alone.',
     'RoPE rotates 25% of each head (rope_fraction 0.25), as Kazemnejad did.',
+    'The two "answer digits" rows say where a model fails beyond the training lengths (digits probe, 50 problems ' +
+      'per length 9-16, every digit of the answer scored, units = position 0): at the answer positions 0-8 that ' +
+      'training sums have, or at positions 9 and up that no training sum had. Exact match needs both.',
   ],
   base: {
     seed: 0,
@@ -94,6 +138,7 @@ export const kazemnejad2023Pe: Reproduction = {
   metrics: [
     { id: 'in-range', label: 'in range (1-8 digits)', read: (run) => percent(run.info.result?.accuracy_in_range) },
     { id: 'beyond', label: 'beyond (9-16 digits)', read: (run) => percent(run.info.result?.accuracy_beyond) },
+    ...DIGIT_METRICS,
   ],
   paper,
   rank: { metric: 'beyond', label: 'rank beyond' },
@@ -106,6 +151,21 @@ export const kazemnejad2023Pe: Reproduction = {
         if ([nope, t5, alibi, ape, rope].some((v) => v === null)) return { verdict: 'unknown', evidence: 'cells missing' };
         const evidence = `NoPE ${nope!.toFixed(1)}, T5 ${t5!.toFixed(1)}, ALiBi ${alibi!.toFixed(1)}, APE ${ape!.toFixed(1)}, RoPE ${rope!.toFixed(1)}`;
         return { verdict: Math.min(nope!, t5!, alibi!) > Math.max(ape!, rope!) ? 'yes' : 'no', evidence };
+      },
+    },
+    {
+      question:
+        'Beyond 8 digits, is each encoding that fits the training range right on the answer digits at trained positions more often than on the new ones?',
+      answer: (mean) => {
+        const rows = PES.filter(([id]) => (mean('all', id, 'in-range') ?? 0) >= 95).map(([id, label]) => ({
+          label,
+          trained: mean('all', id, 'beyond-trained-digits'),
+          fresh: mean('all', id, 'beyond-new-digits'),
+        }));
+        if (rows.length === 0) return { verdict: 'unknown', evidence: 'no encoding fits the training range' };
+        if (rows.some((r) => r.trained === null || r.fresh === null)) return { verdict: 'unknown', evidence: 'digits probe missing' };
+        const evidence = rows.map((r) => `${r.label} ${r.trained!.toFixed(1)} vs ${r.fresh!.toFixed(1)}`).join(', ');
+        return { verdict: rows.every((r) => r.trained! > r.fresh!) ? 'yes' : 'no', evidence };
       },
     },
     {
@@ -128,7 +188,10 @@ export const kazemnejad2023Pe: Reproduction = {
         'length. For a GPU backend.',
       seeds: 3,
       overrides: {},
-      probes: [{ name: 'length', samples: 20, maxDigits: 16 }],
+      probes: [
+        { name: 'length', samples: 20, maxDigits: 16 },
+        { name: 'digits', samples: 50, maxDigits: 16 },
+      ],
     },
     quick: {
       description:
@@ -142,7 +205,10 @@ export const kazemnejad2023Pe: Reproduction = {
         model: { layers: 2, heads: 4, d_model: 64 },
         train: { steps: 8000, lr: 3e-3, min_lr: 1e-4, eval_every: 2000, checkpoint_every: 1000 },
       },
-      probes: [{ name: 'length', samples: 5, maxDigits: 16 }],
+      probes: [
+        { name: 'length', samples: 5, maxDigits: 16 },
+        { name: 'digits', samples: 50, maxDigits: 16 },
+      ],
     },
   },
 };
