@@ -176,20 +176,22 @@ describe('length-generalization tables', () => {
     expect(read('beyond-trained-digits')).toBe(75);
     expect(read('beyond-new-digits')).toBe(0);
     expect(kazemnejad.metrics.find((m) => m.id === 'beyond-new-digits')!.read({ ...run, probes: {} })).toBeNull();
-    const where = (fresh: number) =>
+    const where = (apeTrained: number) =>
       summarizeResults(
         kazemnejad,
         'quick',
         [0],
         cells({
-          nope: { 'in-range': [40], 'beyond-trained-digits': [10], 'beyond-new-digits': [90] },
-          ape: { 'in-range': [100], 'beyond-trained-digits': [80], 'beyond-new-digits': [fresh] },
+          nope: { 'in-range': [40], 'beyond-trained-digits': [10], 'beyond-new-digits': [9] },
+          ape: { 'in-range': [100], 'beyond-trained-digits': [apeTrained], 'beyond-new-digits': [5] },
           rope: { 'in-range': [99], 'beyond-trained-digits': [70], 'beyond-new-digits': [2] },
         }),
       ).checks[1];
-    // NoPE does not fit the training range, so its digits do not count.
-    expect(where(5)).toMatchObject({ verdict: 'yes', evidence: 'APE (learned) 80.0 vs 5.0, RoPE 70.0 vs 2.0' });
-    expect(where(85).verdict).toBe('no');
+    // NoPE does not fit the training range, so its digits do not count; APE at chance fails the check.
+    expect(where(80)).toMatchObject({ verdict: 'yes', evidence: 'APE (learned) 80.0 (new positions 5.0), RoPE 70.0 (new positions 2.0)' });
+    expect(where(8.5).verdict).toBe('no');
+    expect(unit('kazemnejad2023-pe', 'paper', 'ape-seed0').config.format).toMatchObject({ name: 'reversed', pad_width: null });
+    expect(unit('kazemnejad2023-pe', 'quick', 'ape-seed0').config.format).toMatchObject({ name: 'reversed-padded', pad_width: 8 });
   });
 });
 

@@ -7,15 +7,16 @@ import { paperKey, type AxisEntry, type FinishedRun, type Metric, type PaperValu
  * Paper numbers: the paper's addition results beyond the training lengths; settings: its training setup
  * (40,000 steps of 64 examples, lr 3e-5, 3 seeds), scaled down.
  *
- * Layout and "length" (a deliberate choice): training operands are zero-padded to 8 digits and the sum written
- * reversed and padded to 9 (`reversed-padded`, pad_width 8); test operands of 9-16 digits are written in full,
- * so a 12-digit test problem is a longer sequence than any training example, with `+` and `=` at positions never
- * seen in training. That keeps Kazemnejad's question: does the model handle sequences longer than it was
- * trained on? Padding is what makes the training range learnable here: with unpadded variable-length operands
- * (`reversed`) no encoding learned even 1-5 digit addition in 3,000 steps of the lab's small model.
- * The alternative, padding everything to 16 digits, fixes one layout for every test: "length" then means how
- * many digits are nonzero, every position has been trained (on zeros), and the question becomes whether a model
- * adds digits where it has only ever seen zeros, which is a different question from the paper's.
+ * Layout and "length": the quick profile pads training operands to 8 digits and writes the sum reversed and
+ * padded to 9 (`reversed-padded`, pad_width 8); test operands of 9-16 digits are written in full, so a 12-digit
+ * test problem is a longer sequence than any training example, as in the paper. Padding is what makes the
+ * training range learnable on the 2-core CPU (unpadded, `reversed`: no encoding learned even 1-5 digit addition
+ * in 3,000 steps at d_model 64, nor 2-digit addition in 2,000 steps at d_model 128). Its cost, measured with the
+ * digits probe: a fixed training layout puts every operand digit at one distance from the answer digit it feeds,
+ * so every encoding learns that distance, and on longer problems every answer digit, the units digit included,
+ * is at chance (about 10%). The paper profile therefore trains unpadded (`reversed`), where those distances vary.
+ * Padding everything to 16 digits instead would ask whether a model adds digits where it has only ever seen
+ * zeros, a different question from the paper's.
  */
 
 const PES: [id: string, label: string, pos: string][] = [
@@ -103,10 +104,11 @@ export const kazemnejad2023Pe: Reproduction = {
   notes: [
     'Exact match (%) averaged over test lengths, both operands with exactly n digits: in range n = 1-8, beyond ' +
       'n = 9-16. Rank: by mean exact match beyond the training range (1 = best; ties share a rank).',
-    'Layout: training operands zero-padded to 8 digits, sum reversed and padded to 9 (reversed-padded, pad_width 8); ' +
-      '9-16 digit test operands are written in full, so longer tests are longer sequences than any training ' +
-      'example, as in the paper. (Padding to 16 would fix one layout for all lengths and ask another question: ' +
-      'whether the model adds digits where it only ever saw zeros.)',
+    'Layout, quick: training operands zero-padded to 8 digits, sum reversed and padded to 9 (reversed-padded, ' +
+      'pad_width 8); 9-16 digit test operands are written in full, so longer tests are longer sequences than any ' +
+      'training example, as in the paper. Paper profile: unpadded operands (reversed), so the distances between an ' +
+      'answer digit and its operand digits vary in training. The fixed padded layout is what the small model can ' +
+      'learn on a CPU, and the digits rows show its price: beyond 8 digits every answer digit is at chance.',
     'Kazemnejad used a 138M-parameter decoder-only T5; every profile here is scaled down. The T5 column is the ' +
       'relative bias of Raffel et al. (32 buckets, distances from 128 on sharing the last). The paper ranks NoPE .687 > T5 .549 > ALiBi .502 > RoPE .330 > APE .215 by mean ' +
       'reciprocal rank over all its tasks; the paper rank in the table is by its addition numbers alone.',
@@ -155,7 +157,7 @@ export const kazemnejad2023Pe: Reproduction = {
     },
     {
       question:
-        'Beyond 8 digits, is each encoding that fits the training range right on the answer digits at trained positions more often than on the new ones?',
+        'Beyond 8 digits, do the encodings that fit the training range still write the answer digits at trained positions (at least 50% right; a random digit is 10%)?',
       answer: (mean) => {
         const rows = PES.filter(([id]) => (mean('all', id, 'in-range') ?? 0) >= 95).map(([id, label]) => ({
           label,
@@ -164,8 +166,8 @@ export const kazemnejad2023Pe: Reproduction = {
         }));
         if (rows.length === 0) return { verdict: 'unknown', evidence: 'no encoding fits the training range' };
         if (rows.some((r) => r.trained === null || r.fresh === null)) return { verdict: 'unknown', evidence: 'digits probe missing' };
-        const evidence = rows.map((r) => `${r.label} ${r.trained!.toFixed(1)} vs ${r.fresh!.toFixed(1)}`).join(', ');
-        return { verdict: rows.every((r) => r.trained! > r.fresh!) ? 'yes' : 'no', evidence };
+        const evidence = rows.map((r) => `${r.label} ${r.trained!.toFixed(1)} (new positions ${r.fresh!.toFixed(1)})`).join(', ');
+        return { verdict: rows.every((r) => r.trained! >= 50) ? 'yes' : 'no', evidence };
       },
     },
     {
@@ -185,9 +187,11 @@ export const kazemnejad2023Pe: Reproduction = {
       description:
         "Scaled down from Kazemnejad's 138M-parameter decoder-only T5 to 6 layers, 6 heads, d_model 384 (10.7M " +
         'parameters); their schedule otherwise: 40,000 steps of 64 examples, lr 3e-5, 3 seeds; 200 test problems per ' +
-        'length. For a GPU backend.',
+        'length; operands unpadded (format reversed), so the distance from an answer digit to its operand digits ' +
+        'varies in training as in the paper (the quick profile measured what a fixed padded layout does). For a GPU ' +
+        'backend.',
       seeds: 3,
-      overrides: {},
+      overrides: { format: { name: 'reversed', pad_width: null } },
       probes: [
         { name: 'length', samples: 20, maxDigits: 16 },
         { name: 'digits', samples: 50, maxDigits: 16 },
