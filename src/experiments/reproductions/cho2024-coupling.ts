@@ -37,7 +37,7 @@ const QUICK = {
  * bidirectional T5 bias instead of a learned table, with two extra leading zeros (format.pad_extra). The first
  * gives the final carry's column digits to add (configs/addition-coupled-relative.yaml); the second makes every
  * answer end in a 0, after which the model stops. With one, seeds 1 and 2 stood at 89% and 61% at 20 digits
- * after 2,000 steps, nearly every miss an extra digit written after the sum; with two, at 100% and 95%
+ * after 2,000 steps, nearly every miss an extra digit written after the sum; with two, at 100% and 94%
  * (docs/results.md, "Cho'24 and McLeish'24, quick").
  */
 const RELATIVE: ConfigPatch = {

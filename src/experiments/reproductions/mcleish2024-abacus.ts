@@ -184,7 +184,7 @@ export const mcleish2024Abacus: Reproduction = {
         `For the 2-core CPU: trained on ${QUICK.trainDigits.join('-')} digits and tested on ${QUICK.testDigits.join('-')}, ` +
         `${QUICK.layers} layers (looped: 1 layer run twice), 4 heads, d_model ${QUICK.dModel}, ` +
         `${QUICK.steps.toLocaleString('en-US')} steps of ${QUICK.batch} fresh problems, lr ${QUICK.lr} cosine to ` +
-        `${QUICK.minLr}, no weight decay; Abacus offsets in [0, ${QUICK.abacusOffset}] (ids up to the longest test sum); the length probe with ${QUICK.probeSamples} problems per pair of lengths. It asks whether the shape appears at 2-3× the training length.`,
+        `${QUICK.minLr}, no weight decay; Abacus offsets in [0, ${QUICK.abacusOffset}] (McLeish et al.'s max_k); the length probe with ${QUICK.probeSamples} problems per pair of lengths. It asks whether the shape appears at 2-3× the training length.`,
       seeds: QUICK.seeds,
       overrides: {
         task: { train_digits: QUICK.trainDigits, test_digits: QUICK.testDigits, test_size: QUICK.testSize },
