@@ -3,7 +3,7 @@ import { FORMAT_NAMES, getFormat } from '../data/formats/index.ts';
 import { longestProblem, type Op, type Problem } from '../data/problem.ts';
 import { getPositionalEncoding, POSITIONAL_NAMES, positionalLabel, positionalNames } from '../models/positional/index.ts';
 import { readsRoles } from '../models/positional/positionIds.ts';
-import { maxSignificance } from '../models/positional/roleTable.ts';
+import { hasRoleTable, maxSignificance } from '../models/positional/roleTable.ts';
 import { type DataSetup, longestSequence } from './dataSetup.ts';
 import { positionalOptions } from './positionalOptions.ts';
 import type { Config } from './schema.ts';
@@ -66,7 +66,7 @@ export function checkPositions(config: Config, data: DataSetup, fail: Fail): voi
       return maxSignificance([...roles.prompt, ...roles.target]);
     };
     const rows = pe.tableRows?.(significance(task.train_digits[1]), significance(task.test_digits[1]), options);
-    if (rows !== undefined && options.roleTable && options.maxPosition < rows) {
+    if (rows !== undefined && hasRoleTable(options) && options.maxPosition < rows) {
       fail(
         'model.max_position',
         `model.pos "${label}" needs ${rows} table rows for ${task.train_digits[1]}-digit training and ${task.test_digits[1]}-digit ` +
