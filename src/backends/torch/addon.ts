@@ -25,6 +25,8 @@ export interface TorchAddon {
   dispose(x: Slot): void;
   liveTensors(): number;
   setNumThreads(threads: number): void;
+  /** glibc keeps freed memory for the next step instead of returning it to the OS; false where it cannot. */
+  keepHeap(): boolean;
   setDevice(device: 'cpu' | 'cuda'): void;
   info(): {
     torch: string;
@@ -34,6 +36,7 @@ export interface TorchAddon {
     cudaAvailable: boolean;
     openblas: string;
     liveTensors: number;
+    heapKept: boolean;
   };
   fromBuffer(values: Float32Array | Int32Array | Uint8Array | Float64Array, shape: number[], dtype: number): Slot;
   read(x: Slot): Float32Array | Int32Array | Uint8Array;

@@ -38,6 +38,8 @@ export function registerTorchBackend(options: TorchOptions = {}): TorchBackend {
   if ('error' in loaded) throw new Error(loaded.error);
   const native: TorchAddon = loaded.addon;
   native.setNumThreads(options.threads ?? defaultThreads());
+  // ARITH_KEEP_HEAP=0 leaves glibc's defaults, to measure what keeping the heap buys (docs/results.md).
+  if (!backend && process.env.ARITH_KEEP_HEAP !== '0') native.keepHeap();
   native.setDevice(options.device ?? 'cpu');
   if (!backend) {
     const created = new TorchBackend(native);
