@@ -13,6 +13,7 @@ describe('literal strings for 128+367 (docs/formats.md)', () => {
     ['plain', '128+367=', '495\n'],
     ['plain-delimited', '$128+367=', '495$\n'],
     ['reversed', '$128+367=', '594$\n'],
+    ['reversed-all', '$821+763=', '594$\n'],
     ['zero-padded', '128+367=', '0495\n'],
     ['reversed-padded', '128+367=', '5940\n'],
     ['index-hints', 'h0 0 h1 1 h2 2 h3 8 + h0 0 h1 3 h2 6 h3 7 =', ' h3 5 h2 9 h1 4 h0 0\n'],
@@ -56,6 +57,11 @@ Target:
 describe("rules beyond the example (Lee's generated files)", () => {
   it('reversal keeps zeros: 999+1', () => {
     expect(encode('reversed', add(999, 1))).toEqual({ prompt: '$999+1=', target: '0001$\n' });
+  });
+
+  it('reversed-all reverses each operand on its own, zeros kept: 1200+35, 999*1', () => {
+    expect(encode('reversed-all', add(1200, 35))).toEqual({ prompt: '$0021+53=', target: '5321$\n' });
+    expect(encode('reversed-all', { op: 'mul', a: 999n, b: 1n })).toEqual({ prompt: '$999*1=', target: '999$\n' });
   });
 
   it('zero-padded widths are minimums: 12+345 → 012+345=0357', () => {
@@ -167,6 +173,7 @@ describe('registry', () => {
       'reversed-padded',
       'index-hints-window',
       'cot-multiplication',
+      'reversed-all',
     ]);
     for (const name of FORMAT_NAMES) expect(FORMATS[name].name).toBe(name);
     expect(() => getFormat('nope')).toThrow(/plain, plain-delimited/);

@@ -26,6 +26,7 @@ describe('token roles of 128+367 (every format declares them)', () => {
     ['plain', 'a2 a1 a0 + b2 b1 b0 +', '=2 =1 =0 _'],
     ['plain-delimited', '_ a2 a1 a0 + b2 b1 b0 +', '=2 =1 =0 _ _'],
     ['reversed', '_ a2 a1 a0 + b2 b1 b0 +', '=0 =1 =2 _ _'],
+    ['reversed-all', '_ a0 a1 a2 + b0 b1 b2 +', '=0 =1 =2 _ _'],
     ['zero-padded', 'a2 a1 a0 + b2 b1 b0 +', '=3 =2 =1 =0 _'],
     ['reversed-padded', 'a2 a1 a0 + b2 b1 b0 +', '=0 =1 =2 =3 _'],
     [

@@ -5,6 +5,7 @@ import { indexHints } from './index-hints.ts';
 import { plainDelimited } from './plain-delimited.ts';
 import { plain } from './plain.ts';
 import { reversedPadded } from './reversed-padded.ts';
+import { reversedAll } from './reversed-all.ts';
 import { reversed } from './reversed.ts';
 import { scratchpadDetailed } from './scratchpad-detailed.ts';
 import { scratchpadSimple } from './scratchpad-simple.ts';
@@ -23,6 +24,7 @@ export const FORMATS: Record<string, DataFormat> = Object.fromEntries(
     reversedPadded,
     indexHintsWindow,
     cotMultiplication,
+    reversedAll,
   ].map((format) => [format.name, format]),
 );
 
