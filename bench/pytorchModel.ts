@@ -2,17 +2,15 @@ import type { TokenBatch } from '../src/data/batches.ts';
 import { positionalNames } from '../src/models/positional/index.ts';
 import type { BenchModel } from './models.ts';
 
-/** The positional encodings bench/pytorch_bench.py builds. */
-const PYTORCH_ENCODINGS = ['nope', 'ape', 'sinusoidal', 'alibi', 'rope'];
+/** The positional encodings bench/pytorch_bench.py builds, alone or combined. */
+const PYTORCH_ENCODINGS = ['nope', 'ape', 'sinusoidal', 'alibi', 'rope', 't5', 'fire', 'abacus', 'coupled'];
 
 /** Why bench/pytorch_bench.py cannot train the same model on these batches, or null when it can. */
-export function pytorchSkipReason(model: BenchModel, batches: readonly TokenBatch[]): string | null {
+export function pytorchSkipReason(model: BenchModel, _batches: readonly TokenBatch[]): string | null {
   const c = model.config;
   const names = positionalNames(c.pos);
-  if (names.length !== 1 || !PYTORCH_ENCODINGS.includes(names[0]))
-    return `pytorch_bench.py builds ${PYTORCH_ENCODINGS.join(', ')}, not model.pos ${names.join('+')}`;
-  if (c.pos !== 'nope' && c.randomPositions) return 'pytorch_bench.py has no randomized positions (model.random_positions)';
-  if (batches.some((batch) => batch.positions)) return 'pytorch_bench.py reads no position ids of the batch';
+  const unknown = names.filter((name) => !PYTORCH_ENCODINGS.includes(name));
+  if (unknown.length > 0) return `pytorch_bench.py builds ${PYTORCH_ENCODINGS.join(', ')}, not model.pos ${unknown.join('+')}`;
   if ((c.recurrence ?? 1) !== 1) return 'pytorch_bench.py has no looped layers (model.recurrence)';
   if (c.dropout > 0) return 'pytorch_bench.py has no dropout';
   if (model.aux) return 'pytorch_bench.py has no auxiliary loss (train.aux_loss)';
@@ -22,10 +20,14 @@ export function pytorchSkipReason(model: BenchModel, batches: readonly TokenBatc
 /** pytorch_bench.py's arguments for this model, its batches in `batchesFile` (see batchesJson). */
 export function pytorchArguments(model: BenchModel, batchesFile: string): string[] {
   const c = model.config;
-  const pos = positionalNames(c.pos)[0];
   return [
     ...['--layers', c.layers, '--heads', c.heads, '--d-model', c.dModel, '--d-ff', c.dFf, '--vocab', c.vocabSize],
-    ...['--pos', pos, '--max-len', c.maxLen, '--rope-fraction', c.ropeFraction, '--rope-base', c.ropeBase],
+    ...['--pos', positionalNames(c.pos).join('+'), '--max-len', c.maxLen],
+    ...['--rope-fraction', c.ropeFraction, '--rope-base', c.ropeBase],
+    ...['--max-position', c.maxPosition, '--attention-ids', c.attentionIds, ...(c.roleTable ? [] : ['--no-role-table'])],
+    ...['--t5-buckets', c.t5Buckets, '--t5-max-distance', c.t5MaxDistance, '--t5-scale', c.t5Scale],
+    ...(c.t5Bidirectional ? ['--t5-bidirectional'] : []),
+    ...['--fire-mlp-width', c.fireMlpWidth, '--fire-c', c.fireC, '--fire-l', c.fireL],
     ...(c.tieEmbeddings ? [] : ['--untied']),
     ...['--lr', model.lr, '--grad-clip', model.gradClip, '--beta1', model.optimizer.beta1, '--beta2', model.optimizer.beta2],
     ...['--weight-decay', model.optimizer.weightDecay, '--batches', batchesFile],
@@ -41,6 +43,7 @@ export function batchesJson(batches: readonly TokenBatch[]): string {
       inputs: Array.from(b.inputs),
       targets: Array.from(b.targets),
       loss_mask: Array.from(b.lossMask),
+      ...(b.positions ? { positions: Array.from(b.positions) } : {}),
     })),
   );
 }

@@ -3,15 +3,21 @@
 # blocks, causal softmax attention, GELU (tanh), tied embeddings (or an output matrix with --untied), masked
 # mean cross-entropy, global-norm clipping (the norm read back to the host, as our trainStep does), AdamW (decay
 # on rank >= 2 parameters only), loss read back. Positional encodings: nope, ape (learned table added),
-# sinusoidal (sqrt(d)-scaled tokens plus the fixed table), alibi (Press et al.'s head slopes) and rope (the
-# "two halves" rotation of --rope-fraction of each head); src/models/positional/ has the lab's, and these
-# follow them. Idiomatic PyTorch where ours is written for wasm: nn.Embedding lookups instead of one-hot
+# sinusoidal (sqrt(d)-scaled tokens plus the fixed table), alibi (Press et al.'s head slopes), rope (the
+# "two halves" rotation of --rope-fraction of each head), t5 (a learned bias per log-spaced distance bucket and
+# head, shared by the layers), fire (an MLP of the log-transformed distance, shared), abacus and coupled (a
+# learned table of the batch's position ids added to the tokens; --no-role-table drops it), and combinations
+# joined by '+' (abacus+fire, coupled+t5). Batches may carry position ids (role ids, randomized positions): with
+# a role-reading scheme (abacus, coupled) the attention side reads 0..T-1 unless --attention-ids roles, else the
+# ids are the sequence's positions. src/models/positional/ has the lab's, test/reference/gpt_reference.py the
+# same math in float64, and these follow them. Idiomatic PyTorch where ours is written for wasm: nn.Embedding lookups instead of one-hot
 # products, F.cross_entropy instead of log-softmax times one-hot, torch.optim.AdamW, position tables computed
 # once per sequence length.
 #
 #   /usr/bin/python3 bench/pytorch_bench.py --layers 2 --heads 4 --d-model 128 --d-ff 512 [--threads 2]
-#       [--device cpu|cuda] [--steps 5] [--warmup 2] [--pos nope|ape|sinusoidal|alibi|rope] [--batches FILE]
-# --batches reads the steps' batches (a JSON list of {batch, seq, inputs, targets, loss_mask}, flat row-major;
+#       [--device cpu|cuda] [--steps 5] [--warmup 2] [--pos nope|ape|sinusoidal|alibi|rope|t5|fire|abacus|coupled
+#       or a+b] [--batches FILE]
+# --batches reads the steps' batches (a JSON list of {batch, seq, inputs, targets, loss_mask, positions?}, flat row-major;
 # bench.ts writes the batches it trained on), one per step, warm-up first; without it every step trains on one
 # batch of random tokens of --batch x --seq. Prints one JSON object: median ms/step over the timed steps (wall
 # and process CPU time), tokens/s, every step's time, the losses.
@@ -25,10 +31,21 @@ parser.add_argument('--d-ff', type=int, default=512)
 parser.add_argument('--vocab', type=int, default=20)
 parser.add_argument('--batch', type=int, default=64)
 parser.add_argument('--seq', type=int, default=32)
-parser.add_argument('--pos', default='nope', choices=['nope', 'ape', 'sinusoidal', 'alibi', 'rope'])
+ENCODINGS = ['nope', 'ape', 'sinusoidal', 'alibi', 'rope', 't5', 'fire', 'abacus', 'coupled']
+parser.add_argument('--pos', default='nope', help=f"one of {', '.join(ENCODINGS)}, or several joined by '+'")
 parser.add_argument('--max-len', type=int, default=64, help="ape: the learned table's rows")
 parser.add_argument('--rope-fraction', type=float, default=1.0)
 parser.add_argument('--rope-base', type=float, default=10000.0)
+parser.add_argument('--max-position', type=int, default=128, help="abacus, coupled: the table's rows")
+parser.add_argument('--no-role-table', action='store_true', help='abacus, coupled: no table (model.role_table: false)')
+parser.add_argument('--attention-ids', default='sequence', choices=['sequence', 'roles'])
+parser.add_argument('--t5-buckets', type=int, default=32)
+parser.add_argument('--t5-max-distance', type=int, default=128)
+parser.add_argument('--t5-bidirectional', action='store_true')
+parser.add_argument('--t5-scale', type=float, default=1.0)
+parser.add_argument('--fire-mlp-width', type=int, default=32)
+parser.add_argument('--fire-c', type=float, default=0.1)
+parser.add_argument('--fire-l', type=float, default=512.0)
 parser.add_argument('--untied', action='store_true', help='an output matrix of its own instead of the token embedding')
 parser.add_argument('--lr', type=float, default=1e-3)
 parser.add_argument('--grad-clip', type=float, default=1.0)
@@ -41,6 +58,10 @@ parser.add_argument('--warmup', type=int, default=2)
 parser.add_argument('--threads', type=int, default=0, help='intra-op threads, also given to OpenBLAS (0: leave as is)')
 parser.add_argument('--device', default='cpu')
 args = parser.parse_args()
+POS_LIST = args.pos.split('+')
+for name in POS_LIST:
+    if name not in ENCODINGS:
+        parser.error(f"--pos {args.pos}: unknown encoding {name!r}; known: {', '.join(ENCODINGS)}")
 
 if args.threads > 0:
     # torch.set_num_threads does not reach OpenBLAS (Debian's torch calls BLAS for matmuls); the caller also
@@ -68,7 +89,7 @@ device = torch.device(args.device)
 torch.manual_seed(0)
 L, H, D, FF, V = args.layers, args.heads, args.d_model, args.d_ff, args.vocab
 DH = D // H
-POS = args.pos
+ROLE = next((name for name in POS_LIST if name in ('abacus', 'coupled')), None)
 ROTARY = 2 * math.floor(DH * args.rope_fraction / 2)
 
 
@@ -98,26 +119,64 @@ _tables = {}
 
 
 def tables(T):
-    """Per sequence length: the additive attention bias (causal, plus ALiBi's) and the position tables."""
+    """Per sequence length: the causal mask, the fixed encodings' tables of positions 0..T-1, and the fixed
+    attention bias (the mask plus ALiBi's)."""
     if T not in _tables:
         position = torch.arange(T, device=device, dtype=torch.float32)
-        bias = torch.triu(torch.full((T, T), -1e9, device=device), 1)
-        if POS == 'alibi':
-            distance = (position[:, None] - position[None, :]).clamp(min=0)
-            slopes = torch.tensor(alibi_slopes(H), device=device).reshape(H, 1, 1)
-            bias = (bias - slopes * distance).unsqueeze(0)  # [1, H, T, T]
-        entry = {'bias': bias}
-        if POS == 'sinusoidal':
-            pairs = (D + 1) // 2
-            angles = position[:, None] / torch.pow(10000.0, torch.arange(pairs, device=device) * 2 / D)[None, :]
-            entry['table'] = torch.stack([angles.sin(), angles.cos()], -1).reshape(T, 2 * pairs)[:, :D]
-        if POS == 'rope' and ROTARY > 0:
-            half = ROTARY // 2
-            inverse = torch.pow(args.rope_base, -2 * torch.arange(half, device=device) / ROTARY)
-            angles = position[:, None] * inverse[None, :]
-            entry['cos'], entry['sin'] = angles.cos(), angles.sin()
+        causal = torch.triu(torch.full((T, T), -1e9, device=device), 1)
+        entry = {'causal': causal, **position_tables(position[None, :])}
+        entry['fixed_bias'] = causal + entry['alibi'] if 'alibi' in entry else causal
         _tables[T] = entry
     return _tables[T]
+
+
+def position_tables(ids):
+    """What the fixed encodings make of position ids [B or 1, T]: ALiBi's bias, the sinusoid, RoPE's angles."""
+    entry = {}
+    ids = ids.to(torch.float32)
+    if 'alibi' in POS_LIST:
+        distance = (ids[:, :, None] - ids[:, None, :]).clamp(min=0)
+        slopes = torch.tensor(alibi_slopes(H), device=device).reshape(1, H, 1, 1)
+        entry['alibi'] = -slopes * distance[:, None]  # [B, H, T, T]
+    if 'sinusoidal' in POS_LIST:
+        pairs = (D + 1) // 2
+        angles = ids[..., None] / torch.pow(10000.0, torch.arange(pairs, device=device) * 2 / D)
+        entry['table'] = torch.stack([angles.sin(), angles.cos()], -1).reshape(*ids.shape, 2 * pairs)[..., :D]
+    if 'rope' in POS_LIST and ROTARY > 0:
+        half = ROTARY // 2
+        inverse = torch.pow(args.rope_base, -2 * torch.arange(half, device=device) / ROTARY)
+        angles = ids[:, None, :, None] * inverse  # [B, 1, T, half]
+        entry['cos'], entry['sin'] = angles.cos(), angles.sin()
+    return entry
+
+
+def t5_buckets(ids):
+    """HF T5's _relative_position_bucket of key - query for ids [B or 1, T]: [B, T, T] bucket numbers."""
+    relative = ids[:, None, :] - ids[:, :, None]
+    buckets = args.t5_buckets
+    if args.t5_bidirectional:
+        buckets //= 2
+        offset = (relative > 0).to(torch.long) * buckets
+        n = relative.abs()
+    else:
+        offset = torch.zeros_like(relative)
+        n = (-relative).clamp(min=0)
+    exact = buckets // 2
+    scaled = torch.log(n.float().clamp(min=1) / exact) / math.log(args.t5_max_distance / exact) * (buckets - exact)
+    large = (exact + scaled.to(torch.long)).clamp(max=buckets - 1)
+    return offset + torch.where(n < exact, n, large)
+
+
+def fire_bias(ids, fire):
+    """FIRE (Li et al. 2023, as McLeish et al.'s code): [B, H, T, T] from position ids [B or 1, T]."""
+    positions = ids.to(torch.float32)
+    c = fire['c'][0]
+    distance = torch.log(torch.abs(c * (positions[:, :, None] - positions[:, None, :])) + 1)
+    threshold = torch.abs(fire['L_multiplier'][0] * args.fire_l)
+    normalizer = torch.log(torch.abs(c * torch.maximum(positions, threshold)) + 1)[:, :, None]
+    x = (distance / (normalizer + 1e-6))[..., None]
+    hidden = torch.relu(x @ fire['fc_in_weight'] + fire['fc_in_bias'])
+    return (hidden @ fire['fc_out_weight'] + fire['fc_out_bias']).permute(0, 3, 1, 2)
 
 
 def rotate(x, table):
@@ -138,14 +197,14 @@ class Block(torch.nn.Module):
         self.c_fc_weight, self.c_fc_bias = normal(D, FF), zeros(FF)
         self.mlp_proj_weight, self.mlp_proj_bias = normal(FF, D, std=residual_std), zeros(D)
 
-    def forward(self, x, table):
+    def forward(self, x, table, bias):
         B, T, _ = x.shape
         h = F.layer_norm(x, (D,), self.ln_1_weight, self.ln_1_bias, 1e-5)
         qkv = torch.addmm(self.c_attn_bias, h.reshape(-1, D), self.c_attn_weight).reshape(B, T, 3 * D)
         q, k, v = [t.reshape(B, T, H, DH).transpose(1, 2) for t in qkv.split(D, -1)]
-        if POS == 'rope' and ROTARY > 0:
+        if 'rope' in POS_LIST and ROTARY > 0:
             q, k = rotate(q, table), rotate(k, table)
-        pattern = torch.softmax(q @ k.transpose(-1, -2) * (1 / math.sqrt(DH)) + table['bias'], -1)
+        pattern = torch.softmax(q @ k.transpose(-1, -2) * (1 / math.sqrt(DH)) + bias, -1)
         y = (pattern @ v).transpose(1, 2).reshape(B * T, D)
         x = x + torch.addmm(self.attn_proj_bias, y, self.attn_proj_weight).reshape(B, T, D)
         h = F.layer_norm(x, (D,), self.ln_2_weight, self.ln_2_bias, 1e-5)
@@ -157,22 +216,49 @@ class Gpt(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.wte = normal(V, D)
-        if POS == 'ape':
+        if 'ape' in POS_LIST:
             self.wpe = normal(args.max_len, D)
+        if ROLE and not args.no_role_table:
+            self.role_table = normal(args.max_position, D)
+        if 't5' in POS_LIST:
+            self.t5 = normal(args.t5_buckets, H)
+        if 'fire' in POS_LIST:
+            W = args.fire_mlp_width
+            self.fire = torch.nn.ParameterDict({
+                'c': torch.nn.Parameter(torch.full((1,), args.fire_c, device=device)),
+                'L_multiplier': ones(1),
+                'fc_in_weight': normal(1, W, std=1.0), 'fc_in_bias': normal(W, std=1.0),
+                'fc_out_weight': normal(W, H, std=1 / math.sqrt(W)), 'fc_out_bias': normal(H, std=1 / math.sqrt(W)),
+            })
         self.blocks = torch.nn.ModuleList([Block() for _ in range(L)])
         self.ln_f_weight, self.ln_f_bias = ones(D), zeros(D)
         self.lm_head = normal(D, V) if args.untied else None
 
-    def forward(self, ids):
+    def forward(self, ids, positions=None):
         T = ids.shape[1]
         table = tables(T)
+        # The ids the positional schemes read: the batch's own (randomized positions; role ids when the attention
+        # reads roles), else 0..T-1 with its tables computed once per length.
+        own = positions is not None and (ROLE is None or args.attention_ids == 'roles')
+        idx = positions if own else torch.arange(T, device=device)[None, :]
+        bias = table['fixed_bias']
+        if own:
+            table = {**table, **position_tables(idx)}
+            bias = table['causal'] + table['alibi'] if 'alibi' in table else table['causal']
         x = F.embedding(ids, self.wte)
-        if POS == 'ape':
-            x = x + self.wpe[:T]
-        if POS == 'sinusoidal':
+        if ROLE and not args.no_role_table:
+            x = x + F.embedding(positions, self.role_table)
+        if 'ape' in POS_LIST:
+            x = x + F.embedding(idx, self.wpe)
+        if 'sinusoidal' in POS_LIST:
             x = x * math.sqrt(D) + table['table']
+        if 't5' in POS_LIST:
+            buckets = t5_buckets(idx) if own else table.setdefault('t5_buckets', t5_buckets(idx))
+            bias = bias + F.embedding(buckets, self.t5).permute(0, 3, 1, 2) * args.t5_scale
+        if 'fire' in POS_LIST:
+            bias = bias + fire_bias(idx, self.fire)
         for block in self.blocks:
-            x = block(x, table)
+            x = block(x, table, bias)
         x = F.layer_norm(x, (D,), self.ln_f_weight, self.ln_f_bias, 1e-5)
         return x @ (self.lm_head if self.lm_head is not None else self.wte.t())
 
@@ -198,14 +284,19 @@ if args.batches:
         return torch.tensor(entry[key], dtype=dtype).reshape(entry['batch'], entry['seq']).to(device)
 
     batches = [
-        (as_tensor(b, 'inputs', torch.long), as_tensor(b, 'targets', torch.long), as_tensor(b, 'loss_mask', torch.float32))
+        (
+            as_tensor(b, 'inputs', torch.long),
+            as_tensor(b, 'targets', torch.long),
+            as_tensor(b, 'loss_mask', torch.float32),
+            as_tensor(b, 'positions', torch.long) if b.get('positions') else None,
+        )
         for b in given[:steps_total]
     ]
 else:
     generator = torch.Generator().manual_seed(0)
     inputs = torch.randint(3, V, (args.batch, args.seq), generator=generator).to(device)
     targets = torch.randint(3, V, (args.batch, args.seq), generator=generator).to(device)
-    batches = [(inputs, targets, torch.ones(args.batch, args.seq, device=device))] * steps_total
+    batches = [(inputs, targets, torch.ones(args.batch, args.seq, device=device), None)] * steps_total
 
 
 def sync():
@@ -213,8 +304,8 @@ def sync():
         torch.cuda.synchronize()
 
 
-def train_step(inputs, targets, loss_mask):
-    logits = model(inputs)
+def train_step(inputs, targets, loss_mask, positions):
+    logits = model(inputs, positions)
     nll = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), reduction='none')
     loss = (nll * loss_mask.reshape(-1)).sum() / loss_mask.sum().clamp(min=1)
     optimizer.zero_grad(set_to_none=True)

@@ -65,12 +65,25 @@ describe("the bench's models", () => {
       model.dispose();
       return batches;
     };
-    expect(pytorchSkipReason(nope, batchesOf(nope))).toBeNull();
-    expect(pytorchSkipReason(t5, batchesOf(t5))).toMatch(/not model.pos t5/);
-    expect(pytorchSkipReason(coupled, batchesOf(coupled))).toMatch(/not model.pos coupled/);
-    // Randomized positions give an encoding PyTorch's bench builds ids of their own.
-    const random = { ...nope, config: { ...nope.config, pos: 'ape', randomPositions: 64 } };
-    expect(pytorchSkipReason(random, batchesOf(nope))).toMatch(/randomized positions/);
+    for (const bench of [nope, t5, coupled]) expect(pytorchSkipReason(bench, batchesOf(bench))).toBeNull();
+    const looped = { ...nope, config: { ...nope.config, recurrence: 2 } };
+    expect(pytorchSkipReason(looped, batchesOf(nope))).toMatch(/no looped layers/);
+    const dropout = { ...nope, config: { ...nope.config, dropout: 0.1 } };
+    expect(pytorchSkipReason(dropout, batchesOf(nope))).toMatch(/no dropout/);
+  });
+
+  it("hands PyTorch's bench the batches' position ids and the encodings' options", () => {
+    const [coupledRelative] = resolveBenchModels('config:addition-coupled-relative');
+    const model = new Gpt(coupledRelative.config, coupledRelative.seed);
+    const [batch] = coupledRelative.drawBatches(model, 1);
+    model.dispose();
+    const [written] = JSON.parse(batchesJson([batch]));
+    expect(written.positions).toEqual(Array.from(batch.positions!));
+    const args = pytorchArguments(coupledRelative, 'batches.json').join(' ');
+    expect(args).toContain('--pos coupled+t5');
+    expect(args).toContain('--attention-ids roles --no-role-table');
+    expect(args).toContain('--t5-bidirectional');
+    expect(args).toMatch(/--t5-scale 100\b/);
   });
 });
 
@@ -80,11 +93,18 @@ describe.skipIf(!hasPythonTorch)('bench/pytorch_bench.py builds the same model',
   });
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-bench-pytorch-'));
 
-  // ape has a position table of its own; rope rotates a quarter of each head here; untied adds an output matrix.
+  // ape has a position table of its own; rope rotates a quarter of each head here; untied adds an output matrix;
+  // t5 and fire add their bias parameters, abacus and coupled a table of their ids (none in coupled-relative,
+  // whose T5 bias reads the coupled ids), fire-randomized trains on randomized positions.
   it.each([
     ['config:addition-ape', {}],
     ['config:addition-rope', { ropeFraction: 0.25 }],
     ['config:addition-alibi', { tieEmbeddings: false }],
+    ['config:addition-t5', {}],
+    ['config:addition-fire-randomized', {}],
+    ['config:addition-abacus', { pos: ['abacus', 'fire'] }],
+    ['config:addition-coupled', {}],
+    ['config:addition-coupled-relative', {}],
   ])('%s %o: as many parameters as ours, trained on the given batches', (name, change) => {
     const [given] = resolveBenchModels(name);
     const bench = { ...given, config: { ...given.config, ...change } };
