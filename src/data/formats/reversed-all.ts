@@ -1,6 +1,7 @@
 import { OP_SYMBOL, answerOf } from '../problem.ts';
 import type { DataFormat } from './format.ts';
-import { DIGITS, beforeDelimiter, checkProblem, fail, opSymbols, parseReversedDigits, reverseText, vocabularyOf } from './digits.ts';
+import { checkProblem, reverseText } from './digits.ts';
+import { reversed } from './reversed.ts';
 import { digitsLsbFirst, symbols } from './roles.ts';
 
 /**
@@ -20,14 +21,9 @@ export const reversedAll: DataFormat = {
       target: `${reverseText(answerOf(problem).toString())}$\n`,
     };
   },
-  parse(generated) {
-    const answer = beforeDelimiter(generated, '$');
-    if (answer === null) return fail("no closing '$'");
-    return parseReversedDigits(answer);
-  },
-  vocabulary() {
-    return vocabularyOf(DIGITS, opSymbols(reversedAll.ops), '=$\n');
-  },
+  // The answer and its delimiters are `reversed`'s; only the operands' order differs.
+  parse: reversed.parse,
+  vocabulary: reversed.vocabulary,
   roles(problem) {
     return {
       prompt: [
