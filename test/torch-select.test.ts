@@ -83,7 +83,7 @@ describe('torch threads', () => {
 });
 
 describeTorch('torch keeps the heap between steps', () => {
-  /** Minor page faults of the last two of four rounds of holding and freeing twenty 4 MiB tensors (fresh process). */
+  /** Minor page faults of the last four of six rounds of holding and freeing twenty 4 MiB tensors (fresh process). */
   function faults(env: Record<string, string>): number {
     const out = execFileSync(process.execPath, ['bin/run-ts.js', 'test/fixtures/heap-faults.ts'], {
       env: { ...process.env, ...env },
@@ -96,9 +96,11 @@ describeTorch('torch keeps the heap between steps', () => {
     const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
     if (!report.header?.glibcVersionRuntime) return; // keepHeap is glibc's mallopt
     expect(registerTorchBackend().native.info().heapKept).toBe(true);
-    // 80 MiB a round is 20,480 pages: glibc's defaults map and zero them again every round (measured ~40,000
-    // faults over the two rounds); kept, 20-6,200 faults remain (the rest of the process).
-    expect(faults({})).toBeLessThan(10_000);
-    expect(faults({ ARITH_KEEP_HEAP: '0' })).toBeGreaterThan(30_000);
+    // 80 MiB a round is 20,480 pages: glibc's defaults map and zero them again every round (measured 72,000-82,000
+    // faults over the four rounds alone, 28,600-41,000 over two under the whole suite's load); kept, 20-6,200
+    // faults remain (the rest of the process).
+    const kept = faults({});
+    expect(kept).toBeLessThan(15_000);
+    expect(faults({ ARITH_KEEP_HEAP: '0' })).toBeGreaterThan(Math.max(40_000, 3 * kept));
   });
 });
