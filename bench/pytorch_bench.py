@@ -10,15 +10,15 @@
 # joined by '+' (abacus+fire, coupled+t5). Batches may carry position ids (role ids, randomized positions): with
 # a role-reading scheme (abacus, coupled) the attention side reads 0..T-1 unless --attention-ids roles, else the
 # ids are the sequence's positions. src/models/positional/ has the lab's, test/reference/gpt_reference.py the
-# same math in float64, and these follow them. Idiomatic PyTorch where ours is written for wasm: nn.Embedding lookups instead of one-hot
-# products, F.cross_entropy instead of log-softmax times one-hot, torch.optim.AdamW, position tables computed
-# once per sequence length.
+# same math in float64, and these follow them. Idiomatic PyTorch where ours is written for wasm: nn.Embedding
+# lookups instead of one-hot products, F.cross_entropy instead of log-softmax times one-hot, torch.optim.AdamW,
+# the tables of positions 0..T-1 computed once per sequence length.
 #
 #   /usr/bin/python3 bench/pytorch_bench.py --layers 2 --heads 4 --d-model 128 --d-ff 512 [--threads 2]
 #       [--device cpu|cuda] [--steps 5] [--warmup 2] [--pos nope|ape|sinusoidal|alibi|rope|t5|fire|abacus|coupled
 #       or a+b] [--batches FILE]
-# --batches reads the steps' batches (a JSON list of {batch, seq, inputs, targets, loss_mask, positions?}, flat row-major;
-# bench.ts writes the batches it trained on), one per step, warm-up first; without it every step trains on one
+# --batches reads the steps' batches (a JSON list of {batch, seq, inputs, targets, loss_mask, positions?}, flat
+# row-major; bench.ts writes the batches it trained on), one per step, warm-up first; without it every step trains on one
 # batch of random tokens of --batch x --seq. Prints one JSON object: median ms/step over the timed steps (wall
 # and process CPU time), tokens/s, every step's time, the losses.
 import argparse, ctypes, ctypes.util, json, math, os, time
