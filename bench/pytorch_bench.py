@@ -18,9 +18,9 @@
 #       [--device cpu|cuda] [--steps 5] [--warmup 2] [--pos nope|ape|sinusoidal|alibi|rope|t5|fire|abacus|coupled
 #       or a+b] [--batches FILE]
 # --batches reads the steps' batches (a JSON list of {batch, seq, inputs, targets, loss_mask, positions?}, flat
-# row-major; bench.ts writes the batches it trained on), one per step, warm-up first; without it every step trains on one
-# batch of random tokens of --batch x --seq. Prints one JSON object: median ms/step over the timed steps (wall
-# and process CPU time), tokens/s, every step's time, the losses.
+# row-major; bench.ts writes the batches it trained on), one per step, warm-up first; without it every step
+# trains on one batch of random tokens of --batch x --seq. Prints one JSON object: median ms/step over the timed
+# steps (wall and process CPU time), tokens/s, every step's time, the losses.
 import argparse, ctypes, ctypes.util, json, math, os, time
 
 parser = argparse.ArgumentParser()
