@@ -177,9 +177,10 @@ export const mcleish2024Abacus: Reproduction = {
     paper: {
       description:
         "McLeish et al.'s model: 16 layers (looped: 8 layers run twice), d_model 1024, d_ff 2048, 16 heads (the lab's " +
-        'choice); reversed addition of 1-20 digit operands, loss on the answer; AdamW lr 1e-4, weight decay 0.01, ' +
-        'gradient clipping 0.5 (their cramming training defaults), 10% warmup then cosine; 80,000 steps of 256 (their ' +
-        'runs stop at a 24-hour budget instead); operands and sum reversed (reversed-all); tests on 1-100 digits and the length probe on the 100 × 100 grid. ' +
+        'choice); addition of 1-20 digit operands, operands and sum reversed (reversed-all), loss on the answer; ' +
+        'AdamW lr 1e-4, weight decay 0.01, gradient clipping 0.5 (their cramming training defaults), 10% warmup then ' +
+        'cosine; 80,000 steps of 256 (their runs stop at a 24-hour budget instead); tests on 1-100 digits and the ' +
+        'length probe on the 100 × 100 grid. ' +
         'On cuda (the profile sets device: cuda): --backend torch.',
       seeds: 3,
       // A GPU's memory: one step's activations alone are tens of GB (the memory check reads the device).
