@@ -96,7 +96,7 @@ function configModel(name: string, file: string): BenchModel {
     lr: t.lr,
     gradClip: t.grad_clip,
     optimizer: { beta1: t.beta1, beta2: t.beta2, weightDecay: t.weight_decay },
-    aux: t.aux_loss ? { layer: t.aux_loss.layer, weight: t.aux_loss.weight, scale: t.aux_loss.scale } : null,
+    aux: t.aux_loss,
     dropoutSeed: (step) => config.seed * 1_000_003 + step,
     drawBatches: (model, count) => {
       const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(buildTestSets(experiment.task, config.seed)));

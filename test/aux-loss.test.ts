@@ -13,7 +13,7 @@ import { columns, runningSumTargets } from '../src/data/runningSum.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { loadRun, prepareResume } from '../src/experiments/checkpoint.ts';
 import { InterruptedError, train, trainingBatch, trainStep } from '../src/experiments/train.ts';
-import { auxResidualName, runningSumLoss } from '../src/models/auxLoss.ts';
+import { auxActivationName, runningSumLoss } from '../src/models/auxLoss.ts';
 import { Gpt } from '../src/models/gpt.ts';
 import { readMetrics } from '../src/runs/metricsLog.ts';
 import type { MetricsRecord } from '../src/runs/records.ts';
@@ -70,7 +70,7 @@ describe('the auxiliary loss in a training step', () => {
     const model = new Gpt(experiment.model, 5);
     const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0 });
     const problems = [mul(12n, 34n), mul(7n, 89n), mul(56n, 3n), mul(99n, 99n)];
-    const aux = config.train.aux_loss && { layer: config.train.aux_loss.layer, weight: config.train.aux_loss.weight, scale: 100 };
+    const aux = config.train.aux_loss && { ...config.train.aux_loss, scale: 100 };
     const result: number[] = [];
     for (let step = 1; step <= steps; step++) {
       const batch = trainingBatch(model, experiment, problems, step);
@@ -93,37 +93,73 @@ describe('the auxiliary loss in a training step', () => {
     for (const m of [standard, zero, one]) m.model.dispose();
   });
 
-  it('its gradient reaches the head and the blocks up to the layer it reads, and nothing after', () => {
-    const experiment = prepareExperiment(loadConfig(configFile, AUX));
+  /** Norms of the auxiliary loss's gradient alone, by parameter name (0 where no path reaches the loss). */
+  function auxGradientNorms(overrides: string[]): { norm: (name: string) => number; model: Gpt; dispose: () => void } {
+    const config = loadConfig(configFile, overrides);
+    const experiment = prepareExperiment(config);
+    const spec = config.train.aux_loss!;
     const model = new Gpt(experiment.model, 5);
     const problems = [mul(12n, 34n), mul(7n, 89n)];
     const batch = trainingBatch(model, experiment, problems, 1);
     const shape: [number, number] = [batch.batch, batch.seqLen];
     const { grads } = tf.variableGrads(() => {
-      let residual: tf.Tensor | null = null;
+      let read: tf.Tensor | null = null;
       model.forward(tf.tensor2d(batch.inputs, shape, 'int32'), {
         training: true,
-        hook: (name, activation) => void (name === auxResidualName(1) && (residual = activation)),
+        hook: (name, activation) => void (name === auxActivationName(spec) && (read = activation)),
       });
-      return runningSumLoss(
-        model,
-        residual!,
-        tf.tensor2d(batch.auxTargets!.values, shape),
-        tf.tensor2d(batch.auxTargets!.mask, shape),
-        100,
-      );
+      return runningSumLoss(model, read!, tf.tensor2d(batch.auxTargets!.values, shape), tf.tensor2d(batch.auxTargets!.mask, shape), spec);
     }, Object.values(model.params));
     // No path from a parameter to the loss: tfjs gives no gradient (null), i.e. zero.
     const norm = (name: string) => {
       const grad = grads[model.params[name].name];
       return grad ? tf.norm(grad).dataSync()[0] : 0;
     };
+    return { norm, model, dispose: () => (tf.dispose(Object.values(grads)), model.dispose()) };
+  }
+
+  it('its gradient reaches the head and the blocks up to the layer it reads, and nothing after', () => {
+    const { norm, dispose } = auxGradientNorms(AUX);
     expect(norm('aux_head.weight')).toBeGreaterThan(0);
     expect(norm('blocks.0.mlp.c_fc.weight')).toBeGreaterThan(0);
     expect(norm('wte.weight')).toBeGreaterThan(0);
     expect(norm('blocks.1.mlp.c_fc.weight')).toBe(0);
     expect(norm('ln_f.weight')).toBe(0);
-    tf.dispose(Object.values(grads));
+    dispose();
+  });
+
+  it('read: heads puts one bias-free head on each attention head of the layer, before the projection', () => {
+    const { norm, model, dispose } = auxGradientNorms(['train.aux_loss={target: running_sum, layer: 2, read: heads}']);
+    // 2 heads of d_head 8 (d_model 16).
+    expect(model.params['aux_head.weight'].shape).toEqual([2, 8]);
+    expect(model.params['aux_head.bias']).toBeUndefined();
+    expect(norm('aux_head.weight')).toBeGreaterThan(0);
+    expect(norm('blocks.1.attn.c_attn.weight')).toBeGreaterThan(0);
+    expect(norm('blocks.0.mlp.c_fc.weight')).toBeGreaterThan(0);
+    // The heads' outputs come before block 2's projection and MLP: neither is trained by the auxiliary loss.
+    expect(norm('blocks.1.attn.c_proj.weight')).toBe(0);
+    expect(norm('blocks.1.mlp.c_fc.weight')).toBe(0);
+    dispose();
+  });
+
+  it("read: heads averages each head's own squared error over the masked positions", () => {
+    const config = loadConfig(configFile, ['train.aux_loss={target: running_sum, layer: 1, read: heads}']);
+    const model = new Gpt(prepareExperiment(config).model, 5);
+    // Head 0 reads columns 0-7, head 1 columns 8-15 of the activation; weights pick one column each.
+    const weight = new Float32Array(16);
+    weight[0] = 1; // head 0 predicts column 0
+    weight[8 + 3] = 2; // head 1 predicts 2 × column 11
+    model.params['aux_head.weight'].assign(tf.tensor2d(weight, [2, 8]));
+    const activation = new Float32Array(2 * 16);
+    activation[0] = 0.5; // position 0: head 0 says 0.5
+    activation[11] = 0.25; // head 1 says 0.5
+    activation[16] = 1; // position 1: head 0 says 1, head 1 says 0
+    const loss = runningSumLoss(model, tf.tensor3d(activation, [1, 2, 16]), tf.tensor2d([[50, 30]]), tf.tensor2d([[1, 1]]), {
+      scale: 100,
+      read: 'heads',
+    });
+    // Targets 0.5 and 0.3: errors (0, 0) at position 0, (0.7, -0.3) at position 1; 0.58 / 4.
+    expect(loss.dataSync()[0]).toBeCloseTo((0.49 + 0.09) / 4, 6);
     model.dispose();
   });
 });

@@ -24,7 +24,7 @@ export function prepareExperiment(config: Config): Experiment {
     tieEmbeddings: m.tie_embeddings,
     recurrence: m.recurrence,
     vocabSize: data.tokenizer.size,
-    ...(config.train.aux_loss && { auxHead: true }),
+    ...(config.train.aux_loss && { auxHead: config.train.aux_loss.read }),
   };
   return { config, ...data, model };
 }

@@ -155,11 +155,17 @@ export const trainSchema = z
         layer: z.number().int().min(1).describe('the head reads the residual stream after this block (1 = the first)'),
         weight: z.number().min(0).default(1).describe('the auxiliary loss is added to the cross-entropy times this'),
         scale: z.number().positive().default(100).describe('the head predicts ĉ_k / scale (mean squared error)'),
+        read: z
+          .enum(['residual', 'heads'])
+          .default('residual')
+          .describe(
+            "residual: one head on the residual stream after block `layer`; heads: one head per attention head of block `layer`, each reading that head's output before the projection (Bai et al.'s code, github.com/ajyl/icot)",
+          ),
       })
       .strict()
       .nullable()
       .default(null)
-      .describe('running-sum auxiliary loss (Bai et al. 2025) from a linear head on the residual stream; null: none'),
+      .describe('running-sum auxiliary loss (Bai et al. 2025) from linear heads on the residual stream or the attention heads; null: none'),
     internalize: z
       .object({
         every: z.number().int().positive().describe('steps per stage'),

@@ -8,7 +8,7 @@ import type { Problem } from '../data/problem.ts';
 import { Gpt } from '../models/gpt.ts';
 import { createRandom } from '../random.ts';
 import { maskedCrossEntropy } from '../models/loss.ts';
-import { auxResidualName, runningSumLoss, type AuxLossSpec } from '../models/auxLoss.ts';
+import { auxActivationName, runningSumLoss, type AuxLossSpec } from '../models/auxLoss.ts';
 import { runningSumTargets } from '../data/runningSum.ts';
 import { internalizedTokens, internalizeExample } from '../data/internalize.ts';
 import { RunStoppedError, UserError } from '../errors.ts';
@@ -134,18 +134,18 @@ export async function trainStep(
   if (aux && !(tensors.auxValues && tensors.auxMask)) throw new Error('the auxiliary loss needs the batch running-sum targets');
   let auxValue: tf.Scalar | null = null;
   const { value, grads: byVariableName } = tf.variableGrads(() => {
-    let residual: tf.Tensor | null = null;
-    const readName = aux && auxResidualName(aux.layer);
+    let read: tf.Tensor | null = null;
+    const readName = aux && auxActivationName(aux);
     const logits = model.forward(tensors.inputs, {
       training: true,
       dropoutSeed,
       positions: tensors.positions,
-      ...(readName && { hook: (name: string, activation: tf.Tensor) => void (name === readName && (residual = activation)) }),
+      ...(readName && { hook: (name: string, activation: tf.Tensor) => void (name === readName && (read = activation)) }),
     });
     const loss = maskedCrossEntropy(logits, tensors.targets, tensors.mask);
     if (!aux) return loss;
-    if (!residual) throw new Error(`the model has no activation ${readName}`);
-    auxValue = tf.keep(runningSumLoss(model, residual, tensors.auxValues!, tensors.auxMask!, aux.scale));
+    if (!read) throw new Error(`the model has no activation ${readName}`);
+    auxValue = tf.keep(runningSumLoss(model, read, tensors.auxValues!, tensors.auxMask!, aux));
     return tf.add(loss, tf.mul(auxValue, aux.weight)) as tf.Scalar;
   }, Object.values(model.params));
   // tfjs keys gradients by its internal variable names; the optimizer addresses parameters by checkpoint name.
@@ -301,8 +301,15 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
   const started = performance.now();
   const problems = session.stream.next(t.batch);
   const batch = trainingBatch(session.model, experiment, problems, step);
-  const aux = t.aux_loss && { layer: t.aux_loss.layer, weight: t.aux_loss.weight, scale: t.aux_loss.scale };
-  const { loss, gradNorm } = await trainStep(session.model, session.optimizer, batch, lr, t.grad_clip, config.seed * 1_000_003 + step, aux);
+  const { loss, gradNorm } = await trainStep(
+    session.model,
+    session.optimizer,
+    batch,
+    lr,
+    t.grad_clip,
+    config.seed * 1_000_003 + step,
+    t.aux_loss,
+  );
   const seconds = (performance.now() - started) / 1000;
   progress.step = step;
   progress.trainSeconds += seconds;

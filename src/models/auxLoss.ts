@@ -3,30 +3,51 @@ import type { Gpt } from './gpt.ts';
 
 /**
  * The running-sum auxiliary loss of Bai et al. 2025 ("Why Can't Transformers Learn Multiplication?", code
- * github.com/ajyl/icot): a linear regression head (`aux_head.weight`, `aux_head.bias`) on the residual stream
- * after block `layer` predicts ĉ_k / scale at the position that writes answer digit k, trained with mean squared
- * error over those positions. Plain tfjs ops, so it trains on every backend.
+ * github.com/ajyl/icot): linear regression heads predict ĉ_k / scale at the position that writes answer digit k,
+ * trained with mean squared error over those positions. `residual`: one head (`aux_head.weight`, `aux_head.bias`)
+ * on the residual stream after block `layer`. `heads`: as in Bai et al.'s checkpoints, one bias-free head per
+ * attention head of block `layer` (a row of `aux_head.weight` [heads, d_head]), each reading that head's output
+ * before the projection; the error is averaged over heads. Plain tfjs ops, so it trains on every backend.
  */
 export interface AuxLossSpec {
-  /** Residual stream after this block, 1-based (1 = after the first block). */
+  /** Block whose output is read, 1-based (1 = the first). */
   layer: number;
   weight: number;
   scale: number;
+  read: 'residual' | 'heads';
 }
 
-/** The activation name (src/models/gpt.ts hooks) the head reads. */
-export const auxResidualName = (layer: number): string => `blocks.${layer - 1}.resid_post`;
+/** The activation name (src/models/gpt.ts hooks) the heads read. */
+export const auxActivationName = (spec: Pick<AuxLossSpec, 'layer' | 'read'>): string =>
+  `blocks.${spec.layer - 1}.${spec.read === 'heads' ? 'attn.z' : 'resid_post'}`;
 
 /**
- * Mean squared error of the head's prediction against `targets / scale` where `mask` is 1. residual [B, T, d],
- * targets and mask [B, T].
+ * Mean squared error of the heads' predictions against `targets / scale` where `mask` is 1. activation [B, T, d]
+ * (the residual stream, or the attention heads side by side), targets and mask [B, T].
  */
-export function runningSumLoss(model: Gpt, residual: tf.Tensor, targets: tf.Tensor2D, mask: tf.Tensor2D, scale: number): tf.Scalar {
+export function runningSumLoss(
+  model: Gpt,
+  activation: tf.Tensor,
+  targets: tf.Tensor2D,
+  mask: tf.Tensor2D,
+  spec: Pick<AuxLossSpec, 'scale' | 'read'>,
+): tf.Scalar {
   const weight = model.params['aux_head.weight'];
-  const bias = model.params['aux_head.bias'];
-  if (!weight || !bias) throw new Error('the model has no aux_head: build it with auxHead set');
-  const [batch, seqLen, d] = residual.shape;
-  const predicted = tf.add(tf.matMul(tf.reshape(residual, [batch * seqLen, d]), weight), bias).reshape([batch, seqLen]);
-  const error = tf.sub(predicted, tf.div(targets, scale));
-  return tf.div(tf.sum(tf.mul(tf.square(error), mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+  if (!weight) throw new Error('the model has no aux_head: build it with auxHead set');
+  const [batch, seqLen, d] = activation.shape;
+  let predicted: tf.Tensor;
+  if (spec.read === 'heads') {
+    const [heads, dHead] = weight.shape;
+    if (heads * dHead !== d) throw new Error(`aux_head.weight is [${weight.shape}], the heads' output has width ${d}`);
+    // [B, T, H, d_head] · [H, d_head] summed over d_head: head h's own prediction, [B, T, H].
+    predicted = tf.sum(tf.mul(tf.reshape(activation, [batch, seqLen, heads, dHead]), weight), 3);
+  } else {
+    const bias = model.params['aux_head.bias'];
+    if (!bias) throw new Error('the model has no aux_head.bias: build it with auxHead residual');
+    predicted = tf.add(tf.matMul(tf.reshape(activation, [batch * seqLen, d]), weight), bias).reshape([batch, seqLen, 1]);
+  }
+  const perHead = predicted.shape[2]!;
+  const error = tf.sub(predicted, tf.expandDims(tf.div(targets, spec.scale), 2));
+  const squared = tf.mul(tf.square(error), tf.expandDims(mask, 2));
+  return tf.div(tf.sum(squared), tf.mul(tf.maximum(tf.sum(mask), 1), perHead)) as tf.Scalar;
 }

@@ -19,10 +19,11 @@ export interface GptConfig extends ModelShape, PositionalOptions {
    */
   recurrence?: number;
   /**
-   * A linear head `aux_head.weight` [d, 1] and `aux_head.bias` [1] for the running-sum auxiliary loss (train.aux_loss;
-   * src/models/auxLoss.ts). Only training reads it; forward, decoding and probes never do.
+   * Linear heads for the running-sum auxiliary loss (train.aux_loss; src/models/auxLoss.ts): `residual`, one head
+   * `aux_head.weight` [d, 1] and `aux_head.bias` [1]; `heads`, one head per attention head, `aux_head.weight`
+   * [heads, d_head] and no bias (Bai et al.'s code). Only training reads them; forward, decoding and probes never do.
    */
-  auxHead?: boolean;
+  auxHead?: 'residual' | 'heads';
 }
 
 /** Called with every named activation during a forward pass (TransformerLens-style names). */
@@ -85,8 +86,9 @@ export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<Positio
   }
   specs.push({ name: 'ln_f.weight', shape: [d], init: 'ones' }, { name: 'ln_f.bias', shape: [d], init: 'zeros' });
   if (!config.tieEmbeddings) specs.push({ name: 'lm_head.weight', shape: [d, config.vocabSize], init: 'normal' });
-  if (config.auxHead)
+  if (config.auxHead === 'residual')
     specs.push({ name: 'aux_head.weight', shape: [d, 1], init: 'normal' }, { name: 'aux_head.bias', shape: [1], init: 'zeros' });
+  if (config.auxHead === 'heads') specs.push({ name: 'aux_head.weight', shape: [config.heads, d / config.heads], init: 'normal' });
   return specs;
 }
 
@@ -219,6 +221,8 @@ export class Gpt {
       })
         .transpose([0, 2, 1, 3])
         .reshape([batch, seqLen, config.dModel]);
+      // The heads' outputs side by side (head h in columns h·d_head..), before the projection mixes them.
+      hook(`${name}.attn.z`, attended);
       const attnOut = drop(linear(attended, params[`${p}.attn.c_proj.weight`], params[`${p}.attn.c_proj.bias`]), 10 * slot + 2);
       hook(`${name}.attn.out`, attnOut);
       x = tf.add(x, attnOut);
