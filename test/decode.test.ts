@@ -125,6 +125,7 @@ describe('key/value cache', () => {
     { name: 't5', pos: 't5', overrides: {} },
     { name: 'fire', pos: 'fire', overrides: { fireL: 16 } },
     { name: '[sinusoidal, fire], recurrence 2', pos: ['sinusoidal', 'fire'], overrides: { recurrence: 2, fireL: 16 } },
+    { name: 'nope, length-scaled attention', pos: 'nope', overrides: { lengthScaledAttention: true } },
   ] as { name: string; pos: PositionalName; overrides: Partial<GptConfig> }[]) {
     it(`${name}: greedy decoding of 110-token prompts with the cache equals decoding without it`, async () => {
       const model = new Gpt(config(pos, overrides), 11);

@@ -51,6 +51,7 @@ describe.skipIf(!hasPythonTorch)('training matches a PyTorch reference', () => {
     })),
     { name: '[ape, t5]', pos: '[ape, t5]', extra: [] },
     { name: 'fire, recurrence 2', pos: 'fire', extra: ['model.recurrence=2'] },
+    { name: 'nope, length-scaled attention', pos: 'nope', extra: ['model.length_scaled_attention=true'] },
   ];
   for (const { name, pos, extra } of cases) {
     it(`${name}: losses over 8 steps agree to 1e-5`, async () => {
@@ -109,6 +110,7 @@ describe.skipIf(!hasPythonTorch)('logits match the PyTorch reference far beyond 
     { name: '[sinusoidal, fire]', set: ['model.pos=[sinusoidal, fire]'] },
     { name: 'fire, recurrence 3', set: ['model.pos=fire', 'model.recurrence=3'] },
     { name: 'nope, recurrence 2', set: ['model.pos=nope', 'model.recurrence=2'] },
+    { name: 'alibi, length-scaled attention', set: ['model.pos=alibi', 'model.length_scaled_attention=true'] },
     // Position ids of the sequence's own: arbitrary role ids (the input side reads them, the attention side
     // 0..T-1), and a sorted random subset of [0, 400) for randomized T5 and FIRE (per-sequence distances).
     { name: '[abacus, fire]', set: ['model.pos=[abacus, fire]', 'model.max_position=40', 'model.abacus_offset=20'], positions: roleIds },

@@ -23,6 +23,7 @@ export function prepareExperiment(config: Config): Experiment {
     ...positionalOptions(m),
     tieEmbeddings: m.tie_embeddings,
     recurrence: m.recurrence,
+    lengthScaledAttention: m.length_scaled_attention,
     vocabSize: data.tokenizer.size,
     ...(config.train.aux_loss && { auxHead: config.train.aux_loss.read }),
   };

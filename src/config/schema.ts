@@ -102,6 +102,12 @@ export const modelSchema = z
       .max(1000)
       .default(1)
       .describe('passes through the layers, the embeddings added before each (looped model); 1: a plain model'),
+    length_scaled_attention: z
+      .boolean()
+      .default(false)
+      .describe(
+        "multiply each query's attention logits by ln(n), n the number of keys it sees (Scalable-Softmax): the best-matching key keeps its share of the attention as sequences grow; additive biases (ALiBi, T5, FIRE) are not scaled",
+      ),
     // Each encoding's own options (rope_fraction, rope_base, ...), declared in its file.
     ...positionalOptionFields,
     tie_embeddings: z.boolean().default(true).describe('output projection shares the token embedding (nanoGPT)'),

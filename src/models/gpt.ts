@@ -19,6 +19,12 @@ export interface GptConfig extends ModelShape, PositionalOptions {
    */
   recurrence?: number;
   /**
+   * Scalable-Softmax (Nakanishi 2025; the ln n scaling of Chiang & Cholak 2022): the query at sequence index t
+   * sees n = t + 1 keys and its logits q·k/sqrt(d_head) are multiplied by ln(n), so a key that stands out keeps
+   * its weight when a longer sequence adds more keys to the softmax. Additive biases are not scaled.
+   */
+  lengthScaledAttention?: boolean;
+  /**
    * Linear heads for the running-sum auxiliary loss (train.aux_loss; src/models/auxLoss.ts): `residual`, one head
    * `aux_head.weight` [d, 1] and `aux_head.bias` [1]; `heads`, one head per attention head, `aux_head.weight`
    * [heads, d_head] and no bias (Bai et al.'s code). Only training reads them; forward, decoding and probes never do.
@@ -193,6 +199,8 @@ export class Gpt {
     // A learned bias (T5, FIRE) needs its gradient from the attention; a constant one does not.
     const learnedBias = options.training && pe.learnedBias === true;
 
+    // ln(number of keys) per query, [1, 1, T, 1]: scales q, hence q·k, under any attention kernel.
+    const logKeys = config.lengthScaledAttention ? tf.log(tf.add(context.positions, 1).toFloat()).reshape([1, 1, seqLen, 1]) : null;
     const splitHeads = (t: tf.Tensor) => t.reshape([batch, seqLen, heads, dHead]).transpose([0, 2, 1, 3]);
     // A looped model runs the layers `recurrence` times: slot = pass * layers + layer indexes the cache and the
     // dropout salts; pass 0 keeps the plain model's activation names, later passes are prefixed `pass<r>.`.
@@ -207,6 +215,7 @@ export class Gpt {
       const qkv = linear(h, params[`${p}.attn.c_attn.weight`], params[`${p}.attn.c_attn.bias`]);
       let [q, k, v] = tf.split(qkv, 3, 2).map(splitHeads);
       if (pe.rotate) [q, k] = pe.rotate(q, k, context);
+      if (logKeys) q = tf.mul(q, logKeys);
       if (cache) {
         if (cache.keys[slot]) [k, v] = [tf.concat([cache.keys[slot], k], 2), tf.concat([cache.values[slot], v], 2)];
         tf.dispose([cache.keys[slot], cache.values[slot]].filter(Boolean));

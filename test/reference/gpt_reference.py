@@ -78,6 +78,8 @@ def forward(ids, positions=None):
         qkv = h @ P[p + 'attn.c_attn.weight'] + P[p + 'attn.c_attn.bias']
         q, k, v = [t.reshape(B, T, H, dh).transpose(1, 2) for t in qkv.split(D, -1)]
         if 'rope' in pos: q, k = rope_ids(q, idx), rope_ids(k, idx)
+        # Scalable-Softmax: the query at index t sees t + 1 keys; its logits are multiplied by ln(t + 1).
+        if c.get('lengthScaledAttention'): q = q * torch.log(torch.arange(1, T + 1, dtype=q.dtype))[:, None]
         att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(dh) + mask, -1)
         y = (att @ v).transpose(1, 2).reshape(B, T, D)
         x = x + y @ P[p + 'attn.c_proj.weight'] + P[p + 'attn.c_proj.bias']
