@@ -312,6 +312,22 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     tf.dispose([tokens, hooked, fused]);
     model.dispose();
   });
+
+  it('a hook with hookPatterns false sees every other activation and keeps the fused path: logits to the bit', async () => {
+    await selectBackend('torch' as 'cpu');
+    const model = new Gpt(config('alibi'), 2);
+    const tokens = tf.tensor2d(batch.inputs, [batch.batch, batch.seqLen], 'int32');
+    const seen: Record<string, number[]> = {};
+    const hook = (name: string, activation: tf.Tensor) => void (seen[name] = activation.shape);
+    const hooked = model.forward(tokens, { training: false, hook, hookPatterns: false });
+    const fused = model.forward(tokens, { training: false });
+    expect(Object.keys(seen).filter((name) => name.endsWith('attn.pattern'))).toEqual([]);
+    expect(seen['blocks.1.attn.z']).toEqual([8, 12, 32]);
+    expect(seen['blocks.1.resid_post']).toEqual([8, 12, 32]);
+    expect(Array.from(await hooked.data())).toEqual(Array.from(await fused.data()));
+    tf.dispose([tokens, hooked, fused]);
+    model.dispose();
+  });
 });
 
 describe('without fused kernels (cpu, wasm) the op functions are the composed ops, to the bit', () => {

@@ -140,7 +140,10 @@ export async function trainStep(
       training: true,
       dropoutSeed,
       positions: tensors.positions,
-      ...(readName && { hook: (name: string, activation: tf.Tensor) => void (name === readName && (read = activation)) }),
+      ...(readName && {
+        hook: (name: string, activation: tf.Tensor) => void (name === readName && (read = activation)),
+        hookPatterns: false,
+      }),
     });
     const loss = maskedCrossEntropy(logits, tensors.targets, tensors.mask);
     if (!aux) return loss;

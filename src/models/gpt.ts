@@ -64,6 +64,11 @@ export interface ForwardOptions {
   /** Seed for this pass's dropout masks; ignored when not training or dropout is 0. */
   dropoutSeed?: number;
   hook?: ActivationHook;
+  /**
+   * Whether `hook` sees the attention patterns (`blocks.{i}.attn.pattern`); default true. A pattern exists only on
+   * the composed attention path, so a hook that does not need them (the auxiliary loss) keeps the fused kernel.
+   */
+  hookPatterns?: boolean;
 }
 
 const INIT_STD = 0.02;
@@ -224,7 +229,7 @@ export class Gpt {
       // softmax(q kᵀ / sqrt(dHead) + bias) v: one fused kernel on backends that have it, unless the pattern is
       // hooked or dropped out.
       const attended = attention(q, k, v, attentionBias, {
-        onPattern: options.hook && ((pattern) => hook(`${name}.attn.pattern`, pattern)),
+        onPattern: options.hook && options.hookPatterns !== false ? (pattern) => hook(`${name}.attn.pattern`, pattern) : undefined,
         dropPattern: options.training && config.dropout > 0 ? (pattern) => drop(pattern, 10 * slot + 1) : undefined,
         learnedBias,
       })
