@@ -10,9 +10,8 @@ import { paperKey, type AxisEntry, type ConfigPatch, type PaperValue, type Repro
 
 /**
  * The quick profile's schedule, in one place to tune: 4 columns × 3 seeds = 12 runs on the 2-core CPU with
- * `--jobs 2` (ARITH_THREADS=1 each). Measured for one cell, not yet as a table: the lab's variant (1 layer,
- * d_model 256, batch 128) trained 1,000 steps in 8 minutes on one shared core and then stood at 95% at 20 digits
- * (docs/results.md), so 12 runs of 1,000 steps are about 50 minutes with two at a time.
+ * `--jobs 2` (ARITH_THREADS=1 each). Measured as a table on a quiet machine: 34m23s, 5-7 minutes a run
+ * (docs/results.md, "Cho'24 and McLeish'24, quick").
  */
 const QUICK = {
   seeds: 3,
@@ -215,7 +214,7 @@ export const cho2024Coupling: Reproduction = {
       },
       skip: {
         cells: ['random-ape'],
-        reason: 'randomized positions would add 3 runs past the hour; the paper profile trains them (L = 640)',
+        reason: 'randomized positions (L = 640) are left to the paper profile, which trains them',
       },
     },
   },
