@@ -14,6 +14,14 @@ function torchInfo(): string {
   return `${info.torch}, ${info.device}, ${info.threads} threads${info.device === 'cpu' ? `, OpenBLAS ${info.openblas === 'none' ? 'not found' : 'found'}` : ''}`;
 }
 
+/**
+ * The torch engine's intra-op threads while it is the active backend, else null. Float sums are split by
+ * thread, so a loss curve repeats bit for bit only on the same backend, device and thread count.
+ */
+export function engineThreads(): number | null {
+  return tf.getBackend() === 'torch' ? (torchBackend()?.native.info().threads ?? null) : null;
+}
+
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../backends/select.ts';
+import { engineThreads, selectBackend } from '../backends/select.ts';
 import type { Config } from '../config/schema.ts';
 import { encodeBatch, type TokenBatch } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
@@ -19,8 +19,8 @@ import { truncateJsonLines } from '../runs/jsonFiles.ts';
 import { MetricsLog } from '../runs/metricsLog.ts';
 import { metricsFile } from '../runs/paths.ts';
 import type { MetricsRecord } from '../runs/records.ts';
-import { removeTemporaryFiles, writeResolvedConfig } from '../runs/runDirectory.ts';
-import { RunRecord } from '../runs/runRecord.ts';
+import { readRunInfo, removeTemporaryFiles, writeResolvedConfig } from '../runs/runDirectory.ts';
+import { RunRecord, threadChangeNote } from '../runs/runRecord.ts';
 import { AdamW, clipByGlobalNorm } from './adamw.ts';
 import {
   modelTensors,
@@ -265,17 +265,23 @@ function openRecord(session: Session, resumeFrom: Checkpoint | null | undefined)
       backend,
       versions: versions(),
       git_commit: gitCommit(),
+      threads: engineThreads(),
       parameters: session.model.parameterCount,
       configHash: configHash(config),
     });
   }
   const step = resumeFrom?.step ?? 0;
+  const previous = readRunInfo(runDir);
+  const threads = engineThreads();
+  const note = threadChangeNote(previous.resumes?.at(-1)?.threads ?? previous.threads, threads);
+  if (note && resumeFrom) session.log(note);
   removeTemporaryFiles(runDir);
   truncateJsonLines(metricsFile(runDir), step);
   cleanCheckpoints(runDir, step);
   const record = RunRecord.resume(runDir, {
     backend,
     git_commit: gitCommit(),
+    threads,
     step,
     checkpointDir: resumeFrom?.dir ?? null,
     configHash: configHash(config),

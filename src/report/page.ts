@@ -72,7 +72,10 @@ function statusTable(run: RunData): TableSpec {
   ];
   if (info) {
     if (info.message) rows.push(['message', info.message]);
-    rows.push(['backend', info.backend]);
+    rows.push([
+      'backend',
+      info.threads === undefined ? info.backend : `${info.backend}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`,
+    ]);
     if (info.parameters !== undefined) rows.push(['parameters', info.parameters.toLocaleString('en-US')]);
     if (info.train_seconds !== undefined) rows.push(['training time', `${info.train_seconds.toFixed(0)} s`]);
     rows.push(['started', info.started_at], ['updated', info.updated_at]);

@@ -11,6 +11,8 @@ export interface RunInfo {
   updated_at: string;
   versions: Record<string, string>;
   git_commit: string | null;
+  /** The torch engine's intra-op threads (absent on other backends): float sums, so the loss curve's last bits, depend on it. */
+  threads?: number;
   /** SHA-256 of the resolved config (runs/configHash.ts); a resume refuses a config.yaml that no longer matches. */
   config_sha256?: string;
   parameters?: number;
@@ -22,8 +24,8 @@ export interface RunInfo {
   message?: string;
   /** The newest checkpoint, relative to the run directory. */
   checkpoint?: { step: number; dir: string };
-  /** One entry per `train --resume`: when, from which step, on which backend and lab commit. */
-  resumes?: { at: string; step: number; backend: string; git_commit: string | null }[];
+  /** One entry per `train --resume`: when, from which step, on which backend, lab commit and thread count. */
+  resumes?: { at: string; step: number; backend: string; git_commit: string | null; threads?: number }[];
   result?: { accuracy: Record<string, number>; accuracy_in_range: number | null; accuracy_beyond: number | null };
 }
 

@@ -6,6 +6,20 @@ import type { RunInfo } from './records.ts';
 export interface RunProvenance {
   backend: string;
   git_commit: string | null;
+  /** The torch engine's threads; null on backends without a thread setting. */
+  threads: number | null;
+}
+
+/**
+ * One line for a run resumed with another thread count than it trained with (null when nothing changed or
+ * nothing is known): the run continues the same computation, but its floats are summed in another order.
+ */
+export function threadChangeNote(trained: number | undefined, now: number | null): string | null {
+  if (trained === undefined || now === null || trained === now) return null;
+  return (
+    `note: this run trained with ${trained} thread${trained === 1 ? '' : 's'} and resumes with ${now}: it continues, ` +
+    `but its loss curve will not repeat bit for bit (floats are summed in another order); ARITH_THREADS=${trained} resumes it exactly`
+  );
 }
 
 /** Seconds as run.json keeps them (one decimal). */
@@ -37,6 +51,7 @@ export class RunRecord {
       updated_at: '',
       versions: run.versions,
       git_commit: run.git_commit,
+      ...(run.threads === null ? {} : { threads: run.threads }),
       config_sha256: run.configHash,
       parameters: run.parameters,
       step: 0,
@@ -62,7 +77,13 @@ export class RunRecord {
       checkpoint: run.checkpointDir ? { step: run.step, dir: path.relative(runDir, run.checkpointDir) } : undefined,
       resumes: [
         ...(previous.resumes ?? []),
-        { at: new Date().toISOString(), step: run.step, backend: run.backend, git_commit: run.git_commit },
+        {
+          at: new Date().toISOString(),
+          step: run.step,
+          backend: run.backend,
+          git_commit: run.git_commit,
+          ...(run.threads === null ? {} : { threads: run.threads }),
+        },
       ],
     });
   }

@@ -46,6 +46,16 @@ export interface PoolOptions {
 
 export const DEFAULT_COMMAND = [process.execPath, fileURLToPath(new URL('../../../bin/arith-lab.js', import.meta.url))];
 
+/**
+ * Torch threads of each child (ARITH_THREADS): the parent's ARITH_THREADS when set, else 1. One thread per
+ * training keeps N jobs from oversubscribing the cores, and keeps each run's numbers independent of --jobs and
+ * of the machine's cores: float sums are split by thread, so a loss curve repeats bit for bit only at one count.
+ */
+export function threadsPerChild(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.ARITH_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 1;
+}
+
 /** Exit codes of a command stopped by SIGINT or SIGTERM. */
 function interruptedExit(code: number): boolean {
   return code === 130 || code === 143;
@@ -59,6 +69,7 @@ function interruptedExit(code: number): boolean {
 export async function runAll(tasks: readonly Task[], options: PoolOptions): Promise<Map<string, TaskOutcome>> {
   const command = options.command ?? DEFAULT_COMMAND;
   const emit = options.onEvent ?? (() => {});
+  const env = { ...process.env, ARITH_THREADS: String(threadsPerChild()) };
   const outcomes = new Map<string, TaskOutcome>();
   const running = new Set<ChildProcess>();
   let broken = false;
@@ -71,7 +82,7 @@ export async function runAll(tasks: readonly Task[], options: PoolOptions): Prom
     new Promise((resolve, reject) => {
       const out = fs.openSync(task.logFile, 'a');
       fs.writeSync(out, `\n$ arith-lab ${args.join(' ')}   # ${new Date().toISOString()}\n`);
-      const child = spawn(command[0], [...command.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(command[0], [...command.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
       running.add(child);
       const forward = (data: Buffer) => {
         fs.writeSync(out, data);

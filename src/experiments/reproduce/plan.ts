@@ -19,7 +19,7 @@ import {
 import { CONFIG_FILE, RUN_FILE } from '../../runs/paths.ts';
 import { longestSequence } from '../../config/dataSetup.ts';
 import { prepareExperiment } from '../../config/experiment.ts';
-import type { Step, Task } from '../executors/processPool.ts';
+import { type Step, type Task, threadsPerChild } from '../executors/processPool.ts';
 import { formatDuration } from '../../duration.ts';
 import { ASSUMED_GPU_FLOPS, estimateGpuTime } from './gpuTime.ts';
 import { probeDone, safeRunInfo } from './results.ts';
@@ -222,7 +222,7 @@ export function describePlan(reproduction: Reproduction, plan: ReproductionPlan,
   const lines = [
     `${reproduction.name}, profile ${plan.profile}: ${reproduction.rows.entries.length * reproduction.columns.entries.length} cells x ${seeds} ` +
       `seed${seeds === 1 ? '' : 's'} = ${allUnits.length} runs${units.length < allUnits.length ? ` (${units.length} selected by --only)` : ''} in ${plan.dir}: ${count('finished')} finished, ${count('resume')} to resume, ` +
-      `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed${count('failed') ? ' (kept: --retry-failed starts them over)' : ''}; ${slurm ? 'as one Slurm job array' : `${plan.jobs} at a time`}`,
+      `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed${count('failed') ? ' (kept: --retry-failed starts them over)' : ''}; ${slurm ? 'as one Slurm job array' : `${plan.jobs} at a time, ${threadsLabel(threadsPerChild())} each`}`,
   ];
   if (eachUnit) {
     for (const unit of units) {
@@ -241,6 +241,8 @@ export function describePlan(reproduction: Reproduction, plan: ReproductionPlan,
   }
   return lines;
 }
+
+const threadsLabel = (threads: number) => `${threads} torch thread${threads === 1 ? '' : 's'} (ARITH_THREADS)`;
 
 /** The estimated GPU time of one run of each cell (seeds cost the same), and of all the selected runs. */
 function gpuTimeLines(units: readonly Unit[]): string[] {

@@ -10,7 +10,7 @@ import { paperKey, type AxisEntry, type ConfigPatch, type PaperValue, type Repro
 
 /**
  * The quick profile's schedule, in one place to tune: 4 columns × 3 seeds = 12 runs on the 2-core CPU with
- * `--jobs 2` (ARITH_THREADS=1 each). Measured as a table on a quiet machine: 34m23s, 5-7 minutes a run
+ * `--jobs 2` (one torch thread each). Measured as a table on a quiet machine: 34m23s, 5-7 minutes a run
  * (docs/results.md, "Cho'24 and McLeish'24, quick").
  */
 const QUICK = {

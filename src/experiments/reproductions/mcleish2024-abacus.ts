@@ -12,7 +12,7 @@ import { paperKey, type AxisEntry, type Metric, type PaperValue, type Reproducti
 
 /**
  * The quick profile's schedule, in one place to tune: 5 columns × 1 seed on the 2-core CPU with `--jobs 2`
- * (ARITH_THREADS=1 each); configs/addition-abacus.yaml (2 layers, d_model 256, batch 128) is about 0.7-0.9 s a
+ * (one torch thread each); configs/addition-abacus.yaml (2 layers, d_model 256, batch 128) is about 0.7-0.9 s a
  * step on one shared core. Measured alternative, not taken: d_model 128, 3,000 steps and offsets in [0, 20]
  * (ids just covering the 30-digit tests) fit the training range exactly (loss 9e-5) but fell from 100% at 11
  * digits to 13% at 14 and 0% at 20, where d_model 256 with offsets to 100 stood at 47% at 20 digits after
