@@ -18,6 +18,8 @@ import { sequenceLayout } from '../src/probes/layout.ts';
 import type { LengthResult } from '../src/probes/length.ts';
 import type { Predictor } from '../src/probes/probe.ts';
 import { probeContext, runProbes, type ProbeRun } from '../src/probes/run.ts';
+import { errorKind } from '../src/probes/tally.ts';
+import { lengthGrid } from '../src/probes/problemSets.ts';
 import { probeJson } from '../src/runs/probeFiles.ts';
 import { selectBackend } from '../src/backends/select.ts';
 
@@ -153,6 +155,28 @@ describe('probes attribute known errors to the right buckets (stub predictor: wr
     expect(errors.examples.every((e) => e.firstWrongDigit === K && e.got !== e.expected)).toBe(true);
     // Trained cells come first.
     expect(errors.examples[0].inTrainingRange).toBe(true);
+  });
+
+  it('errors: counts wrong answers by kind, at trained lengths and beyond', async () => {
+    // The stub's wrong digit 1 keeps the answer's length, except where it turns a leading 9 into 0 (95 -> 5).
+    const expected = { inRange: { short: 0, long: 0, digits: 0, unparsed: 0 }, beyond: { short: 0, long: 0, digits: 0, unparsed: 0 } };
+    for (const cell of lengthGrid(context)) {
+      for (const problem of cell.problems) {
+        if (!carryInto(problem, K)) continue;
+        const sum = answerOf(problem).toString();
+        const leadingNine = sum.length === K + 1 && sum[0] === '9';
+        expected[cell.inTrainingRange ? 'inRange' : 'beyond'][leadingNine ? 'short' : 'digits']++;
+      }
+    }
+    expect(expected.inRange.short + expected.beyond.short).toBeGreaterThan(0);
+    expect(result<ErrorsResult>('errors').byKind).toEqual(expected);
+  });
+
+  it('errors: a wrong answer is short, long, wrong in its digits, or unparsed', () => {
+    expect(errorKind(990n, 99n)).toBe('short'); // stopped one digit early
+    expect(errorKind(990n, 1990n)).toBe('long'); // one digit too many
+    expect(errorKind(990n, 980n)).toBe('digits');
+    expect(errorKind(990n, null)).toBe('unparsed');
   });
 
   it('digits and errors reuse the length grid: nothing decoded twice', () => {

@@ -4,7 +4,7 @@ import { createRandom } from '../random.ts';
 import { predictionsByCell } from './length.ts';
 import type { Probe } from './probe.ts';
 import { cellLabel, lengthGrid, shuffled } from './problemSets.ts';
-import { firstWrongPosition } from './tally.ts';
+import { ERROR_KINDS, type ErrorKind, errorKind, firstWrongPosition } from './tally.ts';
 
 /** Wrong answers shown per probe run; enough to see patterns, few enough to read. */
 const EXAMPLES = 40;
@@ -36,6 +36,11 @@ export interface ErrorsResult {
   byFirstWrongDigit: Record<string, number>;
   /** Same, restricted to trained lengths, where an error is a failure to learn rather than to generalize. */
   byFirstWrongDigitInRange: Record<string, number>;
+  /**
+   * Wrong answers by kind (tally.ts `errorKind`: too few digits, too many, wrong digits, unparsed), at trained
+   * lengths and beyond them. Older probe files lack it.
+   */
+  byKind?: { inRange: Record<ErrorKind, number>; beyond: Record<ErrorKind, number> };
   examples: ErrorExample[];
 }
 
@@ -87,6 +92,14 @@ export const errorsProbe: Probe<ErrorsResult> = {
       }
       return histogram;
     };
+    const kinds = (inRange: boolean) => {
+      const tally = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
+      for (const { cell, wrong } of queues) {
+        if (cell.inTrainingRange !== inRange) continue;
+        for (const p of wrong) tally[errorKind(p.expected, p.answer)]++;
+      }
+      return tally;
+    };
     const examples: ErrorExample[] = [];
     for (let round = 0; examples.length < EXAMPLES; round++) {
       const takers = queues.filter((q) => round < q.wrong.length);
@@ -102,6 +115,7 @@ export const errorsProbe: Probe<ErrorsResult> = {
       unparsed: all.filter((p) => p.answer === null).length,
       byFirstWrongDigit: counts(false),
       byFirstWrongDigitInRange: counts(true),
+      byKind: { inRange: kinds(true), beyond: kinds(false) },
       examples,
     };
   },
@@ -111,8 +125,13 @@ export const errorsProbe: Probe<ErrorsResult> = {
         .sort(([x], [y]) => (x === 'unparsed' ? 1 : y === 'unparsed' ? -1 : Number(x) - Number(y)))
         .map(([k, v]) => `${k === 'unparsed' ? k : 'd' + k}:${v}`)
         .join(' ') || '-';
+    const kinds = (tally: Record<ErrorKind, number>) =>
+      `stopped early ${tally.short}, did not stop ${tally.long}, wrong digits ${tally.digits}, unparsed ${tally.unparsed}`;
     const lines = [
       `errors: ${result.wrong} of ${result.problems} wrong (${result.unparsed} did not parse)`,
+      ...(result.byKind
+        ? [`kind, trained cells: ${kinds(result.byKind.inRange)}`, `kind, beyond them:   ${kinds(result.byKind.beyond)}`]
+        : []),
       `first wrong digit (d0 = units), all cells: ${histogram(result.byFirstWrongDigit)}`,
       `first wrong digit, trained cells only:     ${histogram(result.byFirstWrongDigitInRange)}`,
       `${'cell'.padEnd(6)} ${'problem'.padEnd(24)} ${'expected'.padStart(12)} ${'got'.padStart(12)}  first wrong`,

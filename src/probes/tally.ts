@@ -38,6 +38,20 @@ export function firstWrongPosition(expected: bigint, got: bigint): number | null
 }
 
 /**
+ * What kind of wrong answer `got` is: `short` has fewer digits than `expected` (the model stopped early),
+ * `long` more (it did not stop in time), `digits` as many with some wrong; `unparsed` when nothing parsed.
+ * Length failures and digit failures have different causes, so length-generalization work counts them apart.
+ */
+export type ErrorKind = 'short' | 'long' | 'digits' | 'unparsed';
+export const ERROR_KINDS: readonly ErrorKind[] = ['short', 'long', 'digits', 'unparsed'];
+
+export function errorKind(expected: bigint, got: bigint | null): ErrorKind {
+  if (got === null) return 'unparsed';
+  const [want, have] = [expected.toString().length, got.toString().length];
+  return have < want ? 'short' : have > want ? 'long' : 'digits';
+}
+
+/**
  * Whether a carry enters each position of a + b (index 0 = units, which never receives one), up to and
  * including the final carry-out position.
  */

@@ -20,6 +20,7 @@ import {
   type FigureSpec,
 } from './figures.ts';
 import { configValue, PROBE_FILES, trainingRange, type RunData } from './readRun.ts';
+import type { ErrorKind } from '../probes/tally.ts';
 
 /**
  * The page as plain data: sections of figures, tables and notes, and a side column. Built by pure functions
@@ -112,6 +113,10 @@ function configTable(run: RunData): TableSpec {
   return { caption: 'Resolved config', columns: ['field', 'value'], rows: Object.entries(flattenConfig(run.config)) };
 }
 
+/** Wrong answers by kind, in words. */
+const kindsText = (tally: Record<ErrorKind, number>) =>
+  `${tally.short} stopped early, ${tally.long} did not stop, ${tally.digits} had wrong digits, ${tally.unparsed} did not parse`;
+
 /** A few wrong answers at trained lengths and a few beyond, so neither crowds out the other. */
 function errorsBlocks(run: RunData, perSide = 8): Block[] {
   const errors = run.probes.errors;
@@ -122,7 +127,8 @@ function errorsBlocks(run: RunData, perSide = 8): Block[] {
   const blocks: Block[] = [
     note(
       `${errors.wrong} of ${errors.problems} length-grid problems wrong (${errors.unparsed} unparsed), checkpoint step ${errors.step ?? '?'}. ` +
-        (histogram ? `First wrong digit, counted from the units: ${histogram}.` : ''),
+        (histogram ? `First wrong digit, counted from the units: ${histogram}.` : '') +
+        (errors.byKind ? ` Beyond the trained lengths: ${kindsText(errors.byKind.beyond)}.` : ''),
     ),
   ];
   const shown = [
