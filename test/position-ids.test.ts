@@ -92,7 +92,7 @@ describe('position coupling ids (Cho et al. 2024: significance k -> s + 1 + k, o
 });
 
 describe('Abacus ids (McLeish et al. 2024: significance k -> k + 1, others 0; random offset in training)', () => {
-  const abacusOptions = { maxPosition: 120, abacusOffset: 100 };
+  const abacusOptions = { maxPosition: 120, abacusOffset: 100, abacusSymbolIds: 'zero' as const };
   it('128+367 reversed at evaluation: each digit its index in its own number', () => {
     expect(abacus.positionsFromRoles(rolesOf('reversed', add(128n, 367n)), abacusOptions, evaluation)).toEqual([
       0, 0, 3, 2, 1, 0, 3, 2, 1, 0, 1, 2, 3, 0, 0, 0,
@@ -117,6 +117,19 @@ describe('Abacus ids (McLeish et al. 2024: significance k -> k + 1, others 0; ra
     expect(offsets.size).toBe(101);
     expect(Math.min(...offsets)).toBe(0);
     expect(Math.max(...offsets)).toBe(100);
+  });
+
+  it('abacus_symbol_ids offset: the other tokens carry the training offset (so `=` is one id below the units), 0 at evaluation', () => {
+    const roles = rolesOf('reversed', add(128n, 367n));
+    const options = { ...abacusOptions, abacusSymbolIds: 'offset' as const };
+    expect(abacus.positionsFromRoles(roles, options, evaluation)).toEqual(abacus.positionsFromRoles(roles, abacusOptions, evaluation));
+    const random = createRandom(3, 'abacus-test');
+    for (let draw = 0; draw < 50; draw++) {
+      const ids = abacus.positionsFromRoles(roles, options, { training: true, random });
+      const offset = ids[0];
+      // <bos> $ 1 2 8 + 3 6 7 = 5 9 4 $ \n: digits at offset + their index in their number, the rest at the offset.
+      expect(ids).toEqual([0, 0, 3, 2, 1, 0, 3, 2, 1, 0, 1, 2, 3, 0, 0, 0].map((id) => id + offset));
+    }
   });
 });
 

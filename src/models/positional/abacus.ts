@@ -10,6 +10,12 @@ const abacusOptions = {
     .min(0)
     .default(100)
     .describe('Abacus: largest random offset added to digit ids per training sequence (McLeish et al.: 100)'),
+  abacusSymbolIds: z
+    .enum(['zero', 'offset'])
+    .default('zero')
+    .describe(
+      "Abacus: the id of every token that is not a digit: 0 (McLeish et al.), or the sequence's training offset, so the token before the answer knows where the units digits are (0 at evaluation either way)",
+    ),
 };
 
 /**
@@ -17,7 +23,10 @@ const abacusOptions = {
  * mcleish7/arithmetic, abacus.py): each digit gets its index inside its own number, counted from the least
  * significant digit as their reversed numbers are (significance k → k + 1), every other token 0. During training
  * one random offset in [0, model.abacus_offset] is added to every digit id of a sequence, so the rows of long
- * numbers are trained on short ones; evaluation adds none. A learned table of model.max_position rows
+ * numbers are trained on short ones; evaluation adds none. With `abacus_symbol_ids: offset` the other tokens carry
+ * the offset instead of 0: under McLeish et al.'s 0, the token that writes the units digit (`=`) cannot tell
+ * which ids are the units (offset + 1), and a trained 1-layer model kept 1.2 nats of loss on that digit in
+ * training while scoring 100% at evaluation, where the offset is 0 (docs/results.md). A learned table of model.max_position rows
  * (`abacus.weight`) is added to the token embeddings; any attention-side scheme (or none) can go with it.
  */
 export const abacus = {
@@ -28,7 +37,8 @@ export const abacus = {
   parameters: (shape, options) => roleTableParameter('abacus.weight', options, shape.dModel),
   positionsFromRoles(roles, options, draw) {
     const offset = draw.training ? draw.random.int(0, options.abacusOffset) : 0;
-    const ids = roles.map((role) => (isDigit(role) ? offset + 1 + role.significance! : 0));
+    const other = options.abacusSymbolIds === 'offset' ? offset : 0;
+    const ids = roles.map((role) => (isDigit(role) ? offset + 1 + role.significance! : other));
     return checkIds(ids, 'abacus', options);
   },
   tableRows: (trainSignificance, testSignificance, options) => Math.max(options.abacusOffset + trainSignificance, testSignificance) + 2,
