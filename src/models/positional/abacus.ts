@@ -26,7 +26,9 @@ const abacusOptions = {
  * numbers are trained on short ones; evaluation adds none. With `abacus_symbol_ids: offset` the other tokens carry
  * the offset instead of 0: under McLeish et al.'s 0, the token that writes the units digit (`=`) cannot tell
  * which ids are the units (offset + 1), and a trained 1-layer model kept 1.2 nats of loss on that digit in
- * training while scoring 100% at evaluation, where the offset is 0 (docs/results.md). A learned table of model.max_position rows
+ * training while scoring 100% at evaluation, where the offset is 0. `offset` fixes that digit but lets the model
+ * read a digit's significance as its id minus the offset, an absolute position: measured, it generalized worse
+ * (0% at twice the training length against 21%; docs/results.md). The default stays McLeish et al.'s. A learned table of model.max_position rows
  * (`abacus.weight`) is added to the token embeddings; any attention-side scheme (or none) can go with it.
  */
 export const abacus = {
