@@ -131,6 +131,35 @@ describe('Abacus ids (McLeish et al. 2024: significance k -> k + 1, others 0; ra
       expect(ids).toEqual([0, 0, 3, 2, 1, 0, 3, 2, 1, 0, 1, 2, 3, 0, 0, 0].map((id) => id + offset));
     }
   });
+
+  it('abacus_symbol_ids before-answer: only the token before the answer (`=`) carries the offset', () => {
+    const roles = rolesOf('reversed', add(128n, 367n));
+    const options = { ...abacusOptions, abacusSymbolIds: 'before-answer' as const };
+    expect(abacus.positionsFromRoles(roles, options, evaluation)).toEqual(abacus.positionsFromRoles(roles, abacusOptions, evaluation));
+    const random = createRandom(4, 'abacus-test');
+    for (let draw = 0; draw < 50; draw++) {
+      const ids = abacus.positionsFromRoles(roles, options, { training: true, random });
+      const offset = ids[9];
+      expect(ids).toEqual([
+        0,
+        0,
+        3 + offset,
+        2 + offset,
+        1 + offset,
+        0,
+        3 + offset,
+        2 + offset,
+        1 + offset,
+        offset,
+        1 + offset,
+        2 + offset,
+        3 + offset,
+        0,
+        0,
+        0,
+      ]);
+    }
+  });
 });
 
 describe('randomized positions (Ruoss et al. 2023)', () => {

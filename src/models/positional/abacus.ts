@@ -11,10 +11,10 @@ const abacusOptions = {
     .default(100)
     .describe('Abacus: largest random offset added to digit ids per training sequence (McLeish et al.: 100)'),
   abacusSymbolIds: z
-    .enum(['zero', 'offset'])
+    .enum(['zero', 'offset', 'before-answer'])
     .default('zero')
     .describe(
-      "Abacus: the id of every token that is not a digit: 0 (McLeish et al.), or the sequence's training offset, so the token before the answer knows where the units digits are (0 at evaluation either way)",
+      "Abacus: the id of the tokens that are not digits: 0 (McLeish et al.); offset: the sequence's training offset, so the token before the answer knows where the units digits are; before-answer: the offset for that token only, 0 for the rest (0 at evaluation either way)",
     ),
 };
 
@@ -28,7 +28,8 @@ const abacusOptions = {
  * which ids are the units (offset + 1), and a trained 1-layer model kept 1.2 nats of loss on that digit in
  * training while scoring 100% at evaluation, where the offset is 0. `offset` fixes that digit but lets the model
  * read a digit's significance as its id minus the offset, an absolute position: measured, it generalized worse
- * (0% at twice the training length against 21%; docs/results.md). The default stays McLeish et al.'s. A learned table of model.max_position rows
+ * (0% at twice the training length against 21%; docs/results.md). `before-answer` gives the offset to the token
+ * before the answer only: in one layer the answer digits' queries cannot read it. The default stays McLeish et al.'s. A learned table of model.max_position rows
  * (`abacus.weight`) is added to the token embeddings; any attention-side scheme (or none) can go with it.
  */
 export const abacus = {
@@ -41,6 +42,8 @@ export const abacus = {
     const offset = draw.training ? draw.random.int(0, options.abacusOffset) : 0;
     const other = options.abacusSymbolIds === 'offset' ? offset : 0;
     const ids = roles.map((role) => (isDigit(role) ? offset + 1 + role.significance! : other));
+    const answerStart = roles.findIndex((role) => role.kind === 'answer');
+    if (options.abacusSymbolIds === 'before-answer' && answerStart > 0 && !isDigit(roles[answerStart - 1])) ids[answerStart - 1] = offset;
     return checkIds(ids, 'abacus', options);
   },
   tableRows: (trainSignificance, testSignificance, options) => Math.max(options.abacusOffset + trainSignificance, testSignificance) + 2,
