@@ -64,6 +64,8 @@ describe('the Slurm array files', () => {
       expect(script).toContain('run train --config "$CONFIG" --run-dir "$RUN" --overwrite --backend torch --device cuda');
       expect(script).toContain('run probe "$RUN" --probe length --samples 2 --max-digits 3');
       expect(script).toContain('/usr/bin/node /lab/bin/arith-lab.js "$@"');
+      // Every task trains at the thread count local runs use (1 here), not at the cores Slurm gives it.
+      expect(script).toContain(`export ARITH_THREADS=${process.env.ARITH_THREADS ?? 1}\n`);
       const manifest = fs.readFileSync(result.submitted!.manifestFile, 'utf8').trim().split('\n');
       expect(manifest.map((line) => line.split('\t')[0]).sort()).toEqual(['alibi-seed0', 'nope-seed0']);
       for (const line of manifest) {

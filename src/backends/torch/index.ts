@@ -1,5 +1,6 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { threadsFromEnv } from '../threads.ts';
 import { loadAddon, type TorchAddon } from './addon.ts';
 import { TorchBackend } from './backend.ts';
 import { BACKEND_NAME, registerTorchKernels } from './register.ts';
@@ -17,8 +18,7 @@ export interface TorchOptions {
  * the cores instead of each taking all of them), else every core this process may use.
  */
 export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const fromEnv = Number(env.ARITH_THREADS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : os.availableParallelism();
+  return threadsFromEnv(env) ?? os.availableParallelism();
 }
 
 /** Why the torch backend cannot run here (one line), or null when it can. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { threadsFromEnv } from '../../backends/threads.ts';
 
 /**
  * Runs tasks, each a short list of `arith-lab` commands, as child processes on this machine, `jobs` tasks at a
@@ -50,10 +51,10 @@ export const DEFAULT_COMMAND = [process.execPath, fileURLToPath(new URL('../../.
  * Torch threads of each child (ARITH_THREADS): the parent's ARITH_THREADS when set, else 1. One thread per
  * training keeps N jobs from oversubscribing the cores, and keeps each run's numbers independent of --jobs and
  * of the machine's cores: float sums are split by thread, so a loss curve repeats bit for bit only at one count.
+ * Slurm array tasks get the same count (written into the array's script), so both executors give the same numbers.
  */
 export function threadsPerChild(env: NodeJS.ProcessEnv = process.env): number {
-  const fromEnv = Number(env.ARITH_THREADS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 1;
+  return threadsFromEnv(env) ?? 1;
 }
 
 /** Exit codes of a command stopped by SIGINT or SIGTERM. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { readJsonOrNull, writeFileAtomic } from '../../runs/jsonFiles.ts';
 import { queuedTasks, submit, testSubmission } from './slurmCommands.ts';
+import { threadsPerChild } from './processPool.ts';
 import { arrayArgument, arrayScript, manifestText, type SlurmOptions } from './slurmScript.ts';
 import type { WorkEntry } from './work.ts';
 
@@ -100,6 +101,7 @@ export function submitSlurmArray(request: SlurmRequest): SlurmSubmitted {
       command: request.command,
       trainArgs: request.trainArgs,
       after: request.after,
+      threads: threadsPerChild(),
       options: request.options,
     },
     absolute.length,

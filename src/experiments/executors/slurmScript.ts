@@ -35,6 +35,9 @@ export interface ArraySpec {
   trainArgs: string[];
   /** Commands run after training, `$RUN` standing for the run directory (reproduce's probes). */
   after: string[][];
+  /** Torch threads of every task (ARITH_THREADS), fixed in the script so that a task's numbers do not depend on
+   * the cores Slurm gives it: the count local runs use (processPool's threadsPerChild). */
+  threads: number;
   options: SlurmOptions;
 }
 
@@ -86,6 +89,7 @@ export function arrayScript(spec: ArraySpec, count: number): string {
     `#   sbatch ${arrayArgument(count, spec.options.maxRunning)} ${shellQuote(spec.scriptFile)}`,
     ...sbatchLines(spec),
     'set -euo pipefail',
+    `export ARITH_THREADS=${spec.threads}`,
     `MANIFEST=${shellQuote(spec.manifestFile)}`,
     'IFS=$\'\\t\' read -r ID RUN CONFIG LOG < <(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$MANIFEST")',
     'exec >>"$LOG" 2>&1',

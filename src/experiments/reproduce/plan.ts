@@ -222,7 +222,7 @@ export function describePlan(reproduction: Reproduction, plan: ReproductionPlan,
   const lines = [
     `${reproduction.name}, profile ${plan.profile}: ${reproduction.rows.entries.length * reproduction.columns.entries.length} cells x ${seeds} ` +
       `seed${seeds === 1 ? '' : 's'} = ${allUnits.length} runs${units.length < allUnits.length ? ` (${units.length} selected by --only)` : ''} in ${plan.dir}: ${count('finished')} finished, ${count('resume')} to resume, ` +
-      `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed${count('failed') ? ' (kept: --retry-failed starts them over)' : ''}; ${slurm ? 'as one Slurm job array' : `${plan.jobs} at a time, ${threadsLabel(threadsPerChild())} each`}`,
+      `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed${count('failed') ? ' (kept: --retry-failed starts them over)' : ''}; ${slurm ? 'as one Slurm job array' : `${plan.jobs} at a time`}, ${threadsLabel(threadsPerChild())} each`,
   ];
   if (eachUnit) {
     for (const unit of units) {
