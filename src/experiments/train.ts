@@ -278,7 +278,7 @@ function openRecord(session: Session, resumeFrom: Checkpoint | null | undefined)
   removeTemporaryFiles(runDir);
   truncateJsonLines(metricsFile(runDir), step);
   cleanCheckpoints(runDir, step);
-  const record = RunRecord.resume(runDir, {
+  const record = RunRecord.resume(runDir, previous, {
     backend,
     git_commit: gitCommit(),
     threads,

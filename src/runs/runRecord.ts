@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readRunInfo, writeRunInfo } from './runDirectory.ts';
+import { writeRunInfo } from './runDirectory.ts';
 import type { RunInfo } from './records.ts';
 
 /** Who is training: written into run.json when a run starts or resumes. */
@@ -61,10 +61,14 @@ export class RunRecord {
   /**
    * The run in `runDir` continuing at `step`, from the checkpoint folder `checkpointDir` (null: it stopped before
    * its first checkpoint). The outcome of the previous session is cleared; a resume entry is added. A run from
-   * before config hashes gets one (its config was checked against the checkpoint's shapes only).
+   * before config hashes gets one (its config was checked against the checkpoint's shapes only). `previous` is
+   * the run.json the caller read (it also decides what to say about the resume).
    */
-  static resume(runDir: string, run: RunProvenance & { step: number; checkpointDir: string | null; configHash: string }): RunRecord {
-    const previous = readRunInfo(runDir);
+  static resume(
+    runDir: string,
+    previous: RunInfo,
+    run: RunProvenance & { step: number; checkpointDir: string | null; configHash: string },
+  ): RunRecord {
     return new RunRecord(runDir, {
       ...previous,
       config_sha256: previous.config_sha256 ?? run.configHash,
