@@ -87,6 +87,22 @@ describe('reproduction definitions', () => {
         });
       }
 
+      for (const profile of PROFILE_NAMES) {
+        it(`gives each cell of the ${profile} profile its column's seeds unless --seeds says otherwise`, () => {
+          const chosen = reproduction.profiles[profile];
+          for (const column of Object.keys(chosen.seedsByColumn ?? {})) {
+            expect(reproduction.columns.entries.map((c) => c.id)).toContain(column);
+          }
+          const units = unitsOf(reproduction, profile, undefined, '/tmp/nowhere');
+          for (const cell of cells) {
+            if (chosen.skip?.cells.some((pattern) => matchesPattern(pattern, cell.id))) continue;
+            const seeds = units.filter((u) => u.cell.id === cell.id).map((u) => u.seed);
+            const count = chosen.seedsByColumn?.[cell.column.id] ?? chosen.seeds;
+            expect(seeds, cell.id).toEqual(Array.from({ length: count }, (_, i) => i));
+          }
+        });
+      }
+
       it('reads its metrics from a finished run as percentages', () => {
         const info = {
           status: 'finished',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ASSUMED_GPU_FLOPS, estimateGpuTime } from '../src/experiments/reproduce/gpuTime.ts';
 import { describePlan, planReproduction, unitsOf } from '../src/experiments/reproduce/plan.ts';
-import { summarizeResults, type CellResult } from '../src/experiments/reproduce/table.ts';
+import { renderMarkdown, summarizeResults, type CellResult } from '../src/experiments/reproduce/table.ts';
 import { REPRODUCTIONS } from '../src/experiments/reproductions/index.ts';
 import { paperKey, type FinishedRun, type ProfileName } from '../src/experiments/reproductions/reproduction.ts';
 import type { RunInfo } from '../src/runs/records.ts';
@@ -80,6 +80,21 @@ describe('length-generalization tables', () => {
     expect(lab.model).toMatchObject({ layers: 1, pos: 'abacus', abacus_symbol_ids: 'before-answer', length_scaled_attention: true });
     expect(lab.train.steps).toBe(3000);
     expect(unit('mcleish2024-abacus', 'quick', 'abacus-seed0').config.model).toMatchObject({ layers: 2, abacus_symbol_ids: 'zero' });
+    // Without --seeds: three seeds of the lab column (its check is a median), one of each baseline.
+    const byDefault = unitsOf(mcleish, 'quick', undefined, 'x');
+    expect(byDefault.map((u) => u.id).sort()).toEqual(
+      [
+        ...quick.filter((u) => u.cell.id !== 'abacus-lab').map((u) => u.id),
+        'abacus-lab-seed0',
+        'abacus-lab-seed1',
+        'abacus-lab-seed2',
+      ].sort(),
+    );
+    const runsRoot = path.join(os.tmpdir(), 'arith-nothing-here');
+    expect(describePlan(mcleish, planReproduction(mcleish, { runsRoot }))[0]).toMatch(
+      /^mcleish2024-abacus, profile quick: 6 cells x 1 seed \(abacus-lab: 3\) = 8 runs in .*8 new/,
+    );
+    expect(describePlan(mcleish, planReproduction(mcleish, { seeds: 2, runsRoot }))[0]).toMatch(/6 cells x 2 seeds = 12 runs/);
   });
 
   it("prints the papers' numbers with their sources, and marks the ones not quoted", () => {
@@ -150,6 +165,29 @@ describe('length-generalization tables', () => {
     expect(table(95, 20, 76, 93)).toEqual(['yes', 'yes', 'yes', 'yes', 'no']);
     expect(table(89, 20, 74, 85)).toEqual(['no', 'no', 'yes', 'no', 'no']);
     expect(table(95, 96, 90, 93)).toEqual(['no', 'yes', 'yes', 'yes', 'no']);
+  });
+
+  it("McLeish's quick table with three lab seeds and one of each baseline: the lab cell shows its spread, a baseline its one number", () => {
+    const one = { 'in-range': [99], 'at-2x': [19] };
+    const results = summarizeResults(
+      mcleish,
+      'quick',
+      [0, 1, 2],
+      cells({
+        abacus: one,
+        'abacus-fire': one,
+        fire: one,
+        nope: one,
+        'abacus-looped': one,
+        'abacus-lab': { 'in-range': [99, 99, 99], 'at-2x': [84, 93, 94] },
+      }),
+    );
+    const page = renderMarkdown(results);
+    expect(page).toContain('seeds 0, 1, 2 (mean, then median and min–max; not every column has every seed)');
+    const at2x = page.split('\n').find((line) => line.startsWith('| at 2×'))!;
+    expect(at2x).toContain('| 19.0 |');
+    expect(at2x).not.toContain('seeds]');
+    expect(at2x).toContain('90.3 (med 93.0, 84.0–94.0)');
   });
 
   it('Kazemnejad: a T5 column, and the ordering check counts it with NoPE and ALiBi', () => {

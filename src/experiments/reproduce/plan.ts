@@ -15,6 +15,7 @@ import {
   type ProbeRequest,
   type ProfileName,
   type Reproduction,
+  seedsOfColumn,
 } from '../reproductions/reproduction.ts';
 import { CONFIG_FILE, RUN_FILE } from '../../runs/paths.ts';
 import { longestSequence } from '../../config/dataSetup.ts';
@@ -41,7 +42,7 @@ export type UnitPlan =
 
 export interface PlanOptions {
   profile?: ProfileName;
-  /** Seeds 0..seeds-1; default the profile's. */
+  /** Seeds 0..seeds-1 of every cell; default the profile's (per column where it says). */
   seeds?: number;
   /** Runs trained at once, each in its own process. */
   jobs?: number;
@@ -62,7 +63,8 @@ export interface PlanOptions {
 
 export interface ReproductionPlan {
   profile: ProfileName;
-  seeds: number;
+  /** `--seeds` when given, else undefined: each cell has its profile's count (seedsOfColumn). */
+  seeds: number | undefined;
   jobs: number;
   probes: ProbeRequest[];
   overrides: string[];
@@ -149,7 +151,7 @@ export function planUnit(runDir: string, config: Config): UnitPlan {
 export function unitsOf(
   reproduction: Reproduction,
   profile: ProfileName,
-  seeds: number,
+  seeds: number | undefined,
   dir: string,
   backend?: BackendName,
   overrides: readonly string[] = [],
@@ -158,7 +160,8 @@ export function unitsOf(
   const skip = reproduction.profiles[profile].skip?.cells ?? [];
   for (const cell of cellsOf(reproduction)) {
     if (skip.some((pattern) => matchesPattern(pattern, cell.id))) continue;
-    for (let seed = 0; seed < seeds; seed++) {
+    const count = seedsOfColumn(reproduction.profiles[profile], cell.column.id, seeds);
+    for (let seed = 0; seed < count; seed++) {
       const raw = cellConfigInput(reproduction, profile, cell, seed);
       applyOverrides(raw, overrides);
       if (backend) raw.backend = backend;
@@ -182,10 +185,10 @@ export function planReproduction(reproduction: Reproduction, options: PlanOption
   const profile = options.profile ?? 'quick';
   const chosen = reproduction.profiles[profile];
   if (!chosen) throw new UserError(`unknown profile "${profile}" (expected quick or paper)`, { field: '--profile' });
-  const seeds = options.seeds ?? chosen.seeds;
+  const seeds = options.seeds;
   const jobs = options.jobs ?? 1;
   for (const [flag, value] of [
-    ['--seeds', seeds],
+    ['--seeds', seeds ?? 1],
     ['--jobs', jobs],
   ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new UserError(`expected a whole number of at least 1, got ${value}`, { field: flag });
@@ -217,11 +220,10 @@ export function planReproduction(reproduction: Reproduction, options: PlanOption
 
 /** The plan in words: one summary line, and with `eachUnit` one line per selected unit. */
 export function describePlan(reproduction: Reproduction, plan: ReproductionPlan, { eachUnit = false, slurm = false } = {}): string[] {
-  const { units, allUnits, seeds } = plan;
+  const { units, allUnits } = plan;
   const count = (action: UnitPlan['action']) => units.filter((u) => plan.plans.get(u.id)!.action === action).length;
   const lines = [
-    `${reproduction.name}, profile ${plan.profile}: ${reproduction.rows.entries.length * reproduction.columns.entries.length} cells x ${seeds} ` +
-      `seed${seeds === 1 ? '' : 's'} = ${allUnits.length} runs${units.length < allUnits.length ? ` (${units.length} selected by --only)` : ''} in ${plan.dir}: ${count('finished')} finished, ${count('resume')} to resume, ` +
+    `${reproduction.name}, profile ${plan.profile}: ${reproduction.rows.entries.length * reproduction.columns.entries.length} cells x ${seedsText(reproduction, plan)} = ${allUnits.length} runs${units.length < allUnits.length ? ` (${units.length} selected by --only)` : ''} in ${plan.dir}: ${count('finished')} finished, ${count('resume')} to resume, ` +
       `${count('restart')} to start over, ${count('new')} new, ${count('failed')} failed${count('failed') ? ' (kept: --retry-failed starts them over)' : ''}; ${slurm ? 'as one Slurm job array' : `${plan.jobs} at a time`}, ${threadsLabel(threadsPerChild())} each`,
   ];
   if (eachUnit) {
@@ -240,6 +242,17 @@ export function describePlan(reproduction: Reproduction, plan: ReproductionPlan,
     if (plan.profile === 'paper') lines.push(...gpuTimeLines(plan.units));
   }
   return lines;
+}
+
+/** `3 seeds`, or `1 seed (abacus-lab: 3)` when the profile gives some columns more. */
+function seedsText(reproduction: Reproduction, plan: ReproductionPlan): string {
+  const seeds = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
+  const profile = reproduction.profiles[plan.profile];
+  if (plan.seeds !== undefined) return seeds(plan.seeds);
+  const others = Object.entries(profile.seedsByColumn ?? {})
+    .filter(([column, n]) => n !== profile.seeds && reproduction.columns.entries.some((c) => c.id === column))
+    .map(([column, n]) => `${column}: ${n}`);
+  return others.length ? `${seeds(profile.seeds)} (${others.join(', ')})` : seeds(profile.seeds);
 }
 
 const threadsLabel = (threads: number) => `${threads} torch thread${threads === 1 ? '' : 's'} (ARITH_THREADS)`;

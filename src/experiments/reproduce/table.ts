@@ -189,8 +189,12 @@ export function formatOurs(entry: TableEntry): string {
  */
 export function renderMarkdown(results: ReproductionResults): string {
   const lines: string[] = [];
+  // A profile may give some columns more seeds (seedsByColumn): a cell with one seed shows its number alone.
+  const mixed = new Set(results.cells.map((c) => c.seeds.length).filter((n) => n > 0)).size > 1;
   const seedText =
-    results.seeds.length === 1 ? `seed ${results.seeds[0]}` : `seeds ${results.seeds.join(', ')} (mean, then median and min–max)`;
+    results.seeds.length === 1
+      ? `seed ${results.seeds[0]}`
+      : `seeds ${results.seeds.join(', ')} (mean, then median and min–max${mixed ? '; not every column has every seed' : ''})`;
   lines.push(`## ${results.title}`, '');
   lines.push(`${results.citation}`, '');
   const changed = results.overrides.length ? `, changed: ${results.overrides.map((o) => `\`${o}\``).join(', ')}` : '';

@@ -75,6 +75,11 @@ export interface Profile {
   description: string;
   /** Seeds when `--seeds` is not given. */
   seeds: number;
+  /**
+   * Seeds of these columns (ids) when `--seeds` is not given, instead of `seeds`: the column whose question is
+   * a median over seeds gets them, the baselines one each, so the profile stays within its time.
+   */
+  seedsByColumn?: Record<string, number>;
   /** Applied after the row's and the column's overrides, so a profile has the last word. */
   overrides: ConfigPatch;
   /** Per column id (e.g. scratchpads train with other batches), applied after `overrides`. */
@@ -84,6 +89,11 @@ export interface Profile {
   probes?: ProbeRequest[];
   /** Cells this profile does not train (ids, `*` any characters), and why; the table says "skipped". */
   skip?: { cells: string[]; reason: string };
+}
+
+/** Seeds of a cell in `column`: `--seeds` when given, else the profile's count for the column, else its `seeds`. */
+export function seedsOfColumn(profile: Profile, column: string, seeds?: number): number {
+  return seeds ?? profile.seedsByColumn?.[column] ?? profile.seeds;
 }
 
 /** `*` matches any characters, everything else itself. */
