@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareExperiment } from '../src/config/experiment.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { linearProbe } from '../src/probes/linear.ts';
-import { logisticAccuracy, ridgeR2 } from '../src/probes/linearFit.ts';
+import { logisticAccuracy, ridgeFit, ridgeR2 } from '../src/probes/linearFit.ts';
 import type { ActivationCapture } from '../src/probes/probe.ts';
 import { probeContext } from '../src/probes/run.ts';
 import { createRandom } from '../src/random.ts';
@@ -27,6 +27,17 @@ describe('linear probe fits', () => {
     const shuffle = createRandom(3, 'shuffle');
     const shuffled = [...trainY].sort(() => shuffle.next() - 0.5);
     expect(Math.abs(ridgeR2({ x: trainX, y: shuffled }, { x: testX, y: testY })!)).toBeLessThan(0.15);
+  });
+
+  it("ridge: the error in the target's units, which a high R² can hide (a sum of spread 40 known to ±3)", () => {
+    expect(ridgeFit({ x: trainX, y: trainY }, { x: testX, y: testY }).rmse).toBeLessThan(0.05);
+    const wide = x.map((row) => 40 * row[0] + 80);
+    const blurred = (values: number[]) => values.map((v) => v + 3 * noise.normal());
+    const [trainW, testW] = split(wide);
+    const fit = ridgeFit({ x: trainX, y: blurred(trainW) }, { x: testX, y: blurred(testW) });
+    expect(fit.r2).toBeGreaterThan(0.99);
+    expect(fit.rmse).toBeGreaterThan(2.5);
+    expect(fit.rmse).toBeLessThan(3.5);
   });
 
   it('logistic: a class that is the argmax of linear scores is decoded; shuffled classes are at chance', () => {
@@ -89,7 +100,14 @@ describe('the linear probe on captured activations', () => {
       expect(r2('blocks.0.resid_post', k)).toBeGreaterThan(0.99);
       expect(r2('embed', k)).toBeLessThan(0.2);
     }
+    const rmse = (activation: string, k: number) =>
+      result.scores.find((s) => s.quantity === 'running_sum' && s.activation === activation && s.k === k)!.rmse!;
+    for (let k = 0; k < 3; k++) {
+      expect(rmse('blocks.0.resid_post', k)).toBeLessThan(0.5);
+      expect(rmse('embed', k)).toBeGreaterThan(1);
+    }
     expect(linearProbe.table(result)).toContain('running_sum (r2)');
+    expect(linearProbe.table(result)).toContain('running_sum (root mean squared error, in units of the sum)');
   });
 });
 

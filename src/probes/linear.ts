@@ -3,7 +3,7 @@ import { columns } from '../data/runningSum.ts';
 import { sampleOperand } from '../data/sampling.ts';
 import { createRandom } from '../random.ts';
 import { sequenceLayout } from './layout.ts';
-import { logisticAccuracy, ridgeR2 } from './linearFit.ts';
+import { logisticAccuracy, ridgeFit } from './linearFit.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 
 /**
@@ -27,6 +27,8 @@ export interface LinearProbeScore {
   k: number;
   /** null where the quantity is constant on the scored problems (R² undefined). */
   score: number | null;
+  /** Ridge fits: root mean squared error of the held-out predictions, in the quantity's units. */
+  rmse?: number;
 }
 
 export interface LinearResult {
@@ -89,7 +91,8 @@ export const linearProbe: Probe<LinearResult> = {
         });
         const ridge = (quantity: LinearProbeScore['quantity'], y: number[]) => {
           const { train, test } = part(y);
-          scores.push({ quantity, fit: 'ridge', metric: 'r2', activation, k, score: ridgeR2(train, test) });
+          const { r2, rmse } = ridgeFit(train, test);
+          scores.push({ quantity, fit: 'ridge', metric: 'r2', activation, k, score: r2, rmse });
         };
         const logistic = (quantity: LinearProbeScore['quantity'], y: number[], classes: number) => {
           const { train, test } = part(y);
@@ -130,6 +133,15 @@ export const linearProbe: Probe<LinearResult> = {
       lines.push(`${quantity} (${rows[0].metric})`);
       for (const activation of [...new Set(rows.map((s) => s.activation))]) {
         const cells = rows.filter((s) => s.activation === activation).map((s) => (s.score === null ? '-' : s.score.toFixed(2)).padStart(6));
+        lines.push(`  ${activation.padEnd(20)}${cells.join('')}`);
+      }
+    }
+    // R² near 1 can still leave ĉ_k several units off, too far to read its last digit: the error, in units.
+    const running = result.scores.filter((s) => s.quantity === 'running_sum' && s.rmse !== undefined);
+    if (running.length) {
+      lines.push('running_sum (root mean squared error, in units of the sum)');
+      for (const activation of [...new Set(running.map((s) => s.activation))]) {
+        const cells = running.filter((s) => s.activation === activation).map((s) => s.rmse!.toFixed(2).padStart(6));
         lines.push(`  ${activation.padEnd(20)}${cells.join('')}`);
       }
     }

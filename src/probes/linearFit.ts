@@ -48,10 +48,16 @@ function solveSpd(a: Float64Array, b: Float64Array, d: number): Float64Array {
 }
 
 /**
- * Ridge regression fitted on the training rows; R² of its predictions on the test rows (1 − SSE / SST), or null
- * when the test target is constant (the carry into the units column): R² is undefined there.
+ * Ridge regression fitted on the training rows, scored on the test rows: R² (1 − SSE / SST; null when the test
+ * target is constant, e.g. the carry into the units column) and the root mean squared error in the target's own
+ * units. Both, because a high R² can still leave an error of several units: ĉ_k at R² 0.99 is known to a few
+ * units, not to the digit its last place needs.
  */
-export function ridgeR2(train: { x: Float32Array[]; y: number[] }, test: { x: Float32Array[]; y: number[] }, lambda = 1): number | null {
+export function ridgeFit(
+  train: { x: Float32Array[]; y: number[] },
+  test: { x: Float32Array[]; y: number[] },
+  lambda = 1,
+): { r2: number | null; rmse: number } {
   const s = standardizer(train.x);
   const x = standardize(train.x, s);
   const d = x[0].length;
@@ -78,7 +84,12 @@ export function ridgeR2(train: { x: Float32Array[]; y: number[] }, test: { x: Fl
     sse += (test.y[r] - predicted) ** 2;
     sst += (test.y[r] - testMean) ** 2;
   });
-  return sst === 0 ? null : 1 - sse / sst;
+  return { r2: sst === 0 ? null : 1 - sse / sst, rmse: Math.sqrt(sse / test.y.length) };
+}
+
+/** R² of `ridgeFit`. */
+export function ridgeR2(train: { x: Float32Array[]; y: number[] }, test: { x: Float32Array[]; y: number[] }, lambda = 1): number | null {
+  return ridgeFit(train, test, lambda).r2;
 }
 
 /**
