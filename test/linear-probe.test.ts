@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareExperiment } from '../src/config/experiment.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { linearProbe } from '../src/probes/linear.ts';
-import { logisticAccuracy, ridgeFit, ridgeR2 } from '../src/probes/linearFit.ts';
+import { logisticAccuracy, ridgeFit } from '../src/probes/linearFit.ts';
 import type { ActivationCapture } from '../src/probes/probe.ts';
 import { probeContext } from '../src/probes/run.ts';
 import { createRandom } from '../src/random.ts';
@@ -23,10 +23,10 @@ describe('linear probe fits', () => {
   const [trainY, testY] = split(y);
 
   it('ridge: R² ≈ 1 for a linear target plus small noise, ≈ 0 for shuffled targets', () => {
-    expect(ridgeR2({ x: trainX, y: trainY }, { x: testX, y: testY })).toBeGreaterThan(0.99);
+    expect(ridgeFit({ x: trainX, y: trainY }, { x: testX, y: testY }).r2).toBeGreaterThan(0.99);
     const shuffle = createRandom(3, 'shuffle');
     const shuffled = [...trainY].sort(() => shuffle.next() - 0.5);
-    expect(Math.abs(ridgeR2({ x: trainX, y: shuffled }, { x: testX, y: testY })!)).toBeLessThan(0.15);
+    expect(Math.abs(ridgeFit({ x: trainX, y: shuffled }, { x: testX, y: testY }).r2!)).toBeLessThan(0.15);
   });
 
   it("ridge: the error in the target's units, which a high R² can hide (a sum of spread 40 known to ±3)", () => {
@@ -114,6 +114,6 @@ describe('the linear probe on captured activations', () => {
 describe('a constant target', () => {
   it('has no R² (null), rather than a perfect one', () => {
     const x = features(40, 4, 7);
-    expect(ridgeR2({ x: x.slice(0, 30), y: Array(30).fill(0) }, { x: x.slice(30), y: Array(10).fill(0) })).toBeNull();
+    expect(ridgeFit({ x: x.slice(0, 30), y: Array(30).fill(0) }, { x: x.slice(30), y: Array(10).fill(0) }).r2).toBeNull();
   });
 });

@@ -90,8 +90,9 @@ describe('reproduction definitions', () => {
       for (const profile of PROFILE_NAMES) {
         it(`gives each cell of the ${profile} profile its column's seeds unless --seeds says otherwise`, () => {
           const chosen = reproduction.profiles[profile];
-          for (const column of Object.keys(chosen.seedsByColumn ?? {})) {
+          for (const [column, count] of Object.entries(chosen.seedsByColumn ?? {})) {
             expect(reproduction.columns.entries.map((c) => c.id)).toContain(column);
+            expect(Number.isInteger(count) && count >= 1, `${column}: ${count} seeds`).toBe(true);
           }
           const units = unitsOf(reproduction, profile, undefined, '/tmp/nowhere');
           for (const cell of cells) {

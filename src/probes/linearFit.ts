@@ -87,11 +87,6 @@ export function ridgeFit(
   return { r2: sst === 0 ? null : 1 - sse / sst, rmse: Math.sqrt(sse / test.y.length) };
 }
 
-/** R² of `ridgeFit`. */
-export function ridgeR2(train: { x: Float32Array[]; y: number[] }, test: { x: Float32Array[]; y: number[] }, lambda = 1): number | null {
-  return ridgeFit(train, test, lambda).r2;
-}
-
 /**
  * Multinomial logistic regression (softmax, L2 `lambda`) by full-batch gradient descent; accuracy of its most
  * likely class on the test rows. Classes are 0 .. classes−1.
