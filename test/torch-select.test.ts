@@ -96,11 +96,12 @@ describeTorch('torch keeps the heap between steps', () => {
     const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
     if (!report.header?.glibcVersionRuntime) return; // keepHeap is glibc's mallopt
     expect(registerTorchBackend().native.info().heapKept).toBe(true);
-    // 80 MiB a round is 20,480 pages: glibc's defaults map and zero them again every round (measured 72,000-82,000
-    // faults over the four rounds alone, 28,600-41,000 over two under the whole suite's load); kept, 20-6,200
-    // faults remain (the rest of the process).
+    // 80 MiB a round is 20,480 pages: glibc's defaults map and zero them again in some or all of the four rounds
+    // (measured 72,000-82,000 faults alone, 28,600-41,000 and once 36,774 under the whole suite's load, when glibc's
+    // own threshold lets some rounds reuse the heap); kept, 20-6,200 faults remain (the rest of the process). So:
+    // at least one whole round of fresh pages without it.
     const kept = faults({});
     expect(kept).toBeLessThan(15_000);
-    expect(faults({ ARITH_KEEP_HEAP: '0' })).toBeGreaterThan(Math.max(40_000, 3 * kept));
+    expect(faults({ ARITH_KEEP_HEAP: '0' })).toBeGreaterThan(Math.max(20_480, 3 * kept));
   });
 });
