@@ -30,6 +30,8 @@ const QUICK = {
   layers: 2,
   dModel: 256,
   steps: 1500,
+  /** The lab column: one layer (half the cost of a step), so more steps in a baseline's time. */
+  labSteps: 2000,
   batch: 128,
   lr: 1e-3,
   minLr: 1e-5,
@@ -63,7 +65,7 @@ const columns: AxisEntry[] = [
    * the units digit can be learned (McLeish et al.'s id 0 leaves it a guess under random offsets), and the
    * attention logits grow with ln(t + 1) (Scalable-Softmax), which keeps id matches sharp among twice as many
    * digits. Each alone did worse than plain Abacus at 2x; together, one layer, 3,000 steps: 84 / 93 / 94% at 20
-   * digits for seeds 0 / 1 / 2 (docs/results.md).
+   * digits for seeds 0 / 1 / 2 (docs/results.md); at 2,000 steps (the quick profile's) 64 / 95 / 97%.
    */
   {
     id: 'abacus-lab',
@@ -211,14 +213,14 @@ export const mcleish2024Abacus: Reproduction = {
       description:
         `For the 2-core CPU: trained on ${QUICK.trainDigits.join('-')} digits and tested on ${QUICK.testDigits.join('-')} ` +
         `(format ${QUICK.format}: operands as written, the sum reversed), ` +
-        `${QUICK.layers} layers (looped: 1 layer run twice; the lab variant: 1 layer, ${(2 * QUICK.steps).toLocaleString('en-US')} steps), 4 heads, d_model ${QUICK.dModel}, ` +
+        `${QUICK.layers} layers (looped: 1 layer run twice; the lab variant: 1 layer, ${QUICK.labSteps.toLocaleString('en-US')} steps), 4 heads, d_model ${QUICK.dModel}, ` +
         `${QUICK.steps.toLocaleString('en-US')} steps of ${QUICK.batch} fresh problems, lr ${QUICK.lr} cosine to ` +
         `${QUICK.minLr}, no weight decay; Abacus offsets in [0, ${QUICK.abacusOffset}] (McLeish et al.'s max_k); the length probe with ${QUICK.probeSamples} problems per pair of lengths; one seed per column, three for the lab variant. It asks whether the shape appears at 2-3× the training length.`,
       seeds: QUICK.seeds,
       /**
-       * The lab column's question (90% at 2x) is a median: seed 0 alone is 84%, seeds 1 and 2 93 / 94%. Three
-       * seeds of it and one of each baseline took 47m23s + 16m13s with --jobs 2 (docs/results.md); three of
-       * every column would be about 2.5 hours.
+       * The lab column's question (90% at 2x) is a median: at 2,000 steps seeds 0 / 1 / 2 reach 64 / 95 / 97%.
+       * Three seeds of it (about 11 minutes each) and one of each baseline (15-16) are about 55 minutes with
+       * --jobs 2; at 3,000 steps the same 8 runs took 63m36s (docs/results.md).
        */
       seedsByColumn: { 'abacus-lab': 3 },
       overrides: {
@@ -247,7 +249,7 @@ export const mcleish2024Abacus: Reproduction = {
       byColumn: {
         'abacus-looped': looped(QUICK.layers),
         // Measured so: one layer (0.35 s a step) for twice the steps, about 15 minutes on a core.
-        'abacus-lab': { model: { layers: 1 }, train: { steps: 2 * QUICK.steps, eval_every: 1000, checkpoint_every: 1000 } },
+        'abacus-lab': { model: { layers: 1 }, train: { steps: QUICK.labSteps, eval_every: 1000, checkpoint_every: 1000 } },
       },
       probes: [{ name: 'length', samples: QUICK.probeSamples, maxDigits: QUICK.testDigits[1] }],
     },
