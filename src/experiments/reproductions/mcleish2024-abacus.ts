@@ -219,7 +219,7 @@ export const mcleish2024Abacus: Reproduction = {
       seeds: QUICK.seeds,
       /**
        * The lab column's question (90% at 2x) is a median: at 2,000 steps seeds 0 / 1 / 2 reach 64 / 95 / 97%.
-       * Three seeds of it (about 11 minutes each) and one of each baseline (15-16) are about 55 minutes with
+       * Three seeds of it (about 11 minutes each) and one of each baseline (15-16) took 57m57s as one command with
        * --jobs 2; at 3,000 steps the same 8 runs took 63m36s (docs/results.md).
        */
       seedsByColumn: { 'abacus-lab': 3 },
