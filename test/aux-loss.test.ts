@@ -232,17 +232,27 @@ describe('runs with the head and with internalization', () => {
 describe('cot-multiplication format', () => {
   const format = getFormat('cot-multiplication');
   const options = { padWidth: 4, maxDigits: 4 };
-  it('writes the partial products, their running totals, then the product, all least significant first', () => {
+  it('writes the partial products, the running totals between them, then the product, all least significant first', () => {
     expect(format.encode(mul(12n, 34n), options)).toEqual({
       prompt: '2 1 * 4 3||',
-      target: '8 4 0 + 0 6 3 0 ( 8 0 4 0 ) #### 8 0 4\n',
+      target: '8 4 0 + 0 6 3 0 #### 8 0 4 0\n',
     });
     expect(format.encode(mul(2365n, 4347n), options).target).toBe(
-      '5 5 5 6 1 + 0 0 6 4 9 0 ( 5 5 1 1 1 1 ) + 0 0 5 9 0 7 0 ( 5 5 6 0 2 8 0 ) + 0 0 0 0 6 4 9 0 ( 5 5 6 0 8 2 0 1 ) #### 5 5 6 0 8 2 0 1\n',
+      '5 5 5 6 1 + 0 0 6 4 9 0 ( 5 5 1 1 1 1 ) + 0 0 5 9 0 7 0 ( 5 5 6 0 2 8 0 ) + 0 0 0 0 6 4 9 0 #### 5 5 6 0 8 2 0 1\n',
     );
   });
+  it("matches Deng et al.'s data files line for line (a zero partial product included)", () => {
+    // First lines of data/4_by_4_mult/test_bigbench.txt and data/5_by_5_mult/test_bigbench.txt in
+    // github.com/da03/Internalize_CoT_Step_by_Step; their lines end where our end of line is.
+    const lines = [
+      '7 6 9 2 * 1 6 3 6||7 6 9 2 0 + 0 2 0 8 7 1 ( 7 8 9 0 8 1 ) + 0 0 1 0 9 8 0 ( 7 8 0 1 7 0 1 ) + 0 0 0 2 0 8 7 1 #### 7 8 0 3 7 8 8 1',
+      '9 4 0 8 3 * 1 4 2 0 1||9 4 0 8 3 0 + 0 6 9 1 2 5 1 ( 9 0 0 0 6 5 1 ) + 0 0 8 9 0 6 7 0 ( 9 0 8 9 6 1 9 0 ) + 0 0 0 0 0 0 0 0 0 ( 9 0 8 9 6 1 9 0 0 ) + 0 0 0 0 9 4 0 8 3 0 #### 9 0 8 9 5 6 9 8 3 0',
+    ];
+    const problems = [mul(2967n, 6361n), mul(38049n, 10241n)];
+    expect(problems.map((p) => format.encode(p, options)).map((e) => e.prompt + e.target)).toEqual(lines.map((l) => `${l}\n`));
+  });
   it('parses the answer after ####, with any part of the chain of thought removed', () => {
-    expect(format.parse('8 4 0 + 0 6 3 0 ( 8 0 4 0 ) #### 8 0 4\n', options)).toEqual({ ok: true, answer: 408n });
+    expect(format.parse('8 4 0 + 0 6 3 0 #### 8 0 4 0\n', options)).toEqual({ ok: true, answer: 408n });
     expect(format.parse(' #### 8 0 4', options)).toEqual({ ok: true, answer: 408n });
     expect(format.parse('8 4 0 + 0 6', options).ok).toBe(false);
   });
@@ -250,7 +260,7 @@ describe('cot-multiplication format', () => {
     const roles = format.roles!(mul(12n, 34n), options);
     expect(roles.prompt.filter((r) => r.kind === 'a').map((r) => r.significance)).toEqual([0, 1]);
     const answer = roles.target.filter((r) => r.kind === 'answer').map((r) => r.significance);
-    expect(answer).toEqual([0, 1, 2]);
-    expect(new Set(roles.target.slice(0, 27).map((r) => r.kind))).toEqual(new Set(['text', 'separator']));
+    expect(answer).toEqual([0, 1, 2, 3]);
+    expect(new Set(roles.target.slice(0, 15).map((r) => r.kind))).toEqual(new Set(['text', 'separator']));
   });
 });

@@ -1,4 +1,4 @@
-import { answerOf } from '../problem.ts';
+import { answerOf, type Problem } from '../problem.ts';
 import type { TokenRole } from '../../contracts/tokenRoles.ts';
 import type { DataFormat } from './format.ts';
 import { DIGITS, checkProblem, fail, firstLine, padDigits, parseReversedDigits, reverseText, vocabularyOf } from './digits.ts';
@@ -9,11 +9,11 @@ import { digitsLsbFirst, symbols } from './roles.ts';
  * ("From Explicit CoT to Implicit CoT: Learning to Internalize CoT Step by Step", code
  * github.com/da03/Internalize_CoT_Step_by_Step), whose data Bai et al. 2025 also train on: digits space-separated
  * and least significant first, the prompt ending `||`, the chain of thought, ` #### `, the product.
- * 12 × 34 → `2 1 * 4 3||8 4 0 + 0 6 3 0 ( 8 0 4 0 ) #### 8 0 4`:
+ * 12 × 34 → `2 1 * 4 3||8 4 0 + 0 6 3 0 #### 8 0 4 0`:
  * the partial product a·b_j shifted by j columns (written with j leading zeros and len(a)+1 digits of its own),
- * and from the second on the running total in parentheses. Our layout follows the papers' description; it is not
- * checked byte for byte against their data files. The chain of thought is everything before ` #### `
- * (src/data/internalize.ts removes it from the left, stage by stage).
+ * and after each but the first and the last the running total in parentheses. The layout matches their data
+ * files (data/*_by_*_mult/*.txt) character for character, up to the end of line that ends our target. The chain
+ * of thought is everything before ` #### ` (src/data/internalize.ts removes it from the left, stage by stage).
  */
 
 /** Digits least significant first with a space between them. */
@@ -37,7 +37,8 @@ function chainOfThought(a: bigint, b: bigint): { text: string; roles: TokenRole[
     const digits = padDigits(partial, width + j);
     if (j > 0) pieces.push({ text: ' + ', roles: symbols('text', ' + ') });
     pieces.push({ text: spacedLsbFirst(digits), roles: spacedRoles('text', digits) });
-    if (j > 0) {
+    // Deng's data files write no total after the last partial product: the answer after ` #### ` is that total.
+    if (j > 0 && j < multiplier.length - 1) {
       const sum = padDigits(total, width + j);
       pieces.push({ text: ' ( ', roles: symbols('text', ' ( ') });
       pieces.push({ text: spacedLsbFirst(sum), roles: spacedRoles('text', sum) });
@@ -47,12 +48,15 @@ function chainOfThought(a: bigint, b: bigint): { text: string; roles: TokenRole[
   return pieces;
 }
 
+/** The product with len(a) + len(b) digits, as Deng's files write it (a leading zero where it is shorter). */
+const paddedProduct = (problem: Problem): string => padDigits(answerOf(problem), `${problem.a}`.length + `${problem.b}`.length);
+
 /** What separates the chain of thought from the answer. */
 export const COT_ANSWER_MARKER = ' #### ';
 
 export const cotMultiplication: DataFormat = {
   name: 'cot-multiplication',
-  description: "Deng'24 chain of thought, digits reversed: 2 1 * 4 3||8 4 0 + 0 6 3 0 ( 8 0 4 0 ) #### 8 0 4",
+  description: "Deng'24 chain of thought, digits reversed: 2 1 * 4 3||8 4 0 + 0 6 3 0 #### 8 0 4 0",
   ops: ['mul'],
   encode(problem) {
     checkProblem(cotMultiplication, problem);
@@ -61,7 +65,7 @@ export const cotMultiplication: DataFormat = {
       .join('');
     return {
       prompt: `${spacedLsbFirst(`${problem.a}`)} * ${spacedLsbFirst(`${problem.b}`)}||`,
-      target: `${cot}${COT_ANSWER_MARKER}${spacedLsbFirst(`${answerOf(problem)}`)}\n`,
+      target: `${cot}${COT_ANSWER_MARKER}${spacedLsbFirst(paddedProduct(problem))}\n`,
     };
   },
   parse(generated) {
@@ -90,7 +94,7 @@ export const cotMultiplication: DataFormat = {
         ...symbols('separator', ' '),
         ...symbols('operator', '####'),
         ...symbols('separator', ' '),
-        ...spacedRoles('answer', `${answerOf(problem)}`),
+        ...spacedRoles('answer', paddedProduct(problem)),
         ...symbols('separator', '\n'),
       ],
     };
