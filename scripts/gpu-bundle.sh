@@ -89,14 +89,15 @@ cat > "$out/run.sh" <<'RUN'
 # Overrides (for a quick CPU check of the flow): DEVICE=cpu, MODELS=small, BENCH_STEPS=5, FUSIONS=none,all,
 # CHECK_POS=all (or ape,rope,...), CHECK_AGAINST=torch-cpu,cpu, TRAIN_STEPS=600, EVAL_EVERY=200, PYTHON=python3, LIBTORCH=<libtorch dir>,
 # TORCH_CXX11_ABI=0|1 (default: what python's torch reports), ARITH_CXX_STD=c++17|c++20 (default: c++17, then
-# c++20 if that fails), SKIP_BUILD=1 (reuse the built addon).
+# c++20 if that fails), SKIP_BUILD=1 (reuse the built addon), STEP_TIMEOUT=<seconds> (stops a check, bench or
+# training that runs longer, so that the steps after it still run inside a short device lease; 0: no limit).
 # The key lines of every step are collected in $OUT/summary.txt and printed again at the end.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 results=${OUT:-$here/results}; mkdir -p "$results"
 results=$(cd "$results" && pwd)
 DEVICE=${DEVICE:-cuda}; MODELS=${MODELS:-small,large}; BENCH_STEPS=${BENCH_STEPS:-5}; FUSIONS=${FUSIONS:-none,all}
-CHECK_POS=${CHECK_POS:-all}; CHECK_AGAINST=${CHECK_AGAINST:-};  TRAIN_STEPS=${TRAIN_STEPS:-600}; EVAL_EVERY=${EVAL_EVERY:-200}; PYTHON=${PYTHON:-python3}
+CHECK_POS=${CHECK_POS:-all}; CHECK_AGAINST=${CHECK_AGAINST:-}; STEP_TIMEOUT=${STEP_TIMEOUT:-0}; TRAIN_STEPS=${TRAIN_STEPS:-600}; EVAL_EVERY=${EVAL_EVERY:-200}; PYTHON=${PYTHON:-python3}
 modes=("$@"); [ ${#modes[@]} -gt 0 ] || modes=(torch)
 node=${TMPDIR:-/tmp}/arith-node
 status=0
@@ -138,18 +139,18 @@ run_torch() {
   log "torch: addon $(cat "$results/addon-info.json")"
 
   local t=$SECONDS
-  "$node" device-check.mjs --device "$DEVICE" --pos "$CHECK_POS" ${CHECK_AGAINST:+--against "$CHECK_AGAINST"} --out "$results" 2>&1 | tee "$results/device-check.log"
+  timeout "$STEP_TIMEOUT" "$node" device-check.mjs --device "$DEVICE" --pos "$CHECK_POS" ${CHECK_AGAINST:+--against "$CHECK_AGAINST"} --out "$results" 2>&1 | tee "$results/device-check.log"
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   log "device check ($((SECONDS - t)) s):"; grep -E ' loss [0-9]|device check:' "$results/device-check.log" | keep
 
   t=$SECONDS
-  "$node" bench.mjs --backends torch --device "$DEVICE" --models "$MODELS" --steps "$BENCH_STEPS" --fusions "$FUSIONS" \
+  timeout "$STEP_TIMEOUT" "$node" bench.mjs --backends torch --device "$DEVICE" --models "$MODELS" --steps "$BENCH_STEPS" --fusions "$FUSIONS" \
     --vs-pytorch --python "$PYTHON" --out "$results" 2>&1 | tee "$results/bench.log"
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   log "bench ($((SECONDS - t)) s):"; { sed -n '/timed steps after/,$p' "$results/bench.log"; grep 'uploaded/step' "$results/bench.log"; } | keep
 
   t=$SECONDS
-  "$node" main.mjs train -c configs/addition-ape.yaml --backend torch --device "$DEVICE" --set train.steps="$TRAIN_STEPS" \
+  timeout "$STEP_TIMEOUT" "$node" main.mjs train -c configs/addition-ape.yaml --backend torch --device "$DEVICE" --set train.steps="$TRAIN_STEPS" \
     --set train.eval_every="$EVAL_EVERY" --run-dir "$results/run-torch" --overwrite 2>&1 | grep --line-buffered -v ETA | tee "$results/train-torch.log"
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   log "train addition-ape.yaml on torch/$DEVICE, $TRAIN_STEPS steps: $((SECONDS - t)) s wall"

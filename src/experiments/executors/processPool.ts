@@ -45,7 +45,15 @@ export interface PoolOptions {
   command?: string[];
 }
 
-export const DEFAULT_COMMAND = [process.execPath, fileURLToPath(new URL('../../../bin/arith-lab.js', import.meta.url))];
+/**
+ * The lab's CLI in a checkout; in a bundle (scripts/gpu-bundle.sh's main.mjs, where no bin/ sits beside the code)
+ * the script this process was started with, which is that bundle's CLI.
+ */
+export function defaultCommand(script = fileURLToPath(new URL('../../../bin/arith-lab.js', import.meta.url))): string[] {
+  return [process.execPath, fs.existsSync(script) ? script : process.argv[1]];
+}
+
+export const DEFAULT_COMMAND = defaultCommand();
 
 /**
  * Torch threads of each child (ARITH_THREADS): the parent's ARITH_THREADS when set, else 1. One thread per
