@@ -85,6 +85,9 @@ if args.threads > 0:
             setter(args.threads)
             break
 
+# The same float32 matmul precision as the torch engine's (ARITH_MATMUL_PRECISION=high: TF32 on a GPU).
+torch.set_float32_matmul_precision(os.environ.get('ARITH_MATMUL_PRECISION') or 'highest')
+
 device = torch.device(args.device)
 torch.manual_seed(0)
 L, H, D, FF, V = args.layers, args.heads, args.d_model, args.d_ff, args.vocab

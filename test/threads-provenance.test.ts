@@ -65,9 +65,9 @@ train: { steps: 6, batch: 4, warmup: 1, eval_every: 6, eval_size: 2, checkpoint_
 `,
   );
   /** Runs the CLI; its stdout and stderr together. */
-  const cli = (args: string[], threads: string) => {
+  const cli = (args: string[], threads: string, env: Record<string, string> = {}) => {
     const child = spawnSync(process.execPath, ['bin/arith-lab.js', ...args], {
-      env: { ...process.env, ARITH_THREADS: threads },
+      env: { ...process.env, ARITH_THREADS: threads, ...env },
       encoding: 'utf8',
     });
     expect(child.status, child.stderr).toBe(0);
@@ -86,5 +86,18 @@ train: { steps: 6, batch: 4, warmup: 1, eval_every: 6, eval_size: 2, checkpoint_
     expect(out).toContain('note: this run trained with 2 threads and resumes with 1');
     expect(info(run).threads).toBe(2);
     expect(info(run).resumes?.map((r) => r.threads)).toEqual([1]);
+    expect(info(run).matmul_precision).toBeUndefined();
+  });
+
+  // TF32 (ARITH_MATMUL_PRECISION=high) changes every float32 product on a GPU, so a run records it.
+  it('records a float32 matmul precision other than the default, at the start and at each resume', () => {
+    const run = path.join(dir, 'run-tf32');
+    cli(['train', '--config', config, '--run-dir', run], '1', { ARITH_MATMUL_PRECISION: 'high' });
+    expect(info(run).matmul_precision).toBe('high');
+    fs.rmSync(path.join(run, 'checkpoints', 'step-000006'), { recursive: true });
+    fs.writeFileSync(path.join(run, 'run.json'), JSON.stringify({ ...info(run), status: 'interrupted', step: 3 }));
+    cli(['train', '--resume', run], '1');
+    expect(info(run).matmul_precision).toBe('high');
+    expect(info(run).resumes?.map((r) => r.matmul_precision)).toEqual([undefined]);
   });
 });

@@ -39,6 +39,16 @@ describeTorch('backend auto with the addon', () => {
     expect(select(['torch'], { ARITH_THREADS: '1' }).join('\n')).toMatch(/backend: torch \(libtorch [^,]+, cpu, 1 threads/);
   });
 
+  it('ARITH_MATMUL_PRECISION=high sets ATen\'s float32 matmul precision and says so; a bad value names the variable', () => {
+    expect(select(['torch'], { ARITH_MATMUL_PRECISION: 'high' }).join('\n')).toMatch(
+      /backend: torch \(libtorch [^)]*, float32 matmul precision high \(TF32\)\)/,
+    );
+    expect(select(['torch']).join('\n')).not.toMatch(/matmul precision/);
+    expect(select(['torch'], { ARITH_MATMUL_PRECISION: 'fast' })[0]).toBe(
+      'error: UserError: ARITH_MATMUL_PRECISION must be one of highest, high, medium, not "fast"',
+    );
+  });
+
   it('device cuda without a CUDA libtorch or GPU is a user error', () => {
     const info = registerTorchBackend().native.info();
     if (info.cudaAvailable) return;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BACKEND_NAMES, DEVICE_NAMES } from '../contracts/backendNames.ts';
 import { UserError } from '../errors.ts';
+import { matmulPrecisionFromEnv } from './matmulPrecision.ts';
 import { registerTorchBackend, torchBackend, torchUnavailableReason } from './torch/index.ts';
 
 function torchDevice(): string | null {
@@ -11,7 +12,21 @@ function torchDevice(): string | null {
 
 function torchInfo(): string {
   const info = torchBackend()!.native.info();
-  return `${info.torch}, ${info.device}, ${info.threads} threads${info.device === 'cpu' ? `, OpenBLAS ${info.openblas === 'none' ? 'not found' : 'found'}` : ''}`;
+  const precision =
+    info.matmulPrecision === 'highest'
+      ? ''
+      : `, float32 matmul precision ${info.matmulPrecision}${info.matmulPrecision === 'high' ? ' (TF32)' : ''}`;
+  return `${info.torch}, ${info.device}, ${info.threads} threads${info.device === 'cpu' ? `, OpenBLAS ${info.openblas === 'none' ? 'not found' : 'found'}` : ''}${precision}`;
+}
+
+/**
+ * The torch engine's float32 matmul precision while it is the active backend and not the default 'highest'
+ * (TF32 changes every product's last bits, so run.json records it), else null.
+ */
+export function engineMatmulPrecision(): string | null {
+  if (tf.getBackend() !== 'torch') return null;
+  const precision = torchBackend()?.native.info().matmulPrecision ?? 'highest';
+  return precision === 'highest' ? null : precision;
 }
 
 /**
@@ -83,8 +98,9 @@ async function setUpWebgpu(): Promise<void> {
 async function setUpTorch(device: DeviceName): Promise<void> {
   const reason = torchUnavailableReason();
   if (reason) throw new UserError(`backend "torch": ${reason}`, { field: 'backend' });
+  const matmulPrecision = matmulPrecisionFromEnv();
   try {
-    registerTorchBackend({ device });
+    registerTorchBackend({ device, matmulPrecision });
   } catch (error) {
     throw new UserError(`backend "torch" cannot use device "${device}": ${(error as Error).message}`, { field: 'device' });
   }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { engineThreads, selectBackend } from '../backends/select.ts';
+import { engineMatmulPrecision, engineThreads, selectBackend } from '../backends/select.ts';
 import type { Config } from '../config/schema.ts';
 import { encodeBatch, type TokenBatch } from '../data/batches.ts';
 import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
@@ -266,6 +266,7 @@ function openRecord(session: Session, resumeFrom: Checkpoint | null | undefined)
       versions: versions(),
       git_commit: gitCommit(),
       threads: engineThreads(),
+      matmul_precision: engineMatmulPrecision(),
       parameters: session.model.parameterCount,
       configHash: configHash(config),
     });
@@ -282,6 +283,7 @@ function openRecord(session: Session, resumeFrom: Checkpoint | null | undefined)
     backend,
     git_commit: gitCommit(),
     threads,
+    matmul_precision: engineMatmulPrecision(),
     step,
     checkpointDir: resumeFrom?.dir ?? null,
     configHash: configHash(config),

@@ -13,6 +13,8 @@ export interface RunInfo {
   git_commit: string | null;
   /** The torch engine's intra-op threads (absent on other backends): float sums, so the loss curve's last bits, depend on it. */
   threads?: number;
+  /** The torch engine's float32 matmul precision, when not 'highest' (ARITH_MATMUL_PRECISION=high: TF32 on a GPU). */
+  matmul_precision?: string;
   /** SHA-256 of the resolved config (runs/configHash.ts); a resume refuses a config.yaml that no longer matches. */
   config_sha256?: string;
   parameters?: number;
@@ -25,7 +27,7 @@ export interface RunInfo {
   /** The newest checkpoint, relative to the run directory. */
   checkpoint?: { step: number; dir: string };
   /** One entry per `train --resume`: when, from which step, on which backend, lab commit and thread count. */
-  resumes?: { at: string; step: number; backend: string; git_commit: string | null; threads?: number }[];
+  resumes?: { at: string; step: number; backend: string; git_commit: string | null; threads?: number; matmul_precision?: string }[];
   result?: { accuracy: Record<string, number>; accuracy_in_range: number | null; accuracy_beyond: number | null };
 }
 

@@ -8,6 +8,8 @@ export interface RunProvenance {
   git_commit: string | null;
   /** The torch engine's threads; null on backends without a thread setting. */
   threads: number | null;
+  /** The torch engine's float32 matmul precision when not the default 'highest' (e.g. 'high': TF32), else null. */
+  matmul_precision?: string | null;
 }
 
 /**
@@ -52,6 +54,7 @@ export class RunRecord {
       versions: run.versions,
       git_commit: run.git_commit,
       ...(run.threads === null ? {} : { threads: run.threads }),
+      ...(run.matmul_precision ? { matmul_precision: run.matmul_precision } : {}),
       config_sha256: run.configHash,
       parameters: run.parameters,
       step: 0,
@@ -87,6 +90,7 @@ export class RunRecord {
           backend: run.backend,
           git_commit: run.git_commit,
           ...(run.threads === null ? {} : { threads: run.threads }),
+          ...(run.matmul_precision ? { matmul_precision: run.matmul_precision } : {}),
         },
       ],
     });

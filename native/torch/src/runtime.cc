@@ -1,4 +1,5 @@
 // Threads, device and version: what the backend sets up once.
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -69,6 +70,20 @@ Napi::Value SetDevice(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setMatmulPrecision('highest' | 'high' | 'medium'): ATen's float32 matmul precision, as
+// torch.set_float32_matmul_precision. 'high' lets cuBLAS use TF32 tensor cores (10-bit mantissa) for float32
+// products on the GPU; the CPU's BLAS ignores it. Kept here for info(): the getter's type changed across versions.
+std::string matmulPrecision = "highest";
+Napi::Value SetMatmulPrecision(const Napi::CallbackInfo& info) {
+  const std::string name = info[0].As<Napi::String>();
+  if (name != "highest" && name != "high" && name != "medium") {
+    throw std::runtime_error("matmul precision must be highest, high or medium, not " + name);
+  }
+  at::globalContext().setFloat32MatmulPrecision(name);
+  matmulPrecision = name;
+  return info.Env().Undefined();
+}
+
 // info(): versions and settings, for run.json and the backend's one-line announcement.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -82,6 +97,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("openblas", FindOpenblasSetNumThreads(&where) ? where : std::string("none"));
   out.Set("liveTensors", static_cast<double>(LiveTensors()));
   out.Set("heapKept", heapKept);
+  out.Set("matmulPrecision", matmulPrecision);
   return out;
 }
 
@@ -92,6 +108,7 @@ static void InitRuntime(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "setDevice", SetDevice);
   Export(env, exports, "info", Info);
   Export(env, exports, "keepHeap", KeepHeap);
+  Export(env, exports, "setMatmulPrecision", SetMatmulPrecision);
 }
 
 ARITH_MODULE(runtime, InitRuntime);

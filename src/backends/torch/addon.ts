@@ -1,3 +1,4 @@
+import type { MatmulPrecision } from '../matmulPrecision.ts';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -28,6 +29,8 @@ export interface TorchAddon {
   /** glibc keeps freed memory for the next step instead of returning it to the OS; false where it cannot. */
   keepHeap(): boolean;
   setDevice(device: 'cpu' | 'cuda'): void;
+  /** ATen's float32 matmul precision (torch.set_float32_matmul_precision): 'high' allows TF32 on the GPU. */
+  setMatmulPrecision(precision: MatmulPrecision): void;
   info(): {
     torch: string;
     threads: number;
@@ -37,6 +40,7 @@ export interface TorchAddon {
     openblas: string;
     liveTensors: number;
     heapKept: boolean;
+    matmulPrecision: MatmulPrecision;
   };
   fromBuffer(values: Float32Array | Int32Array | Uint8Array | Float64Array, shape: number[], dtype: number): Slot;
   read(x: Slot): Float32Array | Int32Array | Uint8Array;

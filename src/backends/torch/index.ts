@@ -1,5 +1,6 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { type MatmulPrecision, matmulPrecisionFromEnv } from '../matmulPrecision.ts';
 import { threadsFromEnv } from '../threads.ts';
 import { loadAddon, type TorchAddon } from './addon.ts';
 import { TorchBackend } from './backend.ts';
@@ -11,6 +12,8 @@ export interface TorchOptions {
   device?: TorchDevice;
   /** Intra-op threads (ATen and OpenBLAS); default: $ARITH_THREADS, else the cores this process may use. */
   threads?: number;
+  /** Float32 matmul precision; default: $ARITH_MATMUL_PRECISION, else 'highest'. */
+  matmulPrecision?: MatmulPrecision;
 }
 
 /**
@@ -41,6 +44,7 @@ export function registerTorchBackend(options: TorchOptions = {}): TorchBackend {
   // ARITH_KEEP_HEAP=0 leaves glibc's defaults, to measure what keeping the heap buys (docs/results.md).
   if (!backend && process.env.ARITH_KEEP_HEAP !== '0') native.keepHeap();
   native.setDevice(options.device ?? 'cpu');
+  native.setMatmulPrecision(options.matmulPrecision ?? matmulPrecisionFromEnv());
   if (!backend) {
     const created = new TorchBackend(native);
     backend = created;
