@@ -39,7 +39,7 @@ describeTorch('backend auto with the addon', () => {
     expect(select(['torch'], { ARITH_THREADS: '1' }).join('\n')).toMatch(/backend: torch \(libtorch [^,]+, cpu, 1 threads/);
   });
 
-  it('ARITH_MATMUL_PRECISION=high sets ATen\'s float32 matmul precision and says so; a bad value names the variable', () => {
+  it("ARITH_MATMUL_PRECISION=high sets ATen's float32 matmul precision and says so; a bad value names the variable", () => {
     expect(select(['torch'], { ARITH_MATMUL_PRECISION: 'high' }).join('\n')).toMatch(
       /backend: torch \(libtorch [^)]*, float32 matmul precision high \(TF32\)\)/,
     );
