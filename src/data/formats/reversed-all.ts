@@ -29,7 +29,7 @@ export const reversedAll: DataFormat = {
       prompt: [
         ...symbols('separator', '$'),
         ...digitsLsbFirst('a', `${problem.a}`),
-        ...symbols('operator', '+'),
+        ...symbols('operator', OP_SYMBOL[problem.op]),
         ...digitsLsbFirst('b', `${problem.b}`),
         ...symbols('operator', '='),
       ],
