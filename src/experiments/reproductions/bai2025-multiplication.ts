@@ -81,8 +81,9 @@ export const bai2025Multiplication: Reproduction = {
   notes: [
     'Exact match (%) on 4×4 problems (both operands exactly 4 digits), per-digit accuracy from the digits probe, ' +
       'and the linear probe R² (×100) of the running sum ĉ_k at the token before answer digit k, per layer.',
-    'Standard and auxiliary-loss columns use the reversed format (operands as written, product least significant ' +
-      'digit first); the implicit-CoT column uses cot-multiplication (digits reversed and space-separated, partial ' +
+    'Standard and auxiliary-loss columns use the reversed-all format (operands and product least significant digit ' +
+      "first, as Bai et al.'s data writes them: `5 6 3 2 * 7 4 3 4`); the implicit-CoT column uses " +
+      'cot-multiplication (digits reversed and space-separated, partial ' +
       'products before ####) and removes 8 chain-of-thought tokens (characters) from the left every 1,000 steps.',
     "The auxiliary loss has one bias-free linear head per attention head of block 2, each reading its head's output " +
       'before the projection and regressing ĉ_k / 10 (mean squared error, weight 1, averaged over heads). Per-head ' +
@@ -92,7 +93,7 @@ export const bai2025Multiplication: Reproduction = {
   base: {
     seed: 0,
     task: { op: 'mul', train_digits: [4, 4], test_digits: [4, 4], train_size: null, test_size: 500 },
-    format: { name: 'reversed' },
+    format: { name: 'reversed-all' },
     model: { layers: 2, heads: 4, d_model: 256, dropout: 0, max_len: 24, pos: 'ape' },
     train: { steps: 12000, batch: 128, lr: 5e-4, min_lr: 5e-5, warmup: 100, eval_every: 2000, eval_size: 100, checkpoint_every: 2000 },
   },
