@@ -64,7 +64,7 @@ describe('running sums of a problem', () => {
 });
 
 describe('the auxiliary loss in a training step', () => {
-  async function losses(overrides: string[], steps = 3): Promise<{ losses: number[]; model: Gpt }> {
+  async function losses(overrides: string[], steps = 3): Promise<{ losses: number[]; auxLosses: (number | null)[]; model: Gpt }> {
     const config = loadConfig(configFile, [...overrides, 'train.weight_decay=0']);
     const experiment = prepareExperiment(config);
     const model = new Gpt(experiment.model, 5);
@@ -72,12 +72,15 @@ describe('the auxiliary loss in a training step', () => {
     const problems = [mul(12n, 34n), mul(7n, 89n), mul(56n, 3n), mul(99n, 99n)];
     const aux = config.train.aux_loss && { ...config.train.aux_loss, scale: 100 };
     const result: number[] = [];
+    const auxLosses: (number | null)[] = [];
     for (let step = 1; step <= steps; step++) {
       const batch = trainingBatch(model, experiment, problems, step);
-      result.push((await trainStep(model, optimizer, batch, 1e-2, 1, step, aux)).loss);
+      const taken = await trainStep(model, optimizer, batch, 1e-2, 1, step, aux);
+      result.push(taken.loss);
+      auxLosses.push(taken.auxLoss);
     }
     optimizer.dispose();
-    return { losses: result, model };
+    return { losses: result, auxLosses, model };
   }
 
   it('weight 0 gives exactly the standard loss curve; weight 1 adds the head loss and trains the head', async () => {
@@ -86,6 +89,10 @@ describe('the auxiliary loss in a training step', () => {
     const one = await losses(AUX);
     expect(zero.losses).toEqual(standard.losses);
     expect(one.losses[0]).toBeGreaterThan(standard.losses[0]);
+    // The step reports the head's loss before its weight: from the same weights, loss = cross-entropy + 1 × it.
+    expect(standard.auxLosses).toEqual([null, null, null]);
+    expect(one.auxLosses[0]).toBeGreaterThan(0);
+    expect(one.losses[0]).toBeCloseTo(standard.losses[0] + one.auxLosses[0]!, 5);
     expect(one.losses.slice(1)).not.toEqual(standard.losses.slice(1));
     // Same initial head (seeded by name); only a nonzero weight moves it.
     const head = (m: Gpt) => Array.from(m.params['aux_head.weight'].dataSync());
@@ -196,6 +203,13 @@ describe('runs with the head and with internalization', () => {
     const runDir = path.join(dir, 'aux');
     fs.mkdirSync(runDir);
     const result = await train(loadConfig(configFile, AUX), runDir);
+    // Every metrics line carries the head's own loss, inside the total.
+    const records = readMetrics(path.join(runDir, 'metrics.jsonl'));
+    expect(records.length).toBeGreaterThan(0);
+    for (const r of records) {
+      expect(r.aux_loss).toBeGreaterThan(0);
+      expect(r.loss).toBeGreaterThan(r.aux_loss!);
+    }
     const loaded = await loadRun(runDir);
     expect(Array.from(loaded.model.params['aux_head.weight'].dataSync())).toEqual(
       Array.from(result.model.params['aux_head.weight'].dataSync()),

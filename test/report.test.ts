@@ -205,6 +205,14 @@ describe('figure specs of one run', () => {
     expect(lossFigure(runData('nope', { metrics: [] }))).toBeNull();
   });
 
+  it('a run with the running-sum auxiliary loss adds its loss on the loss axis', () => {
+    const withAux = metrics.map((r, i) => ({ ...r, aux_loss: [0.25, 0.0625, 0.01][i] }));
+    const figure = lossFigure(runData('nope', { metrics: withAux }))!;
+    expect(figure.data.map((t) => t.name)).toEqual(['training loss', 'auxiliary loss (running sum, before its weight)', 'learning rate']);
+    expect(figure.data[1]).toMatchObject({ x: [100, 200, 300], y: [0.25, 0.0625, 0.01] });
+    expect(figure.data[1].yaxis).toBeUndefined();
+  });
+
   it('held-out accuracy by step: one line per test length, in percent, evaluation steps only', () => {
     const figure = accuracyByStepFigure(runData('nope'))!;
     expect(figure.data.map((t) => t.name)).toEqual(['1 digit (trained)', '2 digits (trained)', '3 digits (beyond)']);

@@ -299,6 +299,8 @@ interface StepTaken {
   step: number;
   lr: number;
   loss: number;
+  /** The running-sum auxiliary loss before its weight (already inside `loss`); null without one. */
+  auxLoss: number | null;
   gradNorm: number;
   /** Over the window since the last metrics line. */
   tokensPerSecond: number;
@@ -312,7 +314,7 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
   const started = performance.now();
   const problems = session.stream.next(t.batch);
   const batch = trainingBatch(session.model, experiment, problems, step);
-  const { loss, gradNorm } = await trainStep(
+  const { loss, gradNorm, auxLoss } = await trainStep(
     session.model,
     session.optimizer,
     batch,
@@ -331,7 +333,7 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
     const what = Number.isFinite(loss) ? `gradient norm became ${gradNorm}` : `loss became ${loss}`;
     throw new DivergenceError(`run diverged: ${what} at step ${step}; ${record.describeCheckpoint()}`);
   }
-  return { step, lr, loss, gradNorm, tokensPerSecond };
+  return { step, lr, loss, auxLoss, gradNorm, tokensPerSecond };
 }
 
 /** Accuracy by length on `limit` held-out problems per length, into the metrics record. */
@@ -358,6 +360,7 @@ async function logMetrics(session: Session, progress: Progress, metrics: Metrics
     tokens_per_s: Math.round(taken.tokensPerSecond),
     grad_norm: taken.gradNorm,
     elapsed_s: Number(progress.trainSeconds.toFixed(3)),
+    ...(taken.auxLoss !== null && { aux_loss: taken.auxLoss }),
   };
   if (evaluatesAt(session.config, taken.step)) await evaluate(session, line, taken.step === t.steps ? Infinity : t.eval_size);
   metrics.append(line);

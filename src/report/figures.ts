@@ -129,6 +129,7 @@ export function lossFigure(run: RunData): FigureSpec | null {
         line: { color: '#1f77b4', width: 1.5 },
         hovertemplate: 'step %{x}<br>loss %{y:.4f}<extra></extra>',
       },
+      ...auxLossTrace(records),
       {
         type: 'scatter',
         mode: 'lines',
@@ -162,6 +163,23 @@ export function lossFigure(run: RunData): FigureSpec | null {
       },
     ),
   };
+}
+
+/** The running-sum auxiliary loss (train.aux_loss) on the loss axis, when the run logged one. */
+function auxLossTrace(records: MetricsRecord[]) {
+  const withAux = records.filter((r) => r.aux_loss !== undefined && Number.isFinite(r.aux_loss));
+  if (withAux.length === 0) return [];
+  return [
+    {
+      type: 'scatter',
+      mode: 'lines',
+      name: 'auxiliary loss (running sum, before its weight)',
+      x: withAux.map((r) => r.step),
+      y: withAux.map((r) => significant(r.aux_loss!)),
+      line: { color: '#2ca02c', width: 1 },
+      hovertemplate: 'step %{x}<br>auxiliary loss %{y:.4f}<extra></extra>',
+    },
+  ];
 }
 
 /** Held-out exact match by step, one line per test length: sudden jumps are the phase transitions. */

@@ -39,6 +39,8 @@ export interface MetricsRecord {
   tokens_per_s: number;
   grad_norm?: number;
   elapsed_s: number;
+  /** The running-sum auxiliary loss (train.aux_loss) before its weight; `loss` is the cross-entropy plus weight × this. */
+  aux_loss?: number;
   /** Exact-match accuracy by test length (both operands n digits). */
   accuracy?: Record<string, number>;
   accuracy_in_range?: number | null;
