@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { train } from '../src/experiments/train.ts';
 import { readMetrics } from '../src/runs/metricsLog.ts';
@@ -32,12 +32,8 @@ describe('a tiny transformer learns 2-digit reversed addition', () => {
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-learn-'));
     // The torch engine splits float sums by thread, so its loss curve depends on the thread count (1 thread,
     // e.g. a CI pinned to one core, gave 97% here): the test trains at one fixed count on every machine.
-    const savedThreads = process.env.ARITH_THREADS;
-    process.env.ARITH_THREADS = '2';
-    const result = await train(config, runDir, {}).finally(() => {
-      if (savedThreads === undefined) delete process.env.ARITH_THREADS;
-      else process.env.ARITH_THREADS = savedThreads;
-    });
+    vi.stubEnv('ARITH_THREADS', '2');
+    const result = await train(config, runDir, {}).finally(() => vi.unstubAllEnvs());
     const metrics = readMetrics(path.join(runDir, 'metrics.jsonl'));
     const final = metrics[metrics.length - 1];
     expect(final.step).toBe(450);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runAll, threadsPerChild } from '../src/experiments/executors/processPool.ts';
 import type { RunInfo } from '../src/runs/records.ts';
 import { threadChangeNote } from '../src/runs/runRecord.ts';
@@ -24,16 +24,14 @@ describe('threads of child trainings', () => {
 
   it('reach each child as ARITH_THREADS', async () => {
     const logFile = path.join(dir, 'child.log');
-    const saved = process.env.ARITH_THREADS;
     const printEnv = [process.execPath, '-e', 'console.log("threads=" + process.env.ARITH_THREADS)'];
     try {
-      delete process.env.ARITH_THREADS;
+      vi.stubEnv('ARITH_THREADS', undefined);
       await runAll([{ id: 'a', logFile, steps: [{ name: 'env', args: [] }] }], { jobs: 1, command: printEnv });
-      process.env.ARITH_THREADS = '3';
+      vi.stubEnv('ARITH_THREADS', '3');
       await runAll([{ id: 'b', logFile, steps: [{ name: 'env', args: [] }] }], { jobs: 1, command: printEnv });
     } finally {
-      if (saved === undefined) delete process.env.ARITH_THREADS;
-      else process.env.ARITH_THREADS = saved;
+      vi.unstubAllEnvs();
     }
     expect(fs.readFileSync(logFile, 'utf8').match(/threads=\S+/g)).toEqual(['threads=1', 'threads=3']);
   });
