@@ -83,8 +83,8 @@ export const bai2025Multiplication: Reproduction = {
       'and the linear probe R² (×100) of the running sum ĉ_k at the token before answer digit k, per layer.',
     'Standard and auxiliary-loss columns use the reversed-all format (operands and product least significant digit ' +
       "first, as Bai et al.'s data writes them: `5 6 3 2 * 7 4 3 4`); the implicit-CoT column uses " +
-      'cot-multiplication (digits reversed and space-separated, partial ' +
-      'products before ####) and removes 8 chain-of-thought tokens (characters) from the left every 1,000 steps.',
+      'cot-multiplication (digits reversed and space-separated, partial products before ####) and removes 8 ' +
+      'chain-of-thought tokens (characters) from the left every 1,000 steps (every 250 in the quick profile).',
     "The auxiliary loss has one bias-free linear head per attention head of block 2, each reading its head's output " +
       'before the projection and regressing ĉ_k / 10 (mean squared error, weight 1, averaged over heads). Per-head ' +
       "heads are what Bai et al.'s released checkpoint holds (github.com/ajyl/icot, ckpts/aux_head); the block and " +
