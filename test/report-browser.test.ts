@@ -228,6 +228,7 @@ describe.skipIf(!hasChromium())('report pages in headless Chromium', () => {
         ['compare-in-range', 2],
         ['compare-beyond', 2],
         ['compare-loss', 2],
+        ['compare-loss-by-time', 2],
       ]);
       await expectClean(loaded, plots);
       const legend = await loaded.page.$$eval('#figure-compare-loss .legendtext', (texts) => texts.map((t) => t.textContent));

@@ -8,7 +8,7 @@ import type { AttentionPrompt } from '../src/probes/attention.ts';
 import type { CarriesResult } from '../src/probes/carries.ts';
 import type { DigitsResult } from '../src/probes/digits.ts';
 import type { LengthResult } from '../src/probes/length.ts';
-import { compareFigures, differingFields, finalByLength, runLabels, summarize } from '../src/report/compare.ts';
+import { compareFigures, compareLossFigure, differingFields, finalByLength, runLabels, summarize } from '../src/report/compare.ts';
 import {
   accuracyByStepFigure,
   attentionFigure,
@@ -392,6 +392,7 @@ describe('comparing runs', () => {
       ['compare-in-range', 2],
       ['compare-beyond', 2],
       ['compare-loss', 2],
+      ['compare-loss-by-time', 2],
     ]);
     expect(figures[0].data.map((t) => t.name)).toEqual(['model.pos=nope', 'model.pos=rope']);
     const page = comparePage(runs);
@@ -401,6 +402,20 @@ describe('comparing runs', () => {
     expect(table.table.columns.slice(0, 6)).toEqual(['run', 'model.pos', 'status', 'step', 'in range', 'beyond']);
     expect(table.table.rows[1].slice(0, 6)).toEqual(['addition-rope-x', 'rope', 'finished', '300 of 300', '95.0%', '25.0%']);
     expect(table.table.rows[2].slice(0, 6)).toEqual(['addition-alibi-x', 'alibi', 'running', '–', '–', '–']);
+  });
+});
+
+describe('loss by training time', () => {
+  it('puts each run at its minutes of training, so a run with slower steps lies further right at the same step', () => {
+    const slow = metrics.map((r) => ({ ...r, elapsed_s: r.elapsed_s * 3 }));
+    const runs = [runData('nope'), runData('rope', { metrics: slow })];
+    const byStep = compareLossFigure(runs, ['fast', 'slow'])!;
+    const byTime = compareLossFigure(runs, ['fast', 'slow'], 'time')!;
+    expect(byStep.data[0].x).toEqual(byStep.data[1].x);
+    expect(byTime.data[0].x).toEqual(metrics.map((r) => Number((r.elapsed_s / 60).toPrecision(4))));
+    expect(byTime.data[1].x).toEqual(metrics.map((r) => Number(((r.elapsed_s * 3) / 60).toPrecision(4))));
+    expect(byTime.data[1].y).toEqual(byStep.data[1].y);
+    expect(byTime.data[1].customdata).toEqual(metrics.map((r) => r.step));
   });
 });
 
@@ -485,6 +500,7 @@ describe('building report files', () => {
       'compare-in-range',
       'compare-beyond',
       'compare-loss',
+      'compare-loss-by-time',
     ]);
 
     const cli = path.resolve('bin/arith-lab.js');

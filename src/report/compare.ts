@@ -127,31 +127,45 @@ function sharedRange(runs: RunData[]): [number, number] | null {
   return first && ranges.every((r) => r && r[0] === first[0] && r[1] === first[1]) ? first : null;
 }
 
-export function compareLossFigure(runs: RunData[], labels: string[]): FigureSpec | null {
+/**
+ * Training loss of every run against the step (`by: 'step'`) or against training time in minutes (`by: 'time'`):
+ * runs whose steps cost different times (another width, batch or backend) are compared at equal compute only on
+ * the second.
+ */
+export function compareLossFigure(runs: RunData[], labels: string[], by: 'step' | 'time' = 'step'): FigureSpec | null {
   const data: Trace[] = [];
+  const x = (r: MetricsRecord) => (by === 'step' ? r.step : Number((r.elapsed_s / 60).toPrecision(4)));
   runs.forEach((run, i) => {
-    const records = thin(run.metrics.filter((r) => Number.isFinite(r.loss)));
+    const records = thin(run.metrics.filter((r) => Number.isFinite(r.loss) && (by === 'step' || Number.isFinite(r.elapsed_s))));
     if (records.length === 0) return;
     data.push({
       type: 'scatter',
       mode: 'lines',
       name: labels[i],
-      x: records.map((r) => r.step),
+      x: records.map(x),
       y: records.map((r) => Number(r.loss.toPrecision(4))),
+      ...(by === 'time' ? { customdata: records.map((r) => r.step) } : {}),
       line: { color: color(i), width: 1.5 },
-      hovertemplate: `${labels[i]}<br>step %{x}, loss %{y:.4f}<extra></extra>`,
+      hovertemplate:
+        by === 'step'
+          ? `${labels[i]}<br>step %{x}, loss %{y:.4f}<extra></extra>`
+          : `${labels[i]}<br>%{x:.1f} min (step %{customdata}), loss %{y:.4f}<extra></extra>`,
     });
   });
   if (data.length === 0) return null;
   return {
-    id: 'compare-loss',
+    id: by === 'step' ? 'compare-loss' : 'compare-loss-by-time',
     data,
-    layout: baseLayout('Training loss', null, {
-      xaxis: axis('training step'),
-      yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
-      legend: LEGEND,
-      height: heightFor(data.length),
-    }),
+    layout: baseLayout(
+      by === 'step' ? 'Training loss' : 'Training loss by training time',
+      by === 'step' ? null : 'minutes of training logged by each run (elapsed_s): compare runs timed on the same machine',
+      {
+        xaxis: axis(by === 'step' ? 'training step' : 'training time (minutes)'),
+        yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
+        legend: LEGEND,
+        height: heightFor(data.length),
+      },
+    ),
   };
 }
 
@@ -332,5 +346,6 @@ export function compareFigures(runs: RunData[], labels = runLabels(runs)): Figur
     compareAccuracyFigure(runs, labels, 'in'),
     compareAccuracyFigure(runs, labels, 'beyond'),
     compareLossFigure(runs, labels),
+    compareLossFigure(runs, labels, 'time'),
   ].filter((figure): figure is FigureSpec => figure !== null);
 }
