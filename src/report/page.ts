@@ -332,6 +332,7 @@ export function comparePage(runs: RunData[], generatedAt = new Date()): ReportPa
           figure(byId('compare-in-range'), 'No evaluation yet.'),
           ...(byId('compare-beyond') ? [figure(byId('compare-beyond'), '')] : []),
           figure(byId('compare-loss'), 'No metrics yet.'),
+          ...(byId('compare-loss-by-time') ? [figure(byId('compare-loss-by-time'), '')] : []),
         ],
       },
     ],
