@@ -419,6 +419,25 @@ describe('loss by training time', () => {
   });
 });
 
+describe('legends of the overlays', () => {
+  it('short labels sit right of the plot; long ones (runs differing in several fields) go below it, a run per row', () => {
+    const runs = [runData('nope'), runData('rope'), runData('alibi')];
+    const short = compareLossFigure(runs, ['model.pos=nope', 'model.pos=rope', 'model.pos=alibi'])!.layout;
+    expect(short.legend).toMatchObject({ x: 1.02, xanchor: 'left' });
+    const long = ['nope', 'rope', 'alibi'].map((pos) => `model.pos=${pos}, train.lr=0.001, train.steps=3000, model.d_model=128`);
+    const below = compareLossFigure(runs, long)!.layout;
+    expect(below.legend).toMatchObject({ yref: 'container', y: 0, yanchor: 'bottom', entrywidth: 1, entrywidthmode: 'fraction' });
+    // The plot keeps its height: the figure grows by a line per run, and the bottom margin holds the legend.
+    const margin = below.margin as { b: number };
+    expect((below.height as number) - margin.b).toBe(380 - 56);
+    // Labels break after a comma into lines of at most 60 characters, and each line gets room.
+    const names = compareLossFigure(runs, long)!.data.map((t) => t.name);
+    expect(names[0]).toBe('model.pos=nope, train.lr=0.001, train.steps=3000,<br>model.d_model=128');
+    const four = compareLossFigure([...runs, runData('t5')], [...long, `${long[0]}, seed=1`])!.layout;
+    expect((four.height as number) - (below.height as number)).toBe(2 * 16 + 6);
+  });
+});
+
 describe('the HTML page', () => {
   it('inlines plotly and the figure specs; nothing in the data can close the script element', () => {
     const run = runData('nope', { config: config('nope', { note: '</script><script>alert(1)</script>' }) });

@@ -3,6 +3,7 @@ import {
   axis,
   baseLayout,
   evaluations,
+  LEGEND_BOTTOM,
   LEGEND_RIGHT,
   percent,
   RUN_COLORS,
@@ -116,9 +117,39 @@ export function finalByLength(
 }
 
 const color = (i: number) => RUN_COLORS[i % RUN_COLORS.length];
-const LEGEND = { ...LEGEND_RIGHT, title: { text: 'run' } };
-/** Room for one legend line per run. */
-const heightFor = (runs: number) => Math.max(380, 160 + 22 * runs);
+/** Labels longer than this (runs that differ in several fields) go below the plot: on its right they squeeze it. */
+const LONG_LABEL = 40;
+/** Characters per legend line below the plot, where a label as wide as the figure breaks plotly's margins. */
+const LEGEND_WIDTH = 60;
+const LEGEND_LINE = 22;
+
+/** A run's label for the legend: broken after a comma into lines of at most LEGEND_WIDTH characters when long. */
+export function legendName(label: string): string {
+  if (label.length <= LONG_LABEL) return label;
+  const lines: string[] = [];
+  for (const part of label.split(/(?<=,) /)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + part.length <= LEGEND_WIDTH) lines[last] += ` ${part}`;
+    else lines.push(part);
+  }
+  return lines.join('<br>');
+}
+
+/** The legend of an overlay figure and the room it needs, by the length of its runs' labels. */
+function legendFor(data: Trace[]): Record<string, unknown> {
+  const names = data.map((trace) => String(trace.name ?? ''));
+  if (names.every((name) => name.length <= LONG_LABEL)) {
+    return { legend: { ...LEGEND_RIGHT, title: { text: 'run' } }, height: Math.max(380, 160 + LEGEND_LINE * names.length) };
+  }
+  // Below the x-axis title, a run per row (each entry the legend's full width); the plot keeps its height.
+  const lines = names.reduce((sum, name) => sum + name.split('<br>').length, 0);
+  const below = 40 + 16 * lines + 6 * names.length;
+  return {
+    legend: { ...LEGEND_BOTTOM, entrywidth: 1, entrywidthmode: 'fraction', title: { text: 'run', side: 'top' } },
+    margin: { t: 78, r: 24, b: 56 + below, l: 64 },
+    height: 380 + below,
+  };
+}
 
 /** The training range every run shares, or null when they differ. */
 function sharedRange(runs: RunData[]): [number, number] | null {
@@ -141,7 +172,7 @@ export function compareLossFigure(runs: RunData[], labels: string[], by: 'step' 
     data.push({
       type: 'scatter',
       mode: 'lines',
-      name: labels[i],
+      name: legendName(labels[i]),
       x: records.map(x),
       y: records.map((r) => Number(r.loss.toPrecision(4))),
       ...(by === 'time' ? { customdata: records.map((r) => r.step) } : {}),
@@ -162,8 +193,7 @@ export function compareLossFigure(runs: RunData[], labels: string[], by: 'step' 
       {
         xaxis: axis(by === 'step' ? 'training step' : 'training time (minutes)'),
         yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
-        legend: LEGEND,
-        height: heightFor(data.length),
+        ...legendFor(data),
       },
     ),
   };
@@ -179,7 +209,7 @@ export function compareAccuracyFigure(runs: RunData[], labels: string[], which: 
     data.push({
       type: 'scatter',
       mode: 'lines+markers',
-      name: labels[i],
+      name: legendName(labels[i]),
       x: evals.map((r) => r.step),
       y: values,
       line: { color: color(i), width: 2 },
@@ -199,8 +229,7 @@ export function compareAccuracyFigure(runs: RunData[], labels: string[], which: 
     layout: baseLayout(`Held-out exact match ${where}`, 'mean over the held-out test lengths, at each evaluation', {
       xaxis: axis('training step'),
       yaxis: axis('exact match (%)', { range: [-2, 102] }),
-      legend: LEGEND,
-      height: heightFor(data.length),
+      ...legendFor(data),
     }),
   };
 }
@@ -216,7 +245,7 @@ export function compareByLengthFigure(runs: RunData[], labels: string[]): Figure
     data.push({
       type: 'scatter',
       mode: 'lines+markers',
-      name: labels[i],
+      name: legendName(labels[i]),
       x: byLength.lengths,
       y: byLength.accuracy.map(percent),
       line: { color: color(i), width: 2 },
@@ -251,8 +280,7 @@ export function compareByLengthFigure(runs: RunData[], labels: string[]): Figure
               },
             ]
           : [],
-        legend: LEGEND,
-        height: heightFor(data.length),
+        ...legendFor(data),
       },
     ),
   };
