@@ -124,7 +124,7 @@ const LEGEND_WIDTH = 60;
 const LEGEND_LINE = 22;
 
 /** A run's label for the legend: broken after a comma into lines of at most LEGEND_WIDTH characters when long. */
-export function legendName(label: string): string {
+function legendName(label: string): string {
   if (label.length <= LONG_LABEL) return label;
   const lines: string[] = [];
   for (const part of label.split(/(?<=,) /)) {
