@@ -16,7 +16,7 @@ import {
   digitsFigure,
   lengthGridFigure,
   lossFigure,
-  thin,
+  bins,
   tokenLabel,
 } from '../src/report/figures.ts';
 import { expandGlob, expandRuns, segmentPattern } from '../src/report/findRuns.ts';
@@ -275,11 +275,37 @@ describe('figure specs of one run', () => {
     expect(tokenLabel('<pad>')).toBe('‹pad›');
   });
 
-  it('long logs are thinned, keeping the last record', () => {
+  it('long logs are cut into at most 500 bins of consecutive records, each record in one, the last kept', () => {
     const records = Array.from({ length: 10_001 }, (_, i) => i);
-    const kept = thin(records, 2000);
-    expect(kept.length).toBeLessThanOrEqual(2001);
-    expect(kept.at(-1)).toBe(10_000);
+    const binned = bins(records);
+    expect(binned.length).toBeLessThanOrEqual(500);
+    expect(binned.flat()).toEqual(records);
+    expect(new Set(binned.slice(0, -1).map((bin) => bin.length))).toEqual(new Set([21]));
+    expect(binned.at(-1)!.at(-1)).toBe(10_000);
+    expect(bins(records.slice(0, 300)).map((bin) => bin.length)).toEqual(Array(300).fill(1));
+  });
+
+  it('a long loss log is drawn as bin means: batch noise averages out, the trend and the last step stay', () => {
+    // 10,000 logged steps whose loss alternates 0.5 above and below a falling trend, as batch noise does.
+    const long = Array.from({ length: 10_000 }, (_, i) => ({
+      ...metrics[0],
+      step: (i + 1) * 10,
+      loss: 2 - i / 10_000 + (i % 2 === 0 ? 0.5 : -0.5),
+      aux_loss: i % 2 === 0 ? 0.3 : 0.1,
+      accuracy: undefined,
+    }));
+    const figure = lossFigure(runData('nope', { metrics: long }))!;
+    const [loss, aux, lr] = figure.data as { x: number[]; y: number[] }[];
+    expect(loss.x).toHaveLength(500);
+    expect(loss.x.at(-1)).toBe(100_000);
+    for (const [j, y] of loss.y.entries()) expect(y).toBeCloseTo(2 - (j * 20 + 9.5) / 10_000, 3);
+    expect(new Set(aux.y)).toEqual(new Set([0.2]));
+    expect(lr.x).toEqual(loss.x);
+    expect((figure.layout.title as { subtitle: { text: string } }).subtitle.text).toMatch(/each point the mean of 20 logged steps/);
+    const compared = compareLossFigure([runData('nope', { metrics: long })], ['long'], 'time')!;
+    expect(compared.data[0].y).toEqual(loss.y);
+    expect(compared.data[0].customdata).toEqual(loss.x);
+    expect(compared.data[0].hovertemplate).toMatch(/mean of 20 logged steps/);
   });
 });
 
@@ -362,6 +388,12 @@ describe('comparing runs', () => {
     expect(runLabels(runs)).toEqual(['model.pos=nope', 'model.pos=rope']);
     const lr = [runData('nope'), runData('nope', { config: config('nope', { seed: 1 }) })];
     expect(runLabels(lr)).toEqual(['seed=0', 'seed=1']);
+    // When runs were written at other cadences, only what they train labels them; alone, the cadence does.
+    const cadence = (seed: number, every: number) => config('nope', { seed, train: { ...config('nope').train, eval_every: every, checkpoint_every: every } });
+    const often = [runData('nope', { config: cadence(0, 100) }), runData('nope', { config: cadence(1, 500) })];
+    expect(differingFields(often)).toEqual(['seed']);
+    const onlyCadence = [runData('nope', { config: cadence(0, 100) }), runData('nope', { config: cadence(0, 500) })];
+    expect(differingFields(onlyCadence)).toEqual(['train.eval_every', 'train.checkpoint_every']);
     // Identical configs: the directory names tell them apart.
     const same = [runData('nope'), runData('nope', { name: 'other' })];
     expect(differingFields(same)).toEqual([]);

@@ -8,7 +8,8 @@ import {
   percent,
   RUN_COLORS,
   subplotTitle,
-  thin,
+  bins,
+  mean,
   type FigureSpec,
   type Trace,
 } from './figures.ts';
@@ -32,15 +33,29 @@ export function flattenConfig(config: Record<string, unknown> | null, prefix = '
 }
 
 /**
- * Fields whose values are not the same in every run, in config order. `name` follows from the config file and
- * says nothing the real difference does not (addition-rope vs addition-nope differ in model.pos), so it counts
- * only when nothing else differs.
+ * Fields that say what a run is called and when it writes (logs, evaluations, checkpoints, probes), not what it
+ * trains: a comparison of runs started with different cadences would otherwise label every run by them.
+ */
+const BOOKKEEPING = new Set([
+  'name',
+  'train.log_every',
+  'train.eval_every',
+  'train.eval_size',
+  'train.checkpoint_every',
+  'train.keep_checkpoints',
+  'train.probe_every',
+  'train.probe_samples',
+]);
+
+/**
+ * Fields whose values are not the same in every run, in config order. Bookkeeping fields (the name follows from
+ * the config file: addition-rope vs addition-nope differ in model.pos) count only when nothing else differs.
  */
 export function differingFields(runs: RunData[]): string[] {
   const flat = runs.map((run) => flattenConfig(run.config));
   const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))];
   const differs = keys.filter((key) => new Set(flat.map((f) => f[key] ?? '(unset)')).size > 1);
-  const meaningful = differs.filter((key) => key !== 'name');
+  const meaningful = differs.filter((key) => !BOOKKEEPING.has(key));
   return meaningful.length > 0 ? meaningful : differs;
 }
 
@@ -166,36 +181,38 @@ function sharedRange(runs: RunData[]): [number, number] | null {
 export function compareLossFigure(runs: RunData[], labels: string[], by: 'step' | 'time' = 'step'): FigureSpec | null {
   const data: Trace[] = [];
   const x = (r: MetricsRecord) => (by === 'step' ? r.step : Number((r.elapsed_s / 60).toPrecision(4)));
+  let binnedAny = false;
   runs.forEach((run, i) => {
-    const records = thin(run.metrics.filter((r) => Number.isFinite(r.loss) && (by === 'step' || Number.isFinite(r.elapsed_s))));
-    if (records.length === 0) return;
+    const binned = bins(run.metrics.filter((r) => Number.isFinite(r.loss) && (by === 'step' || Number.isFinite(r.elapsed_s))));
+    if (binned.length === 0) return;
+    const size = binned[0].length;
+    binnedAny ||= size > 1;
+    const last = binned.map((bin) => bin.at(-1)!);
+    const where = by === 'step' ? 'step %{x}' : '%{x:.1f} min (step %{customdata})';
     data.push({
       type: 'scatter',
       mode: 'lines',
       name: legendName(labels[i]),
-      x: records.map(x),
-      y: records.map((r) => Number(r.loss.toPrecision(4))),
-      ...(by === 'time' ? { customdata: records.map((r) => r.step) } : {}),
+      x: last.map(x),
+      y: binned.map((bin) => Number(mean(bin.map((r) => r.loss)).toPrecision(4))),
+      ...(by === 'time' ? { customdata: last.map((r) => r.step) } : {}),
       line: { color: color(i), width: 1.5 },
-      hovertemplate:
-        by === 'step'
-          ? `${labels[i]}<br>step %{x}, loss %{y:.4f}<extra></extra>`
-          : `${labels[i]}<br>%{x:.1f} min (step %{customdata}), loss %{y:.4f}<extra></extra>`,
+      hovertemplate: `${labels[i]}<br>${where}, loss %{y:.4f}${size > 1 ? ` (mean of ${size} logged steps)` : ''}<extra></extra>`,
     });
   });
   if (data.length === 0) return null;
+  const subtitle = [
+    by === 'time' ? 'minutes of training (elapsed_s): compare runs timed on one machine' : null,
+    binnedAny ? 'long logs drawn as means of consecutive steps (the hover says how many)' : null,
+  ].filter(Boolean);
   return {
     id: by === 'step' ? 'compare-loss' : 'compare-loss-by-time',
     data,
-    layout: baseLayout(
-      by === 'step' ? 'Training loss' : 'Training loss by training time',
-      by === 'step' ? null : 'minutes of training logged by each run (elapsed_s): compare runs timed on the same machine',
-      {
-        xaxis: axis(by === 'step' ? 'training step' : 'training time (minutes)'),
-        yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
-        ...legendFor(data),
-      },
-    ),
+    layout: baseLayout(by === 'step' ? 'Training loss' : 'Training loss by training time', subtitle.length > 0 ? subtitle.join('; ') : null, {
+      xaxis: axis(by === 'step' ? 'training step' : 'training time (minutes)'),
+      yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
+      ...legendFor(data),
+    }),
   };
 }
 

@@ -32,13 +32,28 @@ export const percent = (x: number | null | undefined): number | null =>
 /** Four significant digits: enough for a curve, a third of the bytes of a full double. */
 const significant = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : null);
 
-/** Longest line drawn point by point; longer logs keep every k-th record and the last (svg stays fast). */
-export const MAX_POINTS = 2000;
+/**
+ * Most points a loss line draws. A longer log is cut into consecutive bins of equal size and each bin drawn as
+ * one point: at its last record's step, with the mean of its values. Picking every k-th record instead would
+ * draw one batch's noise at every point; a bin's mean has the noise of k batches averaged (1/√k of it), so runs
+ * of different lengths can be told apart by their trend. 500 points are still finer than a plot's pixels.
+ */
+export const LOSS_POINTS = 500;
 
-export function thin<T>(records: T[], max = MAX_POINTS): T[] {
-  if (records.length <= max) return records;
-  const every = Math.ceil(records.length / max);
-  return records.filter((_, i) => i % every === 0 || i === records.length - 1);
+/** Consecutive bins of equal size (the last may be shorter), at most `max` of them; each record in one bin. */
+export function bins<T>(records: T[], max = LOSS_POINTS): T[][] {
+  const size = Math.max(1, Math.ceil(records.length / max));
+  const out: T[][] = [];
+  for (let i = 0; i < records.length; i += size) out.push(records.slice(i, i + size));
+  return out;
+}
+
+export const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+/** "each point the mean of k logged steps" when the log was binned, else null. */
+export function binNote(binned: unknown[][]): string | null {
+  const size = binned[0]?.length ?? 1;
+  return size > 1 ? `each point the mean of ${size} logged steps` : null;
 }
 
 export const axis = (title: string, extra: Record<string, unknown> = {}) => ({ title: { text: title }, automargin: true, ...extra });
@@ -114,9 +129,11 @@ export const evaluations = (metrics: MetricsRecord[]) => metrics.filter((r) => r
 
 /** Loss on the left axis (log scale), learning rate on the right. */
 export function lossFigure(run: RunData): FigureSpec | null {
-  const records = thin(run.metrics.filter((r) => Number.isFinite(r.loss)));
-  if (records.length === 0) return null;
+  const binned = bins(run.metrics.filter((r) => Number.isFinite(r.loss)));
+  if (binned.length === 0) return null;
+  const steps = binned.map((bin) => bin.at(-1)!.step);
   const lossOn = configValue(run.config, 'train.loss_on');
+  const logged = `logged every ${configValue(run.config, 'train.log_every') ?? '?'} steps`;
   return {
     id: 'loss',
     data: [
@@ -124,18 +141,18 @@ export function lossFigure(run: RunData): FigureSpec | null {
         type: 'scatter',
         mode: 'lines',
         name: 'training loss',
-        x: records.map((r) => r.step),
-        y: records.map((r) => significant(r.loss)),
+        x: steps,
+        y: binned.map((bin) => significant(mean(bin.map((r) => r.loss)))),
         line: { color: '#1f77b4', width: 1.5 },
         hovertemplate: 'step %{x}<br>loss %{y:.4f}<extra></extra>',
       },
-      ...auxLossTrace(records),
+      ...auxLossTrace(run.metrics),
       {
         type: 'scatter',
         mode: 'lines',
         name: 'learning rate',
-        x: records.map((r) => r.step),
-        y: records.map((r) => significant(r.lr)),
+        x: steps,
+        y: binned.map((bin) => significant(bin.at(-1)!.lr)),
         yaxis: 'y2',
         line: { color: '#ff7f0e', width: 1.5, dash: 'dot' },
         hovertemplate: 'step %{x}<br>lr %{y:.2e}<extra></extra>',
@@ -143,7 +160,7 @@ export function lossFigure(run: RunData): FigureSpec | null {
     ],
     layout: baseLayout(
       'Training loss and learning rate',
-      `loss on ${lossOn === 'all' ? 'every token' : 'answer tokens'}, logged every ${configValue(run.config, 'train.log_every') ?? '?'} steps`,
+      [`loss on ${lossOn === 'all' ? 'every token' : 'answer tokens'}`, logged, binNote(binned)].filter(Boolean).join(', '),
       {
         xaxis: axis('training step'),
         yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
@@ -165,17 +182,17 @@ export function lossFigure(run: RunData): FigureSpec | null {
   };
 }
 
-/** The running-sum auxiliary loss (train.aux_loss) on the loss axis, when the run logged one. */
+/** The running-sum auxiliary loss (train.aux_loss) on the loss axis, when the run logged one; binned as the loss. */
 function auxLossTrace(records: MetricsRecord[]) {
-  const withAux = records.filter((r) => r.aux_loss !== undefined && Number.isFinite(r.aux_loss));
-  if (withAux.length === 0) return [];
+  const binned = bins(records.filter((r) => r.aux_loss !== undefined && Number.isFinite(r.aux_loss)));
+  if (binned.length === 0) return [];
   return [
     {
       type: 'scatter',
       mode: 'lines',
       name: 'auxiliary loss (running sum, before its weight)',
-      x: withAux.map((r) => r.step),
-      y: withAux.map((r) => significant(r.aux_loss!)),
+      x: binned.map((bin) => bin.at(-1)!.step),
+      y: binned.map((bin) => significant(mean(bin.map((r) => r.aux_loss!)))),
       line: { color: '#2ca02c', width: 1 },
       hovertemplate: 'step %{x}<br>auxiliary loss %{y:.4f}<extra></extra>',
     },
