@@ -389,7 +389,8 @@ describe('comparing runs', () => {
     const lr = [runData('nope'), runData('nope', { config: config('nope', { seed: 1 }) })];
     expect(runLabels(lr)).toEqual(['seed=0', 'seed=1']);
     // When runs were written at other cadences, only what they train labels them; alone, the cadence does.
-    const cadence = (seed: number, every: number) => config('nope', { seed, train: { ...config('nope').train, eval_every: every, checkpoint_every: every } });
+    const cadence = (seed: number, every: number) =>
+      config('nope', { seed, train: { ...config('nope').train, eval_every: every, checkpoint_every: every } });
     const often = [runData('nope', { config: cadence(0, 100) }), runData('nope', { config: cadence(1, 500) })];
     expect(differingFields(often)).toEqual(['seed']);
     const onlyCadence = [runData('nope', { config: cadence(0, 100) }), runData('nope', { config: cadence(0, 500) })];

@@ -208,11 +208,15 @@ export function compareLossFigure(runs: RunData[], labels: string[], by: 'step' 
   return {
     id: by === 'step' ? 'compare-loss' : 'compare-loss-by-time',
     data,
-    layout: baseLayout(by === 'step' ? 'Training loss' : 'Training loss by training time', subtitle.length > 0 ? subtitle.join('; ') : null, {
-      xaxis: axis(by === 'step' ? 'training step' : 'training time (minutes)'),
-      yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
-      ...legendFor(data),
-    }),
+    layout: baseLayout(
+      by === 'step' ? 'Training loss' : 'Training loss by training time',
+      subtitle.length > 0 ? subtitle.join('; ') : null,
+      {
+        xaxis: axis(by === 'step' ? 'training step' : 'training time (minutes)'),
+        yaxis: axis('loss (nats per token, log scale)', { type: 'log' }),
+        ...legendFor(data),
+      },
+    ),
   };
 }
 
