@@ -100,7 +100,7 @@ function configModel(name: string, file: string): BenchModel {
     dropoutSeed: (step) => config.seed * 1_000_003 + step,
     drawBatches: (model, count) => {
       const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(buildTestSets(experiment.task, config.seed)));
-      return Array.from({ length: count }, (_, i) => trainingBatch(model, experiment, stream.next(t.batch), i + 1));
+      return Array.from({ length: count }, (_, i) => trainingBatch(model, experiment, stream.next(t.batch, i + 1), i + 1));
     },
   };
 }

@@ -49,7 +49,7 @@ describe("the bench's models", () => {
     // Training's step 1, 2, 3 from the run's stream, held-out problems excluded.
     const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(buildTestSets(experiment.task, config.seed)));
     for (let step = 1; step <= 3; step++) {
-      const expected = trainingBatch(model, experiment, stream.next(config.train.batch), step);
+      const expected = trainingBatch(model, experiment, stream.next(config.train.batch, step), step);
       expect(batches[step - 1].batch).toBe(128);
       expect(batches[step - 1].inputs).toEqual(expected.inputs);
       expect(batches[step - 1].lossMask).toEqual(expected.lossMask);

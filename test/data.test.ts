@@ -44,7 +44,7 @@ describe('held-out test sets', () => {
     const testSets = buildTestSets(task, 7);
     const heldOut = heldOutKeys(testSets);
     const fresh = new TrainStream(task, 7, heldOut);
-    for (let i = 0; i < 40; i++) for (const p of fresh.next(256)) expect(heldOut.has(problemKey(p))).toBe(false);
+    for (let i = 0; i < 40; i++) for (const p of fresh.next(256, 1)) expect(heldOut.has(problemKey(p))).toBe(false);
     const fixed = new TrainStream({ ...task, trainSize: 5000 }, 7, heldOut);
     for (const p of fixed.problems!) expect(heldOut.has(problemKey(p))).toBe(false);
     expect(new Set(fixed.problems!.map(problemKey)).size).toBe(5000);
@@ -67,7 +67,7 @@ describe('held-out test sets', () => {
   it('the training stream never sees held-out problems even when they are most of a length', () => {
     const tiny: TaskSpec = { ...task, trainDigits: [1, 1], testDigits: [1, 1] };
     const heldOut = heldOutKeys(buildTestSets(tiny, 3));
-    const seen = new Set(new TrainStream(tiny, 3, heldOut).next(5000).map(problemKey));
+    const seen = new Set(new TrainStream(tiny, 3, heldOut).next(5000, 1).map(problemKey));
     expect(seen.size).toBe(90); // every one-digit pair except the 10 held out
   });
 });
@@ -76,7 +76,7 @@ describe('operand lengths', () => {
   it('independent lengths mix lengths within a problem; equal lengths never do', () => {
     const lengths = (operandLengths: 'independent' | 'equal') => {
       const spec: TaskSpec = { ...task, trainDigits: [1, 4], operandLengths };
-      return new TrainStream(spec, 9, new Set()).next(2000).map((p) => [p.a.toString().length, p.b.toString().length]);
+      return new TrainStream(spec, 9, new Set()).next(2000, 1).map((p) => [p.a.toString().length, p.b.toString().length]);
     };
     const independent = lengths('independent');
     expect(independent.filter(([x, y]) => x !== y).length).toBeGreaterThan(1200); // 3/4 expected
@@ -90,7 +90,7 @@ describe('seeded reproducibility', () => {
   it('the same seed gives the same data; another seed different data', () => {
     const draw = (seed: number) => {
       const heldOut = heldOutKeys(buildTestSets(task, seed));
-      return new TrainStream(task, seed, heldOut).next(50).map(problemKey);
+      return new TrainStream(task, seed, heldOut).next(50, 1).map(problemKey);
     };
     expect(draw(11)).toEqual(draw(11));
     expect(draw(11)).not.toEqual(draw(12));
@@ -102,12 +102,12 @@ describe('seeded reproducibility', () => {
       const spec = { ...task, trainSize };
       const heldOut = heldOutKeys(buildTestSets(spec, 5));
       const original = new TrainStream(spec, 5, heldOut);
-      original.next(700); // crosses two epochs of the fixed set
+      original.next(700, 1); // crosses two epochs of the fixed set
       const state = JSON.parse(JSON.stringify(original.state()));
-      const expected = original.next(400).map(problemKey);
+      const expected = original.next(400, 1).map(problemKey);
       const resumed = new TrainStream(spec, 5, heldOut);
       resumed.restore(state);
-      expect(resumed.next(400).map(problemKey)).toEqual(expected);
+      expect(resumed.next(400, 1).map(problemKey)).toEqual(expected);
     }
   });
 });

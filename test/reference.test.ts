@@ -68,7 +68,7 @@ describe.skipIf(!hasPythonTorch)('training matches a PyTorch reference', () => {
       const losses = [];
       for (let step = 1; step <= 8; step++) {
         const batch = encodeBatch(
-          stream.next(16).map((p) => experiment.format.encode(p, experiment.formatOptions)),
+          stream.next(16, step).map((p) => experiment.format.encode(p, experiment.formatOptions)),
           experiment.tokenizer,
           'answer',
         );
@@ -274,7 +274,7 @@ describe.skipIf(!hasPythonTorch)('training with position ids matches the PyTorch
       const lrs = [];
       const losses = [];
       for (let step = 1; step <= 6; step++) {
-        const batch = trainingBatch(model, experiment, stream.next(8), step);
+        const batch = trainingBatch(model, experiment, stream.next(8, step), step);
         expect(batch.positions).toBeDefined();
         const lr = learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 2, steps: 6 });
         batches.push(referenceBatch(batch));

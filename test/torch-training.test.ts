@@ -56,7 +56,7 @@ describeTorch('training on torch matches cpu', () => {
 
       // Same weights on both: load the cpu-trained weights into the torch model.
       restoreModel(torch.model, cpuWeights);
-      const problems = cpu.stream.next(12);
+      const problems = cpu.stream.next(12, 1);
       const sequence = trainingBatch(cpu.model, cpu.experiment, [problems[0]], 0);
       const ids = Array.from(sequence.inputs);
       const decodedTorch = await predict(modelDecoder(torch.model), torch.experiment, problems);

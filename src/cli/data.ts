@@ -69,6 +69,9 @@ function describe(problem: Problem, experiment: Experiment, showTokens: boolean,
   return lines.join('\n');
 }
 
+/** `[1, 2]` as `1-2 digits`, `[4, 4]` as `4 digits`, `[1, 1]` as `1 digit`. */
+const rangeText = ([lo, hi]: [number, number]) => (lo === hi ? `${lo} digit${lo === 1 ? '' : 's'}` : `${lo}-${hi} digits`);
+
 export const dataCommand: CommandModule<object, DataArgs> = {
   command: 'data',
   describe: 'print training or test examples exactly as the model sees them',
@@ -119,6 +122,15 @@ export const dataCommand: CommandModule<object, DataArgs> = {
     }
     const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(testSets));
     console.log(stream.problems ? `training set: ${stream.problems.length} fixed problems` : 'training data: fresh problems every batch');
-    for (const problem of stream.next(args.show)) console.log(describe(problem, experiment, args.tokens, args.positions));
+    const stages = config.task.curriculum;
+    if (stages.length > 0) {
+      const ranges = stages.map((stage, i) => {
+        const first = i === 0 ? 1 : stages[i - 1].until_step + 1;
+        const steps = first === stage.until_step ? `step ${first}` : `steps ${first}-${stage.until_step}`;
+        return `${steps}: ${rangeText(stage.train_digits)}`;
+      });
+      console.log(`curriculum: ${[...ranges, `then ${rangeText(config.task.train_digits)}`].join('; ')} (shown: the first batch)`);
+    }
+    for (const problem of stream.next(args.show, 1)) console.log(describe(problem, experiment, args.tokens, args.positions));
   },
 };

@@ -30,6 +30,41 @@ function padsOperands({ format, formatOptions, task }: DataSetup): boolean {
   return format.encode(problem, formatOptions).prompt !== format.encode(problem, wide).prompt;
 }
 
+/**
+ * Curriculum stages end in order and before training does, draw fresh problems, and stay within the task's
+ * longest operands: max_len, pad widths and the memory estimate are all sized by task.train_digits.
+ */
+function checkCurriculum(config: Config, fail: (field: string, message: string) => never): void {
+  const { task, train } = config;
+  task.curriculum.forEach((stage, i) => {
+    const field = `task.curriculum[${i}]`;
+    if (i > 0 && stage.until_step <= task.curriculum[i - 1].until_step) {
+      fail(
+        `${field}.until_step`,
+        `${stage.until_step} must be after the stage before it (until_step ${task.curriculum[i - 1].until_step})`,
+      );
+    }
+    if (stage.until_step >= train.steps) {
+      fail(
+        `${field}.until_step`,
+        `${stage.until_step} is not before the last of train.steps ${train.steps}: task.train_digits would never be trained`,
+      );
+    }
+    if (stage.train_digits[1] > task.train_digits[1]) {
+      fail(
+        `${field}.train_digits`,
+        `[${stage.train_digits.join(', ')}] is longer than task.train_digits [${task.train_digits.join(', ')}], which sizes the model and the format; widen task.train_digits`,
+      );
+    }
+  });
+  if (task.curriculum.length > 0 && task.train_size !== null) {
+    fail(
+      'task.curriculum',
+      `stages draw fresh problems; a fixed training set (task.train_size ${task.train_size}) has none to draw, set it to null`,
+    );
+  }
+}
+
 /** Rules that span fields, which the schema alone cannot state. Each failure names the field to fix. */
 export function checkConfig(config: Config, file: string): void {
   const fail = (field: string, message: string): never => {
@@ -82,6 +117,7 @@ export function checkConfig(config: Config, file: string): void {
   if (task.sampling === 'qiu' && task.op !== 'mul') {
     fail('task.sampling', 'qiu sampling sparsifies the multiplier and is defined for multiplication only');
   }
+  checkCurriculum(config, fail);
   if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);
   const trainTokens = longestSequence(data, task.train_digits[1]);
   if (trainTokens > model.max_len) {

@@ -34,6 +34,21 @@ export const taskSchema = z
           'qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand',
       ),
     test_size: z.number().int().positive().max(1e9).default(200).describe('held-out problems per test length'),
+    curriculum: z
+      .array(
+        z
+          .object({
+            until_step: z.number().int().positive().describe('last optimizer step of this stage'),
+            train_digits: digitRange.describe('operand digit range of the stage'),
+          })
+          .strict(),
+      )
+      .max(1000)
+      .default([])
+      .describe(
+        'stages of operand lengths before train_digits, e.g. [{until_step: 20000, train_digits: [1, 2]}]: steps up to ' +
+          'each until_step draw from its range, later steps from train_digits',
+      ),
   })
   .strict();
 

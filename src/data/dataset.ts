@@ -6,6 +6,22 @@ export interface TaskSpec extends SamplerSpec {
   testDigits: [number, number];
   testSize: number;
   trainSize: number | null;
+  /** Stages of operand lengths before `trainDigits`, in order of `untilStep` (empty: none). */
+  curriculum?: readonly CurriculumStage[];
+}
+
+export interface CurriculumStage {
+  /** Last optimizer step (1-based) whose batch draws from this stage's range. */
+  untilStep: number;
+  trainDigits: [number, number];
+}
+
+/**
+ * Operand lengths the batch of optimizer step `step` (1-based) draws from: the first curriculum stage that has
+ * not ended, else the task's own range. A function of the step alone, so a resumed run draws the same.
+ */
+export function trainDigitsAt(task: TaskSpec, step: number): [number, number] {
+  return task.curriculum?.find((stage) => step <= stage.untilStep)?.trainDigits ?? task.trainDigits;
 }
 
 /**
@@ -123,7 +139,7 @@ export class TrainStream {
     this.cursor = 0;
   }
 
-  private nextProblem(): Problem {
+  private nextProblem(spec: SamplerSpec): Problem {
     if (this.fixedSet) {
       if (this.cursor >= this.order.length) {
         this.epoch += 1;
@@ -132,13 +148,15 @@ export class TrainStream {
       return this.fixedSet[this.order[this.cursor++]];
     }
     for (;;) {
-      const problem = sampleProblem(this.random, this.task);
+      const problem = sampleProblem(this.random, spec);
       if (!this.excluded.has(problemKey(problem))) return problem;
     }
   }
 
-  next(batch: number): Problem[] {
-    return Array.from({ length: batch }, () => this.nextProblem());
+  /** The problems of one batch; `step` (1-based) chooses the curriculum stage (a fixed set has none). */
+  next(batch: number, step: number): Problem[] {
+    const spec: SamplerSpec = { ...this.task, trainDigits: trainDigitsAt(this.task, step) };
+    return Array.from({ length: batch }, () => this.nextProblem(spec));
   }
 
   state(): TrainStreamState {

@@ -312,7 +312,7 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
   const t = config.train;
   const lr = learningRate(step, { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps });
   const started = performance.now();
-  const problems = session.stream.next(t.batch);
+  const problems = session.stream.next(t.batch, step);
   const batch = trainingBatch(session.model, experiment, problems, step);
   const { loss, gradNorm, auxLoss } = await trainStep(
     session.model,

@@ -44,7 +44,7 @@ export async function trainParityModel(
   const started = performance.now();
   for (let step = 1; step <= steps; step++) {
     // With the position ids the run's encoding draws for training (coupling, Abacus), as a run's batches have.
-    const batch = trainingBatch(model, experiment, stream.next(16), step);
+    const batch = trainingBatch(model, experiment, stream.next(16, step), step);
     const before = uploadedBytes();
     run.losses.push(
       (await trainStep(model, optimizer, batch, learningRate(step, { lr: 3e-3, minLr: 1e-4, warmup: 5, steps }), 1.0, step)).loss,

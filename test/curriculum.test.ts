@@ -1,0 +1,156 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../src/backends/select.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { type TaskSpec, TrainStream, trainDigitsAt } from '../src/data/dataset.ts';
+import { prepareResume } from '../src/experiments/checkpoint.ts';
+import { InterruptedError, train } from '../src/experiments/train.ts';
+import { UserError } from '../src/errors.ts';
+import { readMetrics } from '../src/runs/metricsLog.ts';
+import type { MetricsRecord } from '../src/runs/records.ts';
+import { testBackend } from './fixtures/backend.ts';
+
+// task.curriculum: stages of operand lengths by optimizer step, before task.train_digits.
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-curriculum-'));
+const TINY = `
+seed: 2
+task: { op: mul, train_digits: [1, 3], test_digits: [3, 3], test_size: 8 }
+format: { name: reversed-all }
+model: { layers: 1, heads: 2, d_model: 16, max_len: 24, pos: ape }
+train: { steps: 4, batch: 8, lr: 0.003, warmup: 0, eval_every: 100, eval_size: 4, log_every: 1, checkpoint_every: 100 }
+`;
+const configFile = path.join(dir, 'tiny.yaml');
+fs.writeFileSync(configFile, TINY);
+const STAGES = 'task.curriculum=[{until_step: 1, train_digits: [1, 1]}, {until_step: 2, train_digits: [2, 2]}]';
+
+beforeAll(async () => {
+  await selectBackend(testBackend('wasm'));
+});
+
+describe('the stage of a step', () => {
+  const task: TaskSpec = {
+    op: 'add',
+    trainDigits: [3, 5],
+    testDigits: [3, 5],
+    testSize: 10,
+    trainSize: null,
+    sampling: 'uniform',
+    operandLengths: 'independent',
+    curriculum: [
+      { untilStep: 10, trainDigits: [1, 1] },
+      { untilStep: 20, trainDigits: [1, 2] },
+    ],
+  };
+
+  it('steps up to each until_step draw from its range, later steps from train_digits', () => {
+    expect([1, 10, 11, 20, 21, 1000].map((step) => trainDigitsAt(task, step))).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 2],
+      [1, 2],
+      [3, 5],
+      [3, 5],
+    ]);
+    expect(trainDigitsAt({ ...task, curriculum: [] }, 1)).toEqual([3, 5]);
+  });
+
+  it('the stream draws each batch from its step’s lengths, and every length of the stage comes out', () => {
+    const stream = new TrainStream(task, 4, new Set());
+    const lengths = (step: number) => new Set(stream.next(400, step).flatMap((p) => [p.a.toString().length, p.b.toString().length]));
+    expect(lengths(10)).toEqual(new Set([1]));
+    expect(lengths(11)).toEqual(new Set([1, 2]));
+    expect(lengths(21)).toEqual(new Set([3, 4, 5]));
+  });
+});
+
+describe('bad curricula are one line naming the stage', () => {
+  const cases: [string, string[], string, RegExp][] = [
+    [
+      'stages out of order',
+      ['task.curriculum=[{until_step: 3, train_digits: [1, 1]}, {until_step: 2, train_digits: [2, 2]}]'],
+      'task.curriculum[1].until_step',
+      /^2 must be after the stage before it \(until_step 3\)$/,
+    ],
+    [
+      'a stage that outlasts training',
+      ['task.curriculum=[{until_step: 4, train_digits: [1, 1]}]'],
+      'task.curriculum[0].until_step',
+      /^4 is not before the last of train.steps 4: task.train_digits would never be trained$/,
+    ],
+    [
+      'a stage longer than train_digits',
+      ['task.curriculum=[{until_step: 2, train_digits: [1, 4]}]'],
+      'task.curriculum[0].train_digits',
+      /^\[1, 4\] is longer than task.train_digits \[1, 3\], which sizes the model and the format/,
+    ],
+    [
+      'a fixed training set',
+      [STAGES, 'task.train_size=50'],
+      'task.curriculum',
+      /a fixed training set \(task.train_size 50\) has none to draw, set it to null/,
+    ],
+    ['a stage without its range', ['task.curriculum=[{until_step: 2}]'], 'task.curriculum.0.train_digits', /expected tuple/i],
+  ];
+  it.each(cases)('%s', (_what, overrides, field, message) => {
+    let caught: unknown;
+    try {
+      loadConfig(configFile, overrides);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(UserError);
+    expect((caught as UserError).details.field).toBe(field);
+    expect((caught as UserError).message).toMatch(message);
+  });
+});
+
+describe('training with a curriculum', () => {
+  const exact = (records: MetricsRecord[]) => records.map(({ tokens_per_s: _s, elapsed_s: _e, ...rest }) => rest);
+
+  it('an interrupted run resumes at its step’s stage: metrics equal an uninterrupted run, and differ from no curriculum', async () => {
+    const config = loadConfig(configFile, [STAGES]);
+    const whole = path.join(dir, 'whole');
+    const parts = path.join(dir, 'parts');
+    const plain = path.join(dir, 'plain');
+    for (const d of [whole, parts, plain]) fs.mkdirSync(d);
+    (await train(config, whole)).model.dispose();
+    (await train(loadConfig(configFile), plain)).model.dispose();
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    await expect(train(config, parts, { signal: controller.signal })).rejects.toBeInstanceOf(InterruptedError);
+    const point = prepareResume(parts);
+    expect(point.checkpoint?.step).toBe(1);
+    (await train(point.config, parts, { resumeFrom: point.checkpoint })).model.dispose();
+    const losses = exact(readMetrics(path.join(whole, 'metrics.jsonl')));
+    expect(exact(readMetrics(path.join(parts, 'metrics.jsonl')))).toEqual(losses);
+    // The stages changed what the first steps trained on (1- and 2-digit problems only).
+    expect(readMetrics(path.join(plain, 'metrics.jsonl'))[0].loss).not.toBe(losses[0].loss);
+  }, 60_000);
+
+  it('step 1 trains on the first stage: its loss equals a run trained on that range alone, step 2 differs', async () => {
+    const staged = path.join(dir, 'staged');
+    const ones = path.join(dir, 'ones');
+    for (const d of [staged, ones]) fs.mkdirSync(d);
+    (await train(loadConfig(configFile, ['task.curriculum=[{until_step: 1, train_digits: [1, 1]}]']), staged)).model.dispose();
+    (await train(loadConfig(configFile, ['task.train_digits=[1, 1]']), ones)).model.dispose();
+    const [a, b] = [staged, ones].map((d) => readMetrics(path.join(d, 'metrics.jsonl')).map((r) => r.loss));
+    expect(a[0]).toBe(b[0]);
+    expect(a[1]).not.toBe(b[1]);
+  }, 60_000);
+
+  it('`arith-lab data` shows the stages and the first batch, drawn from the first stage', () => {
+    const cli = path.resolve('bin/arith-lab.js');
+    const result = spawnSync(process.execPath, [cli, 'data', '--config', configFile, '--set', STAGES, '--show', '6'], {
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('curriculum: step 1: 1 digit; step 2: 2 digits; then 1-3 digits (shown: the first batch)');
+    const shown = result.stdout.split('\n').filter((line) => line.startsWith('problem '));
+    expect(shown).toHaveLength(6);
+    for (const line of shown) expect(line).toMatch(/^problem \d\*\d = \d+$/);
+  });
+});
