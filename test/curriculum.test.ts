@@ -5,7 +5,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { type TaskSpec, TrainStream, trainDigitsAt } from '../src/data/dataset.ts';
+import { buildTestSets, heldOutKeys, type TaskSpec, TrainStream, testSetSize, trainDigitsAt } from '../src/data/dataset.ts';
+import { problemKey } from '../src/data/problem.ts';
 import { prepareResume } from '../src/experiments/checkpoint.ts';
 import { InterruptedError, train } from '../src/experiments/train.ts';
 import { UserError } from '../src/errors.ts';
@@ -64,6 +65,27 @@ describe('the stage of a step', () => {
     expect(lengths(10)).toEqual(new Set([1]));
     expect(lengths(11)).toEqual(new Set([1, 2]));
     expect(lengths(21)).toEqual(new Set([3, 4, 5]));
+  });
+});
+
+describe('held-out problems of a stage’s lengths', () => {
+  it('a length trained only in a stage keeps 90% of its problems for training, so the stage can draw', () => {
+    const task: TaskSpec = {
+      op: 'mul',
+      trainDigits: [4, 4],
+      testDigits: [1, 4],
+      testSize: 500,
+      trainSize: null,
+      sampling: 'uniform',
+      operandLengths: 'independent',
+      curriculum: [{ untilStep: 5, trainDigits: [1, 1] }],
+    };
+    expect([1, 2, 3].map((digits) => testSetSize(task, digits))).toEqual([10, 500, 500]);
+    expect(testSetSize({ ...task, curriculum: [] }, 1)).toBe(100);
+    const heldOut = heldOutKeys(buildTestSets(task, 0));
+    const drawn = new TrainStream(task, 0, heldOut).next(200, 1);
+    expect(new Set(drawn.map((p) => p.a.toString().length))).toEqual(new Set([1]));
+    for (const p of drawn) expect(heldOut.has(problemKey(p))).toBe(false);
   });
 });
 

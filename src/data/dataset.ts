@@ -35,14 +35,19 @@ export function testLengths(task: TaskSpec): number[] {
   return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 }
 
-export function isInTrainingRange(task: TaskSpec, digits: number): boolean {
-  return digits >= task.trainDigits[0] && digits <= task.trainDigits[1];
+/**
+ * Whether training ever draws operands of this length: task.train_digits or a curriculum stage. Such a length
+ * must keep most of its problems for training (a stage of 1-digit operands would otherwise find all 100 held out).
+ */
+function isTrainedLength(task: TaskSpec, digits: number): boolean {
+  const ranges = [task.trainDigits, ...(task.curriculum ?? []).map((stage) => stage.trainDigits)];
+  return ranges.some(([lo, hi]) => digits >= lo && digits <= hi);
 }
 
 /** How many held-out problems a test length gets. */
 export function testSetSize(task: TaskSpec, digits: number): number {
   const space = problemSpaceSize(digits);
-  const cap = isInTrainingRange(task, digits) ? (space * BigInt(Math.round(MAX_HELD_OUT_SHARE * 1000))) / 1000n : space;
+  const cap = isTrainedLength(task, digits) ? (space * BigInt(Math.round(MAX_HELD_OUT_SHARE * 1000))) / 1000n : space;
   return Number(BigInt(task.testSize) < cap ? BigInt(task.testSize) : cap);
 }
 
