@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.ts';
 import { sequenceRoles, tokenizeExample } from '../data/batches.ts';
-import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
+import { buildTestSets, describeCurriculum, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import { answerOf, parseProblem, problemKey, type Problem } from '../data/problem.ts';
 import { quoteInput, UserError } from '../errors.ts';
 import { notAProblem } from './ask.ts';
@@ -69,9 +69,6 @@ function describe(problem: Problem, experiment: Experiment, showTokens: boolean,
   return lines.join('\n');
 }
 
-/** `[1, 2]` as `1-2 digits`, `[4, 4]` as `4 digits`, `[1, 1]` as `1 digit`. */
-const rangeText = ([lo, hi]: [number, number]) => (lo === hi ? `${lo} digit${lo === 1 ? '' : 's'}` : `${lo}-${hi} digits`);
-
 export const dataCommand: CommandModule<object, DataArgs> = {
   command: 'data',
   describe: 'print training or test examples exactly as the model sees them',
@@ -122,15 +119,8 @@ export const dataCommand: CommandModule<object, DataArgs> = {
     }
     const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(testSets));
     console.log(stream.problems ? `training set: ${stream.problems.length} fixed problems` : 'training data: fresh problems every batch');
-    const stages = config.task.curriculum;
-    if (stages.length > 0) {
-      const ranges = stages.map((stage, i) => {
-        const first = i === 0 ? 1 : stages[i - 1].until_step + 1;
-        const steps = first === stage.until_step ? `step ${first}` : `steps ${first}-${stage.until_step}`;
-        return `${steps}: ${rangeText(stage.train_digits)}`;
-      });
-      console.log(`curriculum: ${[...ranges, `then ${rangeText(config.task.train_digits)}`].join('; ')} (shown: the first batch)`);
-    }
+    const curriculum = describeCurriculum(experiment.task);
+    if (curriculum) console.log(`${curriculum} (shown: the first batch)`);
     for (const problem of stream.next(args.show, 1)) console.log(describe(problem, experiment, args.tokens, args.positions));
   },
 };

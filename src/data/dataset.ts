@@ -35,6 +35,20 @@ export function testLengths(task: TaskSpec): number[] {
   return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 }
 
+/** `[1, 2]` as `1-2 digits`, `[4, 4]` as `4 digits`, `[1, 1]` as `1 digit`. */
+const rangeText = ([lo, hi]: [number, number]) => (lo === hi ? `${lo} digit${lo === 1 ? '' : 's'}` : `${lo}-${hi} digits`);
+
+/** `curriculum: steps 1-1000: 1 digit; steps 1001-20000: 2 digits; then 1-3 digits`, or null without stages. */
+export function describeCurriculum(task: TaskSpec): string | null {
+  const stages = task.curriculum ?? [];
+  if (stages.length === 0) return null;
+  const ranges = stages.map((stage, i) => {
+    const first = i === 0 ? 1 : stages[i - 1].untilStep + 1;
+    return `${first === stage.untilStep ? `step ${first}` : `steps ${first}-${stage.untilStep}`}: ${rangeText(stage.trainDigits)}`;
+  });
+  return `curriculum: ${[...ranges, `then ${rangeText(task.trainDigits)}`].join('; ')}`;
+}
+
 /**
  * Whether training ever draws operands of this length: task.train_digits or a curriculum stage. Such a length
  * must keep most of its problems for training (a stage of 1-digit operands would otherwise find all 100 held out).

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { engineMatmulPrecision, engineThreads, selectBackend } from '../backends/select.ts';
 import type { Config } from '../config/schema.ts';
 import { encodeBatch, type TokenBatch } from '../data/batches.ts';
-import { buildTestSets, heldOutKeys, TrainStream } from '../data/dataset.ts';
+import { buildTestSets, describeCurriculum, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import type { Problem } from '../data/problem.ts';
 import { Gpt } from '../models/gpt.ts';
 import { createRandom } from '../random.ts';
@@ -235,6 +235,8 @@ async function setUp(config: Config, runDir: string, options: TrainOptions): Pro
   log(
     `model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${positionalLabel(config.model.pos)}, vocabulary ${experiment.tokenizer.size}`,
   );
+  const curriculum = describeCurriculum(experiment.task);
+  if (curriculum) log(curriculum);
   return { config, runDir, options, log, backend, experiment, testSets, stream, model, optimizer };
 }
 
