@@ -11,13 +11,13 @@ import { getFormat } from '../src/data/formats/index.ts';
 import type { Problem } from '../src/data/problem.ts';
 import { columns, runningSumTargets } from '../src/data/runningSum.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
-import { loadRun, prepareResume } from '../src/experiments/checkpoint.ts';
-import { InterruptedError, train, trainingBatch, trainStep } from '../src/experiments/train.ts';
+import { loadRun } from '../src/experiments/checkpoint.ts';
+import { train, trainingBatch, trainStep } from '../src/experiments/train.ts';
 import { auxActivationName, runningSumLoss } from '../src/models/auxLoss.ts';
 import { Gpt } from '../src/models/gpt.ts';
 import { readMetrics } from '../src/runs/metricsLog.ts';
-import type { MetricsRecord } from '../src/runs/records.ts';
 import { testBackend } from './fixtures/backend.ts';
+import { trainInterruptedAfterStep1, trainWhole } from './fixtures/interruptedRun.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-aux-'));
 
@@ -197,8 +197,6 @@ describe('config errors name the field', () => {
 });
 
 describe('runs with the head and with internalization', () => {
-  const exact = (records: MetricsRecord[]) => records.map(({ tokens_per_s: _s, elapsed_s: _e, ...rest }) => rest);
-
   it('the checkpoint holds aux_head.*, and loadRun restores it', async () => {
     const runDir = path.join(dir, 'aux');
     fs.mkdirSync(runDir);
@@ -228,18 +226,10 @@ describe('runs with the head and with internalization', () => {
     expect(lengths).toEqual([lengths[0], lengths[0], lengths[0] - 5, lengths[0] - 5]);
     model.dispose();
 
-    const whole = path.join(dir, 'whole');
-    const parts = path.join(dir, 'parts');
+    const [whole, parts] = ['whole', 'parts'].map((name) => path.join(dir, name));
     fs.mkdirSync(whole);
     fs.mkdirSync(parts);
-    (await train(config, whole)).model.dispose();
-    const controller = new AbortController();
-    controller.abort('SIGINT');
-    await expect(train(config, parts, { signal: controller.signal })).rejects.toBeInstanceOf(InterruptedError);
-    const point = prepareResume(parts);
-    expect(point.checkpoint?.step).toBe(1);
-    (await train(point.config, parts, { resumeFrom: point.checkpoint })).model.dispose();
-    expect(exact(readMetrics(path.join(parts, 'metrics.jsonl')))).toEqual(exact(readMetrics(path.join(whole, 'metrics.jsonl'))));
+    expect(await trainInterruptedAfterStep1(config, parts)).toEqual(await trainWhole(config, whole));
   }, 60_000);
 });
 

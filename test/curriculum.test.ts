@@ -7,12 +7,11 @@ import { selectBackend } from '../src/backends/select.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { buildTestSets, heldOutKeys, type TaskSpec, TrainStream, testSetSize, trainDigitsAt } from '../src/data/dataset.ts';
 import { problemKey } from '../src/data/problem.ts';
-import { prepareResume } from '../src/experiments/checkpoint.ts';
-import { InterruptedError, train } from '../src/experiments/train.ts';
+import { train } from '../src/experiments/train.ts';
 import { UserError } from '../src/errors.ts';
 import { readMetrics } from '../src/runs/metricsLog.ts';
-import type { MetricsRecord } from '../src/runs/records.ts';
 import { testBackend } from './fixtures/backend.ts';
+import { trainInterruptedAfterStep1, trainWhole } from './fixtures/interruptedRun.ts';
 
 // task.curriculum: stages of operand lengths by optimizer step, before task.train_digits.
 
@@ -32,20 +31,25 @@ beforeAll(async () => {
   await selectBackend(testBackend('wasm'));
 });
 
+/** A fresh-sampling task; each test names what it is about. */
+const taskWith = (fields: Partial<TaskSpec>): TaskSpec => ({
+  op: 'add',
+  trainDigits: [3, 5],
+  testDigits: [3, 5],
+  testSize: 10,
+  trainSize: null,
+  sampling: 'uniform',
+  operandLengths: 'independent',
+  ...fields,
+});
+
 describe('the stage of a step', () => {
-  const task: TaskSpec = {
-    op: 'add',
-    trainDigits: [3, 5],
-    testDigits: [3, 5],
-    testSize: 10,
-    trainSize: null,
-    sampling: 'uniform',
-    operandLengths: 'independent',
+  const task = taskWith({
     curriculum: [
       { untilStep: 10, trainDigits: [1, 1] },
       { untilStep: 20, trainDigits: [1, 2] },
     ],
-  };
+  });
 
   it('steps up to each until_step draw from its range, later steps from train_digits', () => {
     expect([1, 10, 11, 20, 21, 1000].map((step) => trainDigitsAt(task, step))).toEqual([
@@ -70,16 +74,13 @@ describe('the stage of a step', () => {
 
 describe('held-out problems of a stage’s lengths', () => {
   it('a length trained only in a stage keeps 90% of its problems for training, so the stage can draw', () => {
-    const task: TaskSpec = {
+    const task = taskWith({
       op: 'mul',
       trainDigits: [4, 4],
       testDigits: [1, 4],
       testSize: 500,
-      trainSize: null,
-      sampling: 'uniform',
-      operandLengths: 'independent',
       curriculum: [{ untilStep: 5, trainDigits: [1, 1] }],
-    };
+    });
     expect([1, 2, 3].map((digits) => testSetSize(task, digits))).toEqual([10, 500, 500]);
     expect(testSetSize({ ...task, curriculum: [] }, 1)).toBe(100);
     const heldOut = heldOutKeys(buildTestSets(task, 0));
@@ -131,26 +132,14 @@ describe('bad curricula are one line naming the stage', () => {
 });
 
 describe('training with a curriculum', () => {
-  const exact = (records: MetricsRecord[]) => records.map(({ tokens_per_s: _s, elapsed_s: _e, ...rest }) => rest);
-
   it('an interrupted run resumes at its step’s stage: metrics equal an uninterrupted run, and differ from no curriculum', async () => {
     const config = loadConfig(configFile, [STAGES]);
-    const whole = path.join(dir, 'whole');
-    const parts = path.join(dir, 'parts');
-    const plain = path.join(dir, 'plain');
+    const [whole, parts, plain] = ['whole', 'parts', 'plain'].map((name) => path.join(dir, name));
     for (const d of [whole, parts, plain]) fs.mkdirSync(d);
-    (await train(config, whole)).model.dispose();
-    (await train(loadConfig(configFile), plain)).model.dispose();
-    const controller = new AbortController();
-    controller.abort('SIGINT');
-    await expect(train(config, parts, { signal: controller.signal })).rejects.toBeInstanceOf(InterruptedError);
-    const point = prepareResume(parts);
-    expect(point.checkpoint?.step).toBe(1);
-    (await train(point.config, parts, { resumeFrom: point.checkpoint })).model.dispose();
-    const losses = exact(readMetrics(path.join(whole, 'metrics.jsonl')));
-    expect(exact(readMetrics(path.join(parts, 'metrics.jsonl')))).toEqual(losses);
+    const losses = await trainWhole(config, whole);
+    expect(await trainInterruptedAfterStep1(config, parts)).toEqual(losses);
     // The stages changed what the first steps trained on (1- and 2-digit problems only).
-    expect(readMetrics(path.join(plain, 'metrics.jsonl'))[0].loss).not.toBe(losses[0].loss);
+    expect((await trainWhole(loadConfig(configFile), plain))[0].loss).not.toBe(losses[0].loss);
   }, 60_000);
 
   it('step 1 trains on the first stage: its loss equals a run trained on that range alone, step 2 differs', async () => {
