@@ -95,19 +95,19 @@ describe('bad curricula are one line naming the stage', () => {
     [
       'stages out of order',
       ['task.curriculum=[{until_step: 3, train_digits: [1, 1]}, {until_step: 2, train_digits: [2, 2]}]'],
-      'task.curriculum[1].until_step',
+      'task.curriculum.1.until_step',
       /^2 must be after the stage before it \(until_step 3\)$/,
     ],
     [
       'a stage that outlasts training',
       ['task.curriculum=[{until_step: 4, train_digits: [1, 1]}]'],
-      'task.curriculum[0].until_step',
+      'task.curriculum.0.until_step',
       /^4 is not before the last of train.steps 4: task.train_digits would never be trained$/,
     ],
     [
       'a stage longer than train_digits',
       ['task.curriculum=[{until_step: 2, train_digits: [1, 4]}]'],
-      'task.curriculum[0].train_digits',
+      'task.curriculum.0.train_digits',
       /^\[1, 4\] is longer than task.train_digits \[1, 3\], which sizes the model and the format/,
     ],
     [

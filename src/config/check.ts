@@ -37,7 +37,7 @@ function padsOperands({ format, formatOptions, task }: DataSetup): boolean {
 function checkCurriculum(config: Config, fail: (field: string, message: string) => never): void {
   const { task, train } = config;
   task.curriculum.forEach((stage, i) => {
-    const field = `task.curriculum[${i}]`;
+    const field = `task.curriculum.${i}`;
     if (i > 0 && stage.until_step <= task.curriculum[i - 1].until_step) {
       fail(
         `${field}.until_step`,
