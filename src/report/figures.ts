@@ -38,7 +38,7 @@ const significant = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)
  * draw one batch's noise at every point; a bin's mean has the noise of k batches averaged (1/√k of it), so runs
  * of different lengths can be told apart by their trend. 500 points are still finer than a plot's pixels.
  */
-export const LOSS_POINTS = 500;
+const LOSS_POINTS = 500;
 
 /** Consecutive bins of equal size (the last may be shorter), at most `max` of them; each record in one bin. */
 export function bins<T>(records: T[], max = LOSS_POINTS): T[][] {
@@ -51,7 +51,7 @@ export function bins<T>(records: T[], max = LOSS_POINTS): T[][] {
 export const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 /** "each point the mean of k logged steps" when the log was binned, else null. */
-export function binNote(binned: unknown[][]): string | null {
+function binNote(binned: unknown[][]): string | null {
   const size = binned[0]?.length ?? 1;
   return size > 1 ? `each point the mean of ${size} logged steps` : null;
 }
