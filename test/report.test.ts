@@ -231,6 +231,19 @@ describe('figure specs of one run', () => {
     expect(accuracyByStepFigure(runData('nope', { metrics: [metrics[1]] }))).toBeNull();
   });
 
+  it('with a weight average (train.ema), a dotted line per length for the online weights', () => {
+    const withOnline = metrics.map((r) => (r.accuracy ? { ...r, online_accuracy: { 1: 0.5, 2: 0.25, 3: 0 } } : r));
+    const figure = accuracyByStepFigure(runData('nope', { metrics: withOnline }))!;
+    expect(figure.data.map((t) => t.name).slice(3)).toEqual([
+      '1 digit (trained), online weights',
+      '2 digits (trained), online weights',
+      '3 digits (beyond), online weights',
+    ]);
+    expect(figure.data[4].y).toEqual([25, 25]);
+    expect(figure.data.slice(3).map((t) => (t.line as { dash: string }).dash)).toEqual(['dot', 'dot', 'dot']);
+    expect(accuracyByStepFigure(runData('nope'))!.data).toHaveLength(3);
+  });
+
   it('the length grid is a heatmap in percent with the trained lengths outlined', () => {
     const figure = lengthGridFigure(length);
     expect(figure.data).toHaveLength(1);

@@ -187,6 +187,21 @@ export const trainSchema = z
       .nullable()
       .default(null)
       .describe('running-sum auxiliary loss (Bai et al. 2025) from linear heads on the residual stream or the attention heads; null: none'),
+    // Optional rather than null by default: runs started before this field existed keep their config_sha256.
+    ema: z
+      .object({
+        decay: z
+          .number()
+          .gt(0)
+          .lt(1)
+          .describe('weight of the old average at each update (0.998 with every 10: a window of about 5,000 steps)'),
+        every: z.number().int().positive().default(10).describe('update the average every this many steps'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "exponential moving average of the weights (Polyak averaging): evaluations, checkpoints' model.safetensors, probe and predict use the average; omit: the trained weights",
+      ),
     internalize: z
       .object({
         every: z.number().int().positive().describe('steps per stage'),

@@ -48,12 +48,20 @@ export function modelTensors(model: Gpt): Promise<Record<string, NamedTensor>> {
   return readTensors(Object.entries(model.params));
 }
 
-export function optimizerTensors(optimizer: AdamW): Promise<Record<string, NamedTensor>> {
+/**
+ * AdamW's moments; with a weight average (train.ema), also the online weights the optimizer trains, as
+ * `online.<name>`: model.safetensors then holds the average, the model every reader of a run evaluates.
+ */
+export function optimizerTensors(optimizer: AdamW, online?: Gpt): Promise<Record<string, NamedTensor>> {
   return readTensors([
     ...Object.entries(optimizer.firstMoments).map(([name, m]): [string, tf.Variable] => [`adam.m.${name}`, m]),
     ...Object.entries(optimizer.secondMoments).map(([name, v]): [string, tf.Variable] => [`adam.v.${name}`, v]),
+    ...Object.entries(online?.params ?? {}).map(([name, w]): [string, tf.Variable] => [`${ONLINE_PREFIX}${name}`, w]),
   ]);
 }
+
+/** Prefix of the online weights in optimizer.safetensors of a run with a weight average. */
+export const ONLINE_PREFIX = 'online.';
 
 export interface CheckpointContent {
   step: number;
@@ -103,9 +111,10 @@ export function nonFiniteTensor(tensors: Record<string, NamedTensor>): string | 
  * Reads and verifies one checkpoint folder: state.json parses, is well-formed and names this step, every file
  * has its recorded checksum (when recorded), both tensor files have the recorded sizes and consistent
  * safetensors headers, every value is finite, and (given `expected`) every parameter and moment has the config's
- * shape. Throws CheckpointError saying which file is wrong and how.
+ * shape, with the online weights too when the run keeps a weight average (`averaged`). Throws CheckpointError
+ * saying which file is wrong and how.
  */
-export function readCheckpoint(dir: string, expected?: Map<string, number[]>): Checkpoint {
+export function readCheckpoint(dir: string, expected?: Map<string, number[]>, averaged = false): Checkpoint {
   const state = readTrainingState(dir);
   const read = (file: string) => {
     const bytes = readCheckpointFile(dir, file, state);
@@ -124,16 +133,9 @@ export function readCheckpoint(dir: string, expected?: Map<string, number[]>): C
   const optimizer = read(OPTIMIZER_FILE).tensors;
   if (expected) {
     checkTensors(MODEL_FILE, model, expected);
-    const moments = new Map(
-      [...expected].flatMap(
-        ([name, shape]) =>
-          [
-            [`adam.m.${name}`, shape],
-            [`adam.v.${name}`, shape],
-          ] as [string, number[]][],
-      ),
-    );
-    checkTensors(OPTIMIZER_FILE, optimizer, moments);
+    const prefixes = ['adam.m.', 'adam.v.', ...(averaged ? [ONLINE_PREFIX] : [])];
+    const shapes = new Map([...expected].flatMap(([name, shape]) => prefixes.map((prefix): [string, number[]] => [prefix + name, shape])));
+    checkTensors(OPTIMIZER_FILE, optimizer, shapes);
   }
   return { dir, step: state.step, state, model, optimizer, metadata };
 }
@@ -147,12 +149,13 @@ export function latestCheckpoint(
   runDir: string,
   expected: Map<string, number[]>,
   warn: (line: string) => void = () => {},
+  averaged = false,
 ): Checkpoint | null {
   const candidates = listCheckpoints(runDir);
   const problems: string[] = [];
   for (const candidate of candidates) {
     try {
-      const checkpoint = readCheckpoint(candidate.dir, expected);
+      const checkpoint = readCheckpoint(candidate.dir, expected, averaged);
       for (const problem of problems) warn(`warning: ${problem}; using ${path.basename(candidate.dir)} instead`);
       return checkpoint;
     } catch (error) {
@@ -173,6 +176,15 @@ export function restoreModel(model: Gpt, tensors: Record<string, NamedTensor>): 
     variable.assign(value);
     value.dispose();
   }
+}
+
+/** The online weights of a checkpoint with a weight average, by parameter name. */
+export function onlineTensors(optimizer: Record<string, NamedTensor>): Record<string, NamedTensor> {
+  return Object.fromEntries(
+    Object.entries(optimizer)
+      .filter(([name]) => name.startsWith(ONLINE_PREFIX))
+      .map(([name, tensor]) => [name.slice(ONLINE_PREFIX.length), tensor]),
+  );
 }
 
 export function restoreOptimizer(optimizer: AdamW, tensors: Record<string, NamedTensor>, step: number): void {
@@ -261,7 +273,7 @@ export function prepareResume(runDir: string, warn: (line: string) => void = () 
   const run = openRun(runDir);
   checkConfigUnchanged(run);
   const experiment = prepareExperiment(run.config);
-  const checkpoint = latestCheckpoint(runDir, expectedParameters(experiment.model), warn);
+  const checkpoint = latestCheckpoint(runDir, expectedParameters(experiment.model), warn, run.config.train.ema !== undefined);
   if (run.info.status === 'finished' && checkpoint?.step === run.config.train.steps) {
     throw new UserError(`the run already finished all ${run.config.train.steps} steps; nothing to resume`, { file: runDir });
   }
@@ -305,6 +317,7 @@ export async function loadRun(runDir: string, options: LoadRunOptions = {}): Pro
     recurrence === undefined ? opened : { ...opened, config: { ...opened.config, model: { ...opened.config.model, recurrence } } };
   const experiment = prepareExperiment(run.config);
   const expected = expectedParameters(experiment.model);
+  const averaged = run.config.train.ema !== undefined;
   let checkpoint: Checkpoint | null;
   if (options.step !== undefined) {
     const found = listCheckpoints(runDir).find((c) => c.step === options.step);
@@ -315,13 +328,13 @@ export async function loadRun(runDir: string, options: LoadRunOptions = {}): Pro
       throw new UserError(`no checkpoint at step ${options.step} (available: ${available.join(', ') || 'none'})`, { file: runDir });
     }
     try {
-      checkpoint = readCheckpoint(found.dir, expected);
+      checkpoint = readCheckpoint(found.dir, expected, averaged);
     } catch (error) {
       if (!(error instanceof CheckpointError)) throw error;
       throw new UserError(`checkpoint ${path.basename(found.dir)} is unusable: ${error.message}`, { file: runDir });
     }
   } else {
-    checkpoint = latestCheckpoint(runDir, expected, options.log);
+    checkpoint = latestCheckpoint(runDir, expected, options.log, averaged);
     if (!checkpoint) throw new UserError('the run has no checkpoint yet', { file: runDir });
   }
   const backendName = options.backend ?? ((run.info.backend || run.config.backend) as BackendName);

@@ -28,10 +28,12 @@ import {
   optimizerTensors,
   restoreModel,
   restoreOptimizer,
+  onlineTensors,
   writeCheckpoint,
   type Checkpoint,
 } from './checkpoint.ts';
 import { accuracyByLength, summarizeAccuracy } from './evaluate.ts';
+import { WeightAverage } from './weightAverage.ts';
 import { gitCommit, versions } from './provenance.ts';
 import { learningRate } from './schedule.ts';
 import { prepareExperiment, type Experiment } from '../config/experiment.ts';
@@ -68,6 +70,7 @@ export interface TrainOptions extends TrainCallbacks {
 
 export interface TrainResult {
   runDir: string;
+  /** The trained model: the weight average when the config keeps one (train.ema). */
   model: Gpt;
   experiment: Experiment;
   final: MetricsRecord;
@@ -207,9 +210,15 @@ interface Session {
   experiment: Experiment;
   testSets: Map<number, Problem[]>;
   stream: TrainStream;
+  /** The weights the optimizer trains. */
   model: Gpt;
   optimizer: AdamW;
+  /** The moving average of the weights (train.ema), or null: the online weights are the run's model. */
+  average: WeightAverage | null;
 }
+
+/** The model a run evaluates, probes, saves as model.safetensors and returns: the average when there is one. */
+const runModel = (session: Session): Gpt => session.average?.model ?? session.model;
 
 /** The counters a checkpoint carries, so a resumed run continues them. */
 interface Progress {
@@ -232,18 +241,24 @@ async function setUp(config: Config, runDir: string, options: TrainOptions): Pro
   const model = new Gpt(experiment.model, config.seed);
   const t = config.train;
   const optimizer = new AdamW(model.params, { beta1: t.beta1, beta2: t.beta2, epsilon: 1e-8, weightDecay: t.weight_decay });
+  const average = t.ema ? new WeightAverage(model, config.seed, t.ema) : null;
   log(
     `model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${positionalLabel(config.model.pos)}, vocabulary ${experiment.tokenizer.size}`,
   );
   const curriculum = describeCurriculum(experiment.task);
   if (curriculum) log(curriculum);
-  return { config, runDir, options, log, backend, experiment, testSets, stream, model, optimizer };
+  return { config, runDir, options, log, backend, experiment, testSets, stream, model, optimizer, average };
 }
 
 /** Weights, AdamW moments and step, the stream's position and the counters from a checkpoint; or a fresh start. */
 function resume(session: Session, checkpoint: Checkpoint | null): Progress {
   if (!checkpoint) return { step: 0, trainSeconds: 0, window: { tokens: 0, seconds: 0 }, last: null };
-  restoreModel(session.model, checkpoint.model);
+  if (session.average) {
+    restoreModel(session.model, onlineTensors(checkpoint.optimizer));
+    restoreModel(session.average.model, checkpoint.model);
+  } else {
+    restoreModel(session.model, checkpoint.model);
+  }
   restoreOptimizer(session.optimizer, checkpoint.optimizer, checkpoint.state.optimizer_step);
   session.stream.restore(checkpoint.state.stream);
   return {
@@ -325,6 +340,7 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
     config.seed * 1_000_003 + step,
     t.aux_loss,
   );
+  session.average?.update(session.model, step);
   const seconds = (performance.now() - started) / 1000;
   progress.step = step;
   progress.trainSeconds += seconds;
@@ -340,9 +356,11 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
 
 /** Accuracy by length on `limit` held-out problems per length, into the metrics record. */
 async function evaluate(session: Session, record: MetricsRecord, limit: number): Promise<void> {
-  const accuracy = await accuracyByLength(session.model, session.experiment, session.testSets, limit);
+  const accuracy = await accuracyByLength(runModel(session), session.experiment, session.testSets, limit);
   const summary = summarizeAccuracy(accuracy, session.experiment.task.trainDigits);
   Object.assign(record, { accuracy, accuracy_in_range: summary.inRange, accuracy_beyond: summary.beyond });
+  // The online weights on the same problems: what the average adds, measured in every run that keeps one.
+  if (session.average) record.online_accuracy = await accuracyByLength(session.model, session.experiment, session.testSets, limit);
   session.options.onEval?.(record);
 }
 
@@ -373,8 +391,8 @@ async function logMetrics(session: Session, progress: Progress, metrics: Metrics
 /** Writes `checkpoints/step-NNNNNN/` and points run.json at it. Weights or moments that overflowed are never saved. */
 async function checkpoint(session: Session, progress: Progress, record: RunRecord): Promise<void> {
   const { config, experiment, optimizer } = session;
-  const weights = await modelTensors(session.model);
-  const moments = await optimizerTensors(optimizer);
+  const weights = await modelTensors(runModel(session));
+  const moments = await optimizerTensors(optimizer, session.average ? session.model : undefined);
   // Weights can overflow while the loss still looks finite; such a state is never saved as "good".
   const bad = nonFiniteTensor(weights) ?? nonFiniteTensor(moments);
   if (bad !== null)
@@ -418,13 +436,14 @@ function stop(progress: Progress, record: RunRecord, reason: string): Interrupte
 /** The last evaluation becomes the run's result; the caller gets the trained model. */
 function finish(session: Session, progress: Progress, record: RunRecord): TrainResult {
   session.optimizer.dispose();
+  if (session.average) session.model.dispose();
   const final = progress.last!;
   record.finished(session.config.train.steps, progress.trainSeconds, {
     accuracy: final.accuracy!,
     accuracy_in_range: final.accuracy_in_range ?? null,
     accuracy_beyond: final.accuracy_beyond ?? null,
   });
-  return { runDir: session.runDir, model: session.model, experiment: session.experiment, final, trainSeconds: progress.trainSeconds };
+  return { runDir: session.runDir, model: runModel(session), experiment: session.experiment, final, trainSeconds: progress.trainSeconds };
 }
 
 /**
@@ -451,7 +470,7 @@ export async function train(config: Config, runDir: string, options: TrainOption
       options.onStep?.(step, taken.loss, taken.tokensPerSecond);
       if (step % t.log_every === 0 || evaluatesAt(config, step)) await logMetrics(session, progress, metrics, taken);
       if (t.probe_every !== null && (step % t.probe_every === 0 || step === t.steps))
-        await options.onProbe?.(step, session.model, session.experiment);
+        await options.onProbe?.(step, runModel(session), session.experiment);
       await yieldToEventLoop();
       const interrupted = options.signal?.aborted === true && step < t.steps;
       if (step % t.checkpoint_every === 0 || step === t.steps || interrupted) await checkpoint(session, progress, record);
@@ -460,6 +479,7 @@ export async function train(config: Config, runDir: string, options: TrainOption
   } catch (error) {
     session.optimizer.dispose();
     session.model.dispose();
+    session.average?.dispose();
     throw endFailed(record, error, progress.last?.step ?? startStep, progress.trainSeconds);
   }
   return finish(session, progress, record);

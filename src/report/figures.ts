@@ -207,20 +207,39 @@ export function accuracyByStepFigure(run: RunData): FigureSpec | null {
   const lengths = [...new Set(evals.flatMap((r) => Object.keys(r.accuracy!).map(Number)))].sort((a, b) => a - b);
   const longest = Math.max(...lengths);
   const evalSize = configValue(run.config, 'train.eval_size');
+  const steps = evals.map((r) => r.step);
+  // train.ema: `accuracy` is the weight average's; the online weights' line beside it shows what averaging adds.
+  const averaged = evals.some((r) => r.online_accuracy);
+  const online = averaged
+    ? lengths.map((n) => ({
+        ...accuracyByStepTrace(
+          n,
+          range,
+          longest,
+          steps,
+          evals.map((r) => percent(r.online_accuracy?.[String(n)])),
+        ),
+        name: `${lengthName(n, range)}, online weights`,
+        line: { color: lengthColor(n, range, longest), width: 1, dash: 'dot' },
+      }))
+    : [];
   return {
     id: 'accuracy-by-step',
-    data: lengths.map((n) =>
-      accuracyByStepTrace(
-        n,
-        range,
-        longest,
-        evals.map((r) => r.step),
-        evals.map((r) => percent(r.accuracy![String(n)])),
+    data: [
+      ...lengths.map((n) =>
+        accuracyByStepTrace(
+          n,
+          range,
+          longest,
+          steps,
+          evals.map((r) => percent(r.accuracy![String(n)])),
+        ),
       ),
-    ),
+      ...online,
+    ],
     layout: baseLayout(
       'Held-out exact match by training step, per operand length',
-      `both operands n digits; ${evalSize ?? '?'} problems per length at each evaluation, the full held-out set at the end`,
+      `both operands n digits; ${evalSize ?? '?'} problems per length at each evaluation, the full held-out set at the end${averaged ? '; solid: the weight average (train.ema), dotted: the online weights' : ''}`,
       {
         xaxis: axis('training step'),
         yaxis: axis('exact match (%)', { range: [-2, 102] }),

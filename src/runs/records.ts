@@ -45,6 +45,8 @@ export interface MetricsRecord {
   accuracy?: Record<string, number>;
   accuracy_in_range?: number | null;
   accuracy_beyond?: number | null;
+  /** With a weight average (train.ema): the online weights' accuracy on the same problems; `accuracy` is the average's. */
+  online_accuracy?: Record<string, number>;
 }
 
 /** What `writeProbeRun` adds to every probe result in probes/<name>.json. */

@@ -135,7 +135,12 @@ export function planUnit(runDir: string, config: Config): UnitPlan {
   if (changed.length > 0) return { action: 'restart', reason: `its config differs (${changed.slice(0, 4).join(', ')})` };
   if (run.info.status === 'failed') return { action: 'failed', message: run.info.message ?? 'failed' };
   try {
-    const checkpoint = latestCheckpoint(runDir, expectedParameters(prepareExperiment(config).model));
+    const checkpoint = latestCheckpoint(
+      runDir,
+      expectedParameters(prepareExperiment(config).model),
+      undefined,
+      config.train.ema !== undefined,
+    );
     return checkpoint ? { action: 'resume', step: checkpoint.step } : { action: 'restart', reason: 'no checkpoint yet' };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
