@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,6 +113,26 @@ describe('a run with train.ema', () => {
     const expected = new Map(Object.entries(readCheckpoint(checkpoint).model).map(([name, t]) => [name, t.shape]));
     expect(() => readCheckpoint(checkpoint, expected, true)).toThrow(/optimizer.safetensors: tensor online\.\S+ is missing/);
   });
+
+  it('the CLI prints the trained weights beside the average, and predict answers from the run', () => {
+    const runDir = path.join(dir, 'cli');
+    const cli = (args: string[]) => spawnSync(process.execPath, [path.resolve('bin/arith-lab.js'), ...args], { encoding: 'utf8' });
+    const trained = cli([
+      'train',
+      '--config',
+      configFile,
+      '--set',
+      'train.ema={decay: 0.9, every: 2}',
+      '--run-dir',
+      runDir,
+      '--backend',
+      'wasm',
+    ]);
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(trained.stdout).toMatch(/\(the weight average, train\.ema; the trained weights alone: 2: \d+\.\d%\)/);
+    const predicted = cli(['predict', runDir, '12+34', '--backend', 'wasm']);
+    expect(predicted.status, predicted.stderr).toBe(0);
+  }, 60_000);
 
   it('a decay outside (0, 1) is one error naming train.ema.decay', () => {
     for (const decay of [1, 0, 1.5]) {

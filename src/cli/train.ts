@@ -166,6 +166,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       console.log(`${n.padStart(6)}  ${pct(a).padStart(8)}  ${inRange ? 'trained' : 'beyond'}`);
     }
     console.log(`in training range: ${pct(final.accuracy_in_range)}, beyond: ${pct(final.accuracy_beyond)}`);
+    if (final.online_accuracy) {
+      const byLength = Object.entries(final.online_accuracy).map(([n, a]) => `${n}: ${pct(a)}`);
+      console.log(`(the weight average, train.ema; the trained weights alone: ${byLength.join(', ')})`);
+    }
     console.log(`run directory: ${runDir}`);
     if (reportFile) console.log(`report: ${reportFile}`);
     result.model.dispose();
