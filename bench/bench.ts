@@ -27,7 +27,7 @@ import { selectBackend, type BackendName, type DeviceName } from '../src/backend
 import { torchBackend, uploadedBytes } from '../src/backends/torch/index.ts';
 import type { TokenBatch } from '../src/data/batches.ts';
 import { UserError } from '../src/errors.ts';
-import { AdamW } from '../src/experiments/adamw.ts';
+import { createOptimizer } from '../src/experiments/optimizer.ts';
 import { trainStep } from '../src/experiments/train.ts';
 import { availableFusions, enabledFusions, parseFusions, setFusions, type Fusion } from '../src/models/fused.ts';
 import { Gpt } from '../src/models/gpt.ts';
@@ -64,7 +64,7 @@ const drawnBatches = new Map<string, TokenBatch[]>();
 
 async function benchOne(bench: BenchModel, timedSteps: number) {
   const model = new Gpt(bench.config, bench.seed);
-  const optimizer = new AdamW(model.params, { ...bench.optimizer, epsilon: 1e-8 });
+  const optimizer = createOptimizer(model.params, bench.optimizer);
   // As many as the longest run needs (the cpu backend times fewer steps), so every engine trains on the same ones.
   if (!drawnBatches.has(bench.name)) drawnBatches.set(bench.name, bench.drawBatches(model, warmup + steps));
   const batches = drawnBatches.get(bench.name)!;

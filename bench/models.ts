@@ -7,6 +7,7 @@ import { buildTestSets, heldOutKeys, TrainStream } from '../src/data/dataset.ts'
 import { UserError } from '../src/errors.ts';
 import { trainingBatch } from '../src/experiments/train.ts';
 import type { AuxLossSpec } from '../src/models/auxLoss.ts';
+import type { OptimizerSettings } from '../src/experiments/optimizer.ts';
 import type { Gpt, GptConfig } from '../src/models/gpt.ts';
 import { defaultPositionalOptions } from '../src/models/positional/index.ts';
 import { createRandom } from '../src/random.ts';
@@ -43,7 +44,7 @@ export interface BenchModel {
   batchSource: string;
   lr: number;
   gradClip: number;
-  optimizer: { beta1: number; beta2: number; weightDecay: number };
+  optimizer: OptimizerSettings;
   aux: AuxLossSpec | null;
   dropoutSeed: (step: number) => number;
   /** The batches of steps 1..count (position ids are drawn by the model's encoding, so it takes the model). */
@@ -71,7 +72,7 @@ function syntheticModel(name: string): BenchModel {
     batchSource: `synthetic: one batch of random tokens, ${BATCH} x ${SEQ}`,
     lr: 1e-3,
     gradClip: 1,
-    optimizer: { beta1: 0.9, beta2: 0.99, weightDecay: 0.1 },
+    optimizer: { beta1: 0.9, beta2: 0.99, weight_decay: 0.1 },
     aux: null,
     dropoutSeed: (step) => step,
     drawBatches: (_model, count) => Array.from({ length: count }, syntheticBatch),
@@ -95,7 +96,7 @@ function configModel(name: string, file: string): BenchModel {
     batchSource: `training batches of ${file} (batch ${t.batch})`,
     lr: t.lr,
     gradClip: t.grad_clip,
-    optimizer: { beta1: t.beta1, beta2: t.beta2, weightDecay: t.weight_decay },
+    optimizer: { beta1: t.beta1, beta2: t.beta2, weight_decay: t.weight_decay, muon: t.muon },
     aux: t.aux_loss,
     dropoutSeed: (step) => config.seed * 1_000_003 + step,
     drawBatches: (model, count) => {

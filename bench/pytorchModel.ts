@@ -15,6 +15,7 @@ export function pytorchSkipReason(model: BenchModel, _batches: readonly TokenBat
   if (c.dropout > 0) return 'pytorch_bench.py has no dropout';
   if (c.lengthScaledAttention) return 'pytorch_bench.py has no length-scaled attention (model.length_scaled_attention)';
   if (model.aux) return 'pytorch_bench.py has no auxiliary loss (train.aux_loss)';
+  if (model.optimizer.muon) return 'pytorch_bench.py has no Muon (train.muon)';
   return null;
 }
 
@@ -31,7 +32,7 @@ export function pytorchArguments(model: BenchModel, batchesFile: string): string
     ...['--fire-mlp-width', c.fireMlpWidth, '--fire-c', c.fireC, '--fire-l', c.fireL],
     ...(c.tieEmbeddings ? [] : ['--untied']),
     ...['--lr', model.lr, '--grad-clip', model.gradClip, '--beta1', model.optimizer.beta1, '--beta2', model.optimizer.beta2],
-    ...['--weight-decay', model.optimizer.weightDecay, '--batches', batchesFile],
+    ...['--weight-decay', model.optimizer.weight_decay, '--batches', batchesFile],
   ].map(String);
 }
 

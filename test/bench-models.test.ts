@@ -43,7 +43,7 @@ describe("the bench's models", () => {
     const experiment = prepareExperiment(config);
     expect(bench.config).toEqual(experiment.model);
     expect(bench.lr).toBe(config.train.lr);
-    expect(bench.optimizer.weightDecay).toBe(config.train.weight_decay);
+    expect(bench.optimizer.weight_decay).toBe(config.train.weight_decay);
     const model = new Gpt(bench.config, bench.seed);
     const batches = bench.drawBatches(model, 3);
     // Training's step 1, 2, 3 from the run's stream, held-out problems excluded.

@@ -111,7 +111,7 @@ describe('a run with train.ema', () => {
     const runDir = path.join(dir, 'plain');
     const checkpoint = listCheckpoints(runDir)[0].dir;
     const expected = new Map(Object.entries(readCheckpoint(checkpoint).model).map(([name, t]) => [name, t.shape]));
-    expect(() => readCheckpoint(checkpoint, expected, true)).toThrow(/optimizer.safetensors: tensor online\.\S+ is missing/);
+    expect(() => readCheckpoint(checkpoint, expected, { averaged: true })).toThrow(/optimizer.safetensors: tensor online\.\S+ is missing/);
   });
 
   it('the CLI prints the trained weights beside the average, and predict answers from the run', () => {

@@ -202,6 +202,17 @@ export const trainSchema = z
       .describe(
         "exponential moving average of the weights (Polyak averaging): evaluations, checkpoints' model.safetensors, probe and predict use the average; omit: the trained weights",
       ),
+    // Optional for the reason `ema` is.
+    muon: z
+      .object({
+        momentum: z.number().min(0).lt(1).default(0.95).describe('Nesterov momentum of the matrices'),
+        ns_steps: z.number().int().min(1).max(10).default(5).describe('Newton-Schulz iterations that orthogonalize each update'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "Muon (Jordan et al. 2024) for the blocks' weight matrices, each update orthogonalized and scaled by 0.2·sqrt(max(rows, cols)) so that `lr` and its schedule serve both (Liu et al. 2025); AdamW (beta1, beta2) for embeddings, heads, norms, biases and PE tables; omit: AdamW for everything",
+      ),
     internalize: z
       .object({
         every: z.number().int().positive().describe('steps per stage'),

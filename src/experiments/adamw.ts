@@ -8,18 +8,28 @@ export interface AdamWOptions {
   weightDecay: number;
 }
 
+/** What training, checkpoints and resume need of an optimizer. */
+export interface Optimizer {
+  /** Steps taken (a resume sets it). */
+  step: number;
+  apply(grads: Record<string, tf.Tensor>, learningRate: number): void;
+  /** The state a checkpoint saves and a resume restores, by its name in optimizer.safetensors. */
+  state(): [string, tf.Variable][];
+  dispose(): void;
+}
+
 /**
  * AdamW (Loshchilov & Hutter): Adam with weight decay applied to the weights directly, not through the
  * gradient. As in nanoGPT, only parameters of rank >= 2 (matrices and embedding tables) are decayed.
  */
-export class AdamW {
+export class AdamW implements Optimizer {
   step = 0;
   readonly firstMoments: Record<string, tf.Variable> = {};
   readonly secondMoments: Record<string, tf.Variable> = {};
 
   constructor(
     private readonly params: Record<string, tf.Variable>,
-    private readonly options: AdamWOptions,
+    readonly options: AdamWOptions,
   ) {
     for (const [name, param] of Object.entries(params)) {
       this.firstMoments[name] = tf.tidy(() => tf.variable(tf.zerosLike(param), false));
@@ -62,6 +72,13 @@ export class AdamW {
         param.assign(tf.sub(decayed, tf.mul(update, learningRate)));
       }
     });
+  }
+
+  state(): [string, tf.Variable][] {
+    return [
+      ...Object.entries(this.firstMoments).map(([name, m]): [string, tf.Variable] => [`adam.m.${name}`, m]),
+      ...Object.entries(this.secondMoments).map(([name, v]): [string, tf.Variable] => [`adam.v.${name}`, v]),
+    ];
   }
 
   dispose(): void {

@@ -22,7 +22,8 @@ import type { RunInfo } from '../runs/records.ts';
 import { configHash } from '../runs/configHash.ts';
 import { readRunInfo } from '../runs/runDirectory.ts';
 import { flattenConfig } from '../report/compare.ts';
-import type { AdamW } from './adamw.ts';
+import type { Optimizer } from './adamw.ts';
+import { MUON_PARAMETER } from './muon.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.ts';
 import { prepareExperiment, type Experiment } from '../config/experiment.ts';
 
@@ -49,13 +50,13 @@ export function modelTensors(model: Gpt): Promise<Record<string, NamedTensor>> {
 }
 
 /**
- * AdamW's moments; with a weight average (train.ema), also the online weights the optimizer trains, as
- * `online.<name>`: model.safetensors then holds the average, the model every reader of a run evaluates.
+ * The optimizer's state (AdamW's moments, Muon's momenta); with a weight average (train.ema), also the online
+ * weights the optimizer trains, as `online.<name>`: model.safetensors then holds the average, the model every
+ * reader of a run evaluates.
  */
-export function optimizerTensors(optimizer: AdamW, online?: Gpt): Promise<Record<string, NamedTensor>> {
+export function optimizerTensors(optimizer: Optimizer, online?: Gpt): Promise<Record<string, NamedTensor>> {
   return readTensors([
-    ...Object.entries(optimizer.firstMoments).map(([name, m]): [string, tf.Variable] => [`adam.m.${name}`, m]),
-    ...Object.entries(optimizer.secondMoments).map(([name, v]): [string, tf.Variable] => [`adam.v.${name}`, v]),
+    ...optimizer.state(),
     ...Object.entries(online?.params ?? {}).map(([name, w]): [string, tf.Variable] => [`${ONLINE_PREFIX}${name}`, w]),
   ]);
 }
@@ -107,14 +108,38 @@ export function nonFiniteTensor(tensors: Record<string, NamedTensor>): string | 
   return null;
 }
 
+/** What optimizer.safetensors holds besides AdamW's moments: see `optimizerShapes`. */
+export interface OptimizerLayout {
+  /** The online weights of a run with a weight average (train.ema). */
+  averaged?: boolean;
+  /** Muon's momenta in place of AdamW's moments for the blocks' matrices (train.muon). */
+  muon?: boolean;
+}
+
+export const optimizerLayout = (config: Config): OptimizerLayout => ({
+  averaged: config.train.ema !== undefined,
+  muon: config.train.muon !== undefined,
+});
+
+/** The tensors optimizer.safetensors must hold, by name, for parameters of the given shapes. */
+function optimizerShapes(parameters: Map<string, number[]>, layout: OptimizerLayout): Map<string, number[]> {
+  return new Map(
+    [...parameters].flatMap(([name, shape]) => {
+      const state = layout.muon && MUON_PARAMETER.test(name) ? ['muon.m.'] : ['adam.m.', 'adam.v.'];
+      const prefixes = [...state, ...(layout.averaged ? [ONLINE_PREFIX] : [])];
+      return prefixes.map((prefix): [string, number[]] => [prefix + name, shape]);
+    }),
+  );
+}
+
 /**
  * Reads and verifies one checkpoint folder: state.json parses, is well-formed and names this step, every file
  * has its recorded checksum (when recorded), both tensor files have the recorded sizes and consistent
  * safetensors headers, every value is finite, and (given `expected`) every parameter and moment has the config's
- * shape, with the online weights too when the run keeps a weight average (`averaged`). Throws CheckpointError
+ * shape, with the optimizer state and online weights the run's `layout` implies. Throws CheckpointError
  * saying which file is wrong and how.
  */
-export function readCheckpoint(dir: string, expected?: Map<string, number[]>, averaged = false): Checkpoint {
+export function readCheckpoint(dir: string, expected?: Map<string, number[]>, layout: OptimizerLayout = {}): Checkpoint {
   const state = readTrainingState(dir);
   const read = (file: string) => {
     const bytes = readCheckpointFile(dir, file, state);
@@ -133,9 +158,7 @@ export function readCheckpoint(dir: string, expected?: Map<string, number[]>, av
   const optimizer = read(OPTIMIZER_FILE).tensors;
   if (expected) {
     checkTensors(MODEL_FILE, model, expected);
-    const prefixes = ['adam.m.', 'adam.v.', ...(averaged ? [ONLINE_PREFIX] : [])];
-    const shapes = new Map([...expected].flatMap(([name, shape]) => prefixes.map((prefix): [string, number[]] => [prefix + name, shape])));
-    checkTensors(OPTIMIZER_FILE, optimizer, shapes);
+    checkTensors(OPTIMIZER_FILE, optimizer, optimizerShapes(expected, layout));
   }
   return { dir, step: state.step, state, model, optimizer, metadata };
 }
@@ -149,13 +172,13 @@ export function latestCheckpoint(
   runDir: string,
   expected: Map<string, number[]>,
   warn: (line: string) => void = () => {},
-  averaged = false,
+  layout: OptimizerLayout = {},
 ): Checkpoint | null {
   const candidates = listCheckpoints(runDir);
   const problems: string[] = [];
   for (const candidate of candidates) {
     try {
-      const checkpoint = readCheckpoint(candidate.dir, expected, averaged);
+      const checkpoint = readCheckpoint(candidate.dir, expected, layout);
       for (const problem of problems) warn(`warning: ${problem}; using ${path.basename(candidate.dir)} instead`);
       return checkpoint;
     } catch (error) {
@@ -187,16 +210,12 @@ export function onlineTensors(optimizer: Record<string, NamedTensor>): Record<st
   );
 }
 
-export function restoreOptimizer(optimizer: AdamW, tensors: Record<string, NamedTensor>, step: number): void {
-  for (const [prefix, moments] of [
-    ['adam.m.', optimizer.firstMoments],
-    ['adam.v.', optimizer.secondMoments],
-  ] as const) {
-    for (const [name, variable] of Object.entries(moments)) {
-      const value = tf.tensor(tensors[prefix + name].data, tensors[prefix + name].shape);
-      variable.assign(value);
-      value.dispose();
-    }
+export function restoreOptimizer(optimizer: Optimizer, tensors: Record<string, NamedTensor>, step: number): void {
+  for (const [name, variable] of optimizer.state()) {
+    if (!tensors[name]) throw new CheckpointError(`${OPTIMIZER_FILE} has no tensor ${name}`);
+    const value = tf.tensor(tensors[name].data, tensors[name].shape);
+    variable.assign(value);
+    value.dispose();
   }
   optimizer.step = step;
 }
@@ -273,7 +292,7 @@ export function prepareResume(runDir: string, warn: (line: string) => void = () 
   const run = openRun(runDir);
   checkConfigUnchanged(run);
   const experiment = prepareExperiment(run.config);
-  const checkpoint = latestCheckpoint(runDir, expectedParameters(experiment.model), warn, run.config.train.ema !== undefined);
+  const checkpoint = latestCheckpoint(runDir, expectedParameters(experiment.model), warn, optimizerLayout(run.config));
   if (run.info.status === 'finished' && checkpoint?.step === run.config.train.steps) {
     throw new UserError(`the run already finished all ${run.config.train.steps} steps; nothing to resume`, { file: runDir });
   }
@@ -317,7 +336,7 @@ export async function loadRun(runDir: string, options: LoadRunOptions = {}): Pro
     recurrence === undefined ? opened : { ...opened, config: { ...opened.config, model: { ...opened.config.model, recurrence } } };
   const experiment = prepareExperiment(run.config);
   const expected = expectedParameters(experiment.model);
-  const averaged = run.config.train.ema !== undefined;
+  const layout = optimizerLayout(run.config);
   let checkpoint: Checkpoint | null;
   if (options.step !== undefined) {
     const found = listCheckpoints(runDir).find((c) => c.step === options.step);
@@ -328,13 +347,13 @@ export async function loadRun(runDir: string, options: LoadRunOptions = {}): Pro
       throw new UserError(`no checkpoint at step ${options.step} (available: ${available.join(', ') || 'none'})`, { file: runDir });
     }
     try {
-      checkpoint = readCheckpoint(found.dir, expected, averaged);
+      checkpoint = readCheckpoint(found.dir, expected, layout);
     } catch (error) {
       if (!(error instanceof CheckpointError)) throw error;
       throw new UserError(`checkpoint ${path.basename(found.dir)} is unusable: ${error.message}`, { file: runDir });
     }
   } else {
-    checkpoint = latestCheckpoint(runDir, expected, options.log, averaged);
+    checkpoint = latestCheckpoint(runDir, expected, options.log, layout);
     if (!checkpoint) throw new UserError('the run has no checkpoint yet', { file: runDir });
   }
   const backendName = options.backend ?? ((run.info.backend || run.config.backend) as BackendName);

@@ -21,7 +21,8 @@ import { metricsFile } from '../runs/paths.ts';
 import type { MetricsRecord } from '../runs/records.ts';
 import { readRunInfo, removeTemporaryFiles, writeResolvedConfig } from '../runs/runDirectory.ts';
 import { RunRecord, threadChangeNote } from '../runs/runRecord.ts';
-import { AdamW, clipByGlobalNorm } from './adamw.ts';
+import { clipByGlobalNorm, type Optimizer } from './adamw.ts';
+import { createOptimizer } from './optimizer.ts';
 import {
   modelTensors,
   nonFiniteTensor,
@@ -120,13 +121,13 @@ export function trainingBatch(model: Gpt, experiment: Experiment, problems: read
 }
 
 /**
- * One optimizer step: forward, masked loss, gradients, global-norm clipping, AdamW. Every intermediate tensor
+ * One optimizer step: forward, masked loss, gradients, global-norm clipping, AdamW (or Muon). Every intermediate tensor
  * is released here, so tf.memory().numTensors is the same after each step. Reads (gradient norm, loss) are
  * asynchronous: a synchronous read throws on tfjs-webgpu in Node.
  */
 export async function trainStep(
   model: Gpt,
-  optimizer: AdamW,
+  optimizer: Optimizer,
   batch: TokenBatch,
   lr: number,
   gradClip: number,
@@ -212,7 +213,7 @@ interface Session {
   stream: TrainStream;
   /** The weights the optimizer trains. */
   model: Gpt;
-  optimizer: AdamW;
+  optimizer: Optimizer;
   /** The moving average of the weights (train.ema), or null: the online weights are the run's model. */
   average: WeightAverage | null;
 }
@@ -240,7 +241,7 @@ async function setUp(config: Config, runDir: string, options: TrainOptions): Pro
   const stream = new TrainStream(experiment.task, config.seed, heldOutKeys(testSets));
   const model = new Gpt(experiment.model, config.seed);
   const t = config.train;
-  const optimizer = new AdamW(model.params, { beta1: t.beta1, beta2: t.beta2, epsilon: 1e-8, weightDecay: t.weight_decay });
+  const optimizer = createOptimizer(model.params, t);
   const average = t.ema ? new WeightAverage(model, config.seed, t.ema) : null;
   log(
     `model: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.model.layers} layers, d_model ${config.model.d_model}, pos ${positionalLabel(config.model.pos)}, vocabulary ${experiment.tokenizer.size}`,

@@ -7,7 +7,7 @@ import { workEntry } from '../executors/work.ts';
 import type { Config } from '../../config/schema.ts';
 import { UserError } from '../../errors.ts';
 import { flattenConfig } from '../../report/compare.ts';
-import { expectedParameters, latestCheckpoint, openRun } from '../checkpoint.ts';
+import { expectedParameters, latestCheckpoint, openRun, optimizerLayout } from '../checkpoint.ts';
 import {
   cellConfigInput,
   cellsOf,
@@ -135,12 +135,7 @@ export function planUnit(runDir: string, config: Config): UnitPlan {
   if (changed.length > 0) return { action: 'restart', reason: `its config differs (${changed.slice(0, 4).join(', ')})` };
   if (run.info.status === 'failed') return { action: 'failed', message: run.info.message ?? 'failed' };
   try {
-    const checkpoint = latestCheckpoint(
-      runDir,
-      expectedParameters(prepareExperiment(config).model),
-      undefined,
-      config.train.ema !== undefined,
-    );
+    const checkpoint = latestCheckpoint(runDir, expectedParameters(prepareExperiment(config).model), undefined, optimizerLayout(config));
     return checkpoint ? { action: 'resume', step: checkpoint.step } : { action: 'restart', reason: 'no checkpoint yet' };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
