@@ -4,6 +4,7 @@ import { createRandom } from '../src/random.ts';
 import { keepOneNonzeroDigit, sampleProblem } from '../src/data/sampling.ts';
 import { encodeBatch } from '../src/data/batches.ts';
 import { carryProfile } from '../src/data/carries.ts';
+import { columns } from '../src/data/runningSum.ts';
 import { buildTestSets, heldOutKeys, TrainStream, type TaskSpec } from '../src/data/dataset.ts';
 import { getFormat } from '../src/data/formats/index.ts';
 import { problemKey, parseProblem } from '../src/data/problem.ts';
@@ -216,5 +217,45 @@ describe("Qiu'24 multiplication sampling", () => {
         'x.yaml',
       ),
     ).toThrow(expect.objectContaining({ details: expect.objectContaining({ field: 'task.sampling' }) }));
+  });
+});
+
+describe('large-digits sampling', () => {
+  const spec = (lengths: [number, number]) => ({
+    op: 'mul' as const,
+    trainDigits: lengths,
+    sampling: 'large-digits' as const,
+    operandLengths: 'independent' as const,
+  });
+
+  it('draws every digit of both operands from 5-9 in about a quarter of problems, lengths as uniform draws them', () => {
+    const random = createRandom(0, 'large-digits');
+    const n = 4000;
+    let large = 0;
+    const lengths = new Set<string>();
+    const allLarge = (x: bigint) => [...x.toString()].every((d) => d >= '5');
+    for (let i = 0; i < n; i++) {
+      const p = sampleProblem(random, spec([2, 4]));
+      if (allLarge(p.a) && allLarge(p.b)) large++;
+      lengths.add(`${p.a.toString().length}x${p.b.toString().length}`);
+    }
+    // Uniform operands of 2-4 digits are both all-large in about 3% of problems; the sampler adds 25% on top.
+    expect(large / n).toBeGreaterThan(0.25);
+    expect(large / n).toBeLessThan(0.31);
+    expect(lengths.size).toBe(9);
+  });
+
+  it('puts the middle column of 4x4 above 150 several times as often as uniform sampling', () => {
+    const middle = (sampling: 'uniform' | 'large-digits') => {
+      const random = createRandom(1, 'large-digits-middle');
+      let high = 0;
+      for (let i = 0; i < 2000; i++) {
+        const p = sampleProblem(random, { ...spec([4, 4]), sampling });
+        if (columns(p)[3].runningSum >= 150) high++;
+      }
+      return high / 2000;
+    };
+    expect(middle('uniform')).toBeLessThan(0.14);
+    expect(middle('large-digits')).toBeGreaterThan(0.3);
   });
 });

@@ -27,11 +27,12 @@ export const taskSchema = z
       .default('independent')
       .describe('uniform sampling: each operand draws its own length, or both share one (as the test sets do)'),
     sampling: z
-      .enum(['uniform', 'balanced', 'qiu'])
+      .enum(['uniform', 'balanced', 'qiu', 'large-digits'])
       .default('uniform')
       .describe(
         "uniform lengths; Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced; " +
-          'qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand',
+          'qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand; ' +
+          'large-digits: uniform, 25% of problems draw every digit from 5-9 (large column sums)',
       ),
     test_size: z.number().int().positive().max(1e9).default(200).describe('held-out problems per test length'),
     curriculum: z
