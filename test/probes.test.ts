@@ -13,12 +13,13 @@ import { Gpt } from '../src/models/gpt.ts';
 import { carryProblems, type CarriesResult } from '../src/probes/carries.ts';
 import type { DigitsResult } from '../src/probes/digits.ts';
 import type { ErrorsResult } from '../src/probes/errors.ts';
-import { PROBES } from '../src/probes/index.ts';
+import { getProbe, PROBES } from '../src/probes/index.ts';
 import { sequenceLayout } from '../src/probes/layout.ts';
 import type { LengthResult } from '../src/probes/length.ts';
 import type { Predictor } from '../src/probes/probe.ts';
 import { probeContext, runProbes, type ProbeRun } from '../src/probes/run.ts';
 import { errorKind } from '../src/probes/tally.ts';
+import { columns } from '../src/data/runningSum.ts';
 import { lengthGrid } from '../src/probes/problemSets.ts';
 import { probeJson } from '../src/runs/probeFiles.ts';
 import { selectBackend } from '../src/backends/select.ts';
@@ -170,6 +171,24 @@ describe('probes attribute known errors to the right buckets (stub predictor: wr
     }
     expect(expected.inRange.short + expected.beyond.short).toBeGreaterThan(0);
     expect(result<ErrorsResult>('errors').byKind).toEqual(expected);
+  });
+
+  it('errors: counts problems and wrong answers at trained lengths by their largest column running sum', () => {
+    const expected = new Map<number, { from: number; problems: number; wrong: number }>();
+    for (const cell of lengthGrid(context).filter((c) => c.inTrainingRange)) {
+      for (const problem of cell.problems) {
+        // A sum's columns: a_k + b_k plus the carry in, at most 19.
+        const from = Math.floor(Math.max(...columns(problem).map((c) => c.runningSum)) / 5) * 5;
+        const bin = expected.get(from) ?? { from, problems: 0, wrong: 0 };
+        bin.problems++;
+        if (carryInto(problem, K)) bin.wrong++;
+        expected.set(from, bin);
+      }
+    }
+    const bins = [...expected.values()].sort((x, y) => x.from - y.from);
+    expect(bins.length).toBeGreaterThan(2);
+    expect(result<ErrorsResult>('errors').byLargestColumnSum).toEqual({ width: 5, bins });
+    expect(getProbe('errors').table(result('errors'))).toMatch(/largest column running sum, trained cells: 0-4: 0\/\d+, 5-9: \d+\/\d+/);
   });
 
   it('errors: a wrong answer is short, long, wrong in its digits, or unparsed', () => {

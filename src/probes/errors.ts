@@ -1,4 +1,5 @@
-import { OP_SYMBOL } from '../data/problem.ts';
+import { OP_SYMBOL, type Op } from '../data/problem.ts';
+import { columns } from '../data/runningSum.ts';
 import type { Prediction } from '../inference/prediction.ts';
 import { createRandom } from '../random.ts';
 import { predictionsByCell } from './length.ts';
@@ -41,7 +42,29 @@ export interface ErrorsResult {
    * lengths and beyond them. Older probe files lack it.
    */
   byKind?: { inRange: Record<ErrorKind, number>; beyond: Record<ErrorKind, number> };
+  /**
+   * Problems and wrong answers at trained lengths by the largest running sum ĉ_k of any answer column (the
+   * column's partial products or digits plus the carry in, src/data/runningSum.ts), in bins of `width`: which
+   * problems a model has not learned, where uniform data seldom goes. Older probe files lack it.
+   */
+  byLargestColumnSum?: { width: number; bins: { from: number; problems: number; wrong: number }[] };
   examples: ErrorExample[];
+}
+
+/** Bin width of `byLargestColumnSum`: a 4x4 product's middle column runs to about 300, a sum's to 19. */
+const COLUMN_SUM_BIN: Record<Op, number> = { mul: 30, add: 5 };
+
+function byLargestColumnSum(predictions: Prediction[], op: Op): NonNullable<ErrorsResult['byLargestColumnSum']> {
+  const width = COLUMN_SUM_BIN[op];
+  const bins = new Map<number, { from: number; problems: number; wrong: number }>();
+  for (const p of predictions) {
+    const from = Math.floor(Math.max(...columns(p.problem).map((c) => c.runningSum)) / width) * width;
+    const bin = bins.get(from) ?? { from, problems: 0, wrong: 0 };
+    bin.problems++;
+    if (!p.correct) bin.wrong++;
+    bins.set(from, bin);
+  }
+  return { width, bins: [...bins.values()].sort((x, y) => x.from - y.from) };
 }
 
 /**
@@ -116,6 +139,10 @@ export const errorsProbe: Probe<ErrorsResult> = {
       byFirstWrongDigit: counts(false),
       byFirstWrongDigitInRange: counts(true),
       byKind: { inRange: kinds(true), beyond: kinds(false) },
+      byLargestColumnSum: byLargestColumnSum(
+        grid.flatMap((cell, i) => (cell.inTrainingRange ? byCell[i] : [])),
+        context.experiment.task.op,
+      ),
       examples,
     };
   },
@@ -134,6 +161,15 @@ export const errorsProbe: Probe<ErrorsResult> = {
         : []),
       `first wrong digit (d0 = units), all cells: ${histogram(result.byFirstWrongDigit)}`,
       `first wrong digit, trained cells only:     ${histogram(result.byFirstWrongDigitInRange)}`,
+      ...(result.byLargestColumnSum
+        ? [
+            `wrong / problems by the largest column running sum, trained cells: ${
+              result.byLargestColumnSum.bins
+                .map((b) => `${b.from}-${b.from + result.byLargestColumnSum!.width - 1}: ${b.wrong}/${b.problems}`)
+                .join(', ') || '-'
+            }`,
+          ]
+        : []),
       `${'cell'.padEnd(6)} ${'problem'.padEnd(24)} ${'expected'.padStart(12)} ${'got'.padStart(12)}  first wrong`,
     ];
     for (const e of result.examples) {
