@@ -5,7 +5,16 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends/select.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { buildTestSets, heldOutKeys, type TaskSpec, TrainStream, testSetSize, trainDigitsAt } from '../src/data/dataset.ts';
+import {
+  buildTestSets,
+  describeCurriculum,
+  heldOutKeys,
+  samplerAt,
+  type TaskSpec,
+  TrainStream,
+  testSetSize,
+  trainDigitsAt,
+} from '../src/data/dataset.ts';
 import { problemKey } from '../src/data/problem.ts';
 import { train } from '../src/experiments/train.ts';
 import { UserError } from '../src/errors.ts';
@@ -72,6 +81,38 @@ describe('the stage of a step', () => {
   });
 });
 
+describe('a stage with its own sampling', () => {
+  const task = taskWith({
+    op: 'mul',
+    trainDigits: [4, 4],
+    testDigits: [4, 4],
+    sampling: 'large-digits',
+    curriculum: [{ untilStep: 10, trainDigits: [4, 4], sampling: 'uniform' }],
+  });
+  const allLarge = (x: bigint) => [...x.toString()].every((d) => d >= '5');
+
+  it('draws its steps uniformly and the steps after it as the task says', () => {
+    expect(samplerAt(task, 10).sampling).toBe('uniform');
+    expect(samplerAt(task, 11).sampling).toBe('large-digits');
+    // A stage without its own sampling keeps the task's.
+    expect(samplerAt({ ...task, curriculum: [{ untilStep: 10, trainDigits: [3, 3] }] }, 1)).toMatchObject({
+      sampling: 'large-digits',
+      trainDigits: [3, 3],
+    });
+    const stream = new TrainStream(task, 4, new Set());
+    const largeShare = (step: number) => stream.next(2000, step).filter((p) => allLarge(p.a) && allLarge(p.b)).length / 2000;
+    expect(largeShare(10)).toBeLessThan(0.02);
+    expect(largeShare(11)).toBeGreaterThan(0.2);
+  });
+
+  it('the description names each stage’s sampling when they differ', () => {
+    expect(describeCurriculum(task)).toBe('curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-digits');
+    expect(describeCurriculum({ ...task, curriculum: [{ untilStep: 10, trainDigits: [3, 3] }] })).toBe(
+      'curriculum: steps 1-10: 3 digits; then 4 digits',
+    );
+  });
+});
+
 describe('held-out problems of a stage’s lengths', () => {
   it('a length trained only in a stage keeps 90% of its problems for training, so the stage can draw', () => {
     const task = taskWith({
@@ -117,6 +158,12 @@ describe('bad curricula are one line naming the stage', () => {
       /a fixed training set \(task.train_size 50\) has none to draw, set it to null/,
     ],
     ['a stage without its range', ['task.curriculum=[{until_step: 2}]'], 'task.curriculum.0.train_digits', /expected tuple/i],
+    [
+      'a stage sampling another op’s way',
+      ['task.curriculum=[{until_step: 2, train_digits: [1, 1], sampling: balanced}]'],
+      'task.curriculum.0.sampling',
+      /^balanced sampling balances carries and is defined for addition only$/,
+    ],
   ];
   it.each(cases)('%s', (_what, overrides, field, message) => {
     let caught: unknown;

@@ -111,11 +111,14 @@ export function checkConfig(config: Config, file: string): void {
         `examples would mix padded and unpadded layouts; use at least ${task.train_digits[1]} (or null)`,
     );
   }
-  if (task.sampling === 'balanced' && task.op !== 'add') {
-    fail('task.sampling', 'balanced sampling balances carries and is defined for addition only');
-  }
-  if (task.sampling === 'qiu' && task.op !== 'mul') {
-    fail('task.sampling', 'qiu sampling sparsifies the multiplier and is defined for multiplication only');
+  const samplings = [
+    ['task.sampling', task.sampling],
+    ...task.curriculum.map((stage, i) => [`task.curriculum.${i}.sampling`, stage.sampling] as const),
+  ] as const;
+  for (const [field, sampling] of samplings) {
+    if (sampling === 'balanced' && task.op !== 'add') fail(field, 'balanced sampling balances carries and is defined for addition only');
+    if (sampling === 'qiu' && task.op !== 'mul')
+      fail(field, 'qiu sampling sparsifies the multiplier and is defined for multiplication only');
   }
   checkCurriculum(config, fail);
   if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);

@@ -27,7 +27,11 @@ function taskSpec(config: Config): TaskSpec {
     trainSize: t.train_size,
     sampling: t.sampling,
     operandLengths: t.operand_lengths,
-    curriculum: t.curriculum.map((stage) => ({ untilStep: stage.until_step, trainDigits: stage.train_digits })),
+    curriculum: t.curriculum.map((stage) => ({
+      untilStep: stage.until_step,
+      trainDigits: stage.train_digits,
+      ...(stage.sampling && { sampling: stage.sampling }),
+    })),
   };
 }
 

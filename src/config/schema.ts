@@ -9,6 +9,8 @@ const digitRange = z
   .tuple([z.number().int().min(1).max(200), z.number().int().min(1).max(200)])
   .refine(([lo, hi]) => lo <= hi, { message: 'expected [min, max] with min <= max' });
 
+const samplingSchema = z.enum(['uniform', 'balanced', 'qiu', 'large-digits']);
+
 export const taskSchema = z
   .object({
     op: z.enum(['add', 'mul']).describe('add or mul'),
@@ -26,8 +28,7 @@ export const taskSchema = z
       .enum(['independent', 'equal'])
       .default('independent')
       .describe('uniform sampling: each operand draws its own length, or both share one (as the test sets do)'),
-    sampling: z
-      .enum(['uniform', 'balanced', 'qiu', 'large-digits'])
+    sampling: samplingSchema
       .default('uniform')
       .describe(
         "uniform lengths; Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced; " +
@@ -41,6 +42,8 @@ export const taskSchema = z
           .object({
             until_step: z.number().int().positive().describe('last optimizer step of this stage'),
             train_digits: digitRange.describe('operand digit range of the stage'),
+            // Optional, not defaulted: configs written before it keep their config_sha256.
+            sampling: samplingSchema.optional().describe('how the stage draws its problems; default task.sampling'),
           })
           .strict(),
       )
@@ -48,7 +51,7 @@ export const taskSchema = z
       .default([])
       .describe(
         'stages of operand lengths before train_digits, e.g. [{until_step: 20000, train_digits: [1, 2]}]: steps up to ' +
-          'each until_step draw from its range, later steps from train_digits',
+          'each until_step draw from its range (and its sampling, when given), later steps from train_digits',
       ),
   })
   .strict();

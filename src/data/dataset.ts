@@ -14,6 +14,8 @@ export interface CurriculumStage {
   /** Last optimizer step (1-based) whose batch draws from this stage's range. */
   untilStep: number;
   trainDigits: [number, number];
+  /** How the stage draws its problems; default the task's sampling. */
+  sampling?: SamplerSpec['sampling'];
 }
 
 /**
@@ -21,7 +23,14 @@ export interface CurriculumStage {
  * not ended, else the task's own range. A function of the step alone, so a resumed run draws the same.
  */
 export function trainDigitsAt(task: TaskSpec, step: number): [number, number] {
-  return task.curriculum?.find((stage) => step <= stage.untilStep)?.trainDigits ?? task.trainDigits;
+  return samplerAt(task, step).trainDigits;
+}
+
+/** The lengths and sampling the batch of optimizer step `step` (1-based) draws with (see `trainDigitsAt`). */
+export function samplerAt(task: TaskSpec, step: number): SamplerSpec {
+  const stage = task.curriculum?.find((s) => step <= s.untilStep);
+  if (!stage) return task;
+  return { ...task, trainDigits: stage.trainDigits, sampling: stage.sampling ?? task.sampling };
 }
 
 /**
@@ -38,15 +47,22 @@ export function testLengths(task: TaskSpec): number[] {
 /** `[1, 2]` as `1-2 digits`, `[4, 4]` as `4 digits`, `[1, 1]` as `1 digit`. */
 const rangeText = ([lo, hi]: [number, number]) => (lo === hi ? `${lo} digit${lo === 1 ? '' : 's'}` : `${lo}-${hi} digits`);
 
-/** `curriculum: steps 1-1000: 1 digit; steps 1001-20000: 2 digits; then 1-3 digits`, or null without stages. */
+/**
+ * `curriculum: steps 1-1000: 1 digit; steps 1001-20000: 2 digits; then 1-3 digits`, or null without stages; a
+ * stage whose sampling differs from the task's names both (`steps 1-90000: 4 digits, uniform; then 4 digits,
+ * large-digits`).
+ */
 export function describeCurriculum(task: TaskSpec): string | null {
   const stages = task.curriculum ?? [];
   if (stages.length === 0) return null;
+  const mixed = stages.some((stage) => (stage.sampling ?? task.sampling) !== task.sampling);
+  const describe = (digits: [number, number], sampling: SamplerSpec['sampling']) => rangeText(digits) + (mixed ? `, ${sampling}` : '');
   const ranges = stages.map((stage, i) => {
     const first = i === 0 ? 1 : stages[i - 1].untilStep + 1;
-    return `${first === stage.untilStep ? `step ${first}` : `steps ${first}-${stage.untilStep}`}: ${rangeText(stage.trainDigits)}`;
+    const steps = first === stage.untilStep ? `step ${first}` : `steps ${first}-${stage.untilStep}`;
+    return `${steps}: ${describe(stage.trainDigits, stage.sampling ?? task.sampling)}`;
   });
-  return `curriculum: ${[...ranges, `then ${rangeText(task.trainDigits)}`].join('; ')}`;
+  return `curriculum: ${[...ranges, `then ${describe(task.trainDigits, task.sampling)}`].join('; ')}`;
 }
 
 /**
@@ -174,7 +190,7 @@ export class TrainStream {
 
   /** The problems of one batch; `step` (1-based) chooses the curriculum stage (a fixed set has none). */
   next(batch: number, step: number): Problem[] {
-    const spec: SamplerSpec = { ...this.task, trainDigits: trainDigitsAt(this.task, step) };
+    const spec = samplerAt(this.task, step);
     return Array.from({ length: batch }, () => this.nextProblem(spec));
   }
 
