@@ -10,9 +10,8 @@ import { readCheckpoint } from '../src/experiments/checkpoint.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { Muon, orthogonalize } from '../src/experiments/muon.ts';
 import { listCheckpoints } from '../src/runs/checkpointFiles.ts';
-import { MODEL_FILE, OPTIMIZER_FILE } from '../src/runs/paths.ts';
 import { testBackend } from './fixtures/backend.ts';
-import { trainInterruptedAfterStep1, trainWhole } from './fixtures/interruptedRun.ts';
+import { expectExactResume } from './fixtures/interruptedRun.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-muon-'));
 
@@ -152,14 +151,7 @@ describe('a run with train.muon', () => {
   fs.writeFileSync(configFile, TINY);
 
   it('resumes exactly, its momenta saved in optimizer.safetensors', async () => {
-    const config = loadConfig(configFile);
-    const [whole, parts] = [path.join(dir, 'whole'), path.join(dir, 'parts')];
-    fs.mkdirSync(whole);
-    fs.mkdirSync(parts);
-    expect(await trainInterruptedAfterStep1(config, parts)).toEqual(await trainWhole(config, whole));
-    const tensorFiles = (runDir: string) =>
-      [MODEL_FILE, OPTIMIZER_FILE].map((file) => fs.readFileSync(path.join(listCheckpoints(runDir)[0].dir, file)));
-    expect(tensorFiles(parts)).toEqual(tensorFiles(whole));
+    const { whole } = await expectExactResume(loadConfig(configFile), dir);
     const names = Object.keys(readCheckpoint(listCheckpoints(whole)[0].dir).optimizer);
     expect(names).toContain('muon.m.blocks.0.mlp.c_fc.weight');
     expect(names).not.toContain('adam.m.blocks.0.mlp.c_fc.weight');
