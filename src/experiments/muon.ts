@@ -56,7 +56,8 @@ export class Muon implements Optimizer {
   ) {
     const rest: Record<string, tf.Variable> = {};
     for (const [name, param] of Object.entries(params)) {
-      if (MUON_PARAMETER.test(name) && param.rank === 2) {
+      // The same rule as the checkpoint layout (optimizerShapes): the name alone decides.
+      if (MUON_PARAMETER.test(name)) {
         this.matrices[name] = param;
         this.momenta[name] = tf.tidy(() => tf.variable(tf.zerosLike(param), false));
       } else rest[name] = param;
