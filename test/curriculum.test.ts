@@ -107,6 +107,9 @@ describe('a stage with its own sampling', () => {
 
   it('the description names each stage’s sampling when they differ', () => {
     expect(describeCurriculum(task)).toBe('curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-digits');
+    expect(describeCurriculum({ ...task, largeDigitsShare: 0.5 })).toBe(
+      'curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-digits 50%',
+    );
     expect(describeCurriculum({ ...task, curriculum: [{ untilStep: 10, trainDigits: [3, 3] }] })).toBe(
       'curriculum: steps 1-10: 3 digits; then 4 digits',
     );

@@ -258,4 +258,43 @@ describe('large-digits sampling', () => {
     expect(middle('uniform')).toBeLessThan(0.14);
     expect(middle('large-digits')).toBeGreaterThan(0.3);
   });
+
+  const mulConfig = (task: object) =>
+    parseConfig(
+      {
+        task: { op: 'mul', train_digits: [4, 4], test_digits: [4, 4], ...task },
+        format: { name: 'reversed-all' },
+        model: { max_len: 24 },
+        train: { steps: 10 },
+      },
+      'x.yaml',
+    );
+
+  it('task.large_digits_share sets the share, from config to sampler', () => {
+    const share = (largeDigitsShare: number | undefined) => {
+      const task = prepareExperiment(
+        mulConfig({ sampling: 'large-digits', ...(largeDigitsShare && { large_digits_share: largeDigitsShare }) }),
+      ).task;
+      const random = createRandom(2, 'large-digits-share');
+      let large = 0;
+      for (let i = 0; i < 4000; i++) {
+        const p = sampleProblem(random, task);
+        if ([...`${p.a}${p.b}`].every((d) => d >= '5')) large++;
+      }
+      return large / 4000;
+    };
+    // All eight digits of a uniform 4x4 problem are 5-9 in 1 problem in 256 (0.4%).
+    expect(share(undefined)).toBeCloseTo(0.25, 1);
+    expect(share(0.6)).toBeGreaterThan(0.57);
+    expect(share(0.6)).toBeLessThan(0.63);
+  });
+
+  it('task.large_digits_share without large-digits sampling is refused, naming the field', () => {
+    expect(() => mulConfig({ large_digits_share: 0.5 })).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ field: 'task.large_digits_share' }) }),
+    );
+    expect(() =>
+      mulConfig({ large_digits_share: 0.5, curriculum: [{ until_step: 5, train_digits: [4, 4], sampling: 'large-digits' }] }),
+    ).not.toThrow();
+  });
 });

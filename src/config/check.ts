@@ -120,6 +120,9 @@ export function checkConfig(config: Config, file: string): void {
     if (sampling === 'qiu' && task.op !== 'mul')
       fail(field, 'qiu sampling sparsifies the multiplier and is defined for multiplication only');
   }
+  if (task.large_digits_share !== undefined && !samplings.some(([, sampling]) => sampling === 'large-digits')) {
+    fail('task.large_digits_share', 'applies to large-digits sampling, which neither task.sampling nor any curriculum stage uses');
+  }
   checkCurriculum(config, fail);
   if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);
   const trainTokens = longestSequence(data, task.train_digits[1]);

@@ -27,6 +27,7 @@ function taskSpec(config: Config): TaskSpec {
     trainSize: t.train_size,
     sampling: t.sampling,
     operandLengths: t.operand_lengths,
+    ...(t.large_digits_share !== undefined && { largeDigitsShare: t.large_digits_share }),
     curriculum: t.curriculum.map((stage) => ({
       untilStep: stage.until_step,
       trainDigits: stage.train_digits,

@@ -33,8 +33,15 @@ export const taskSchema = z
       .describe(
         "uniform lengths; Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced; " +
           'qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand; ' +
-          'large-digits: uniform, 25% of problems draw every digit from 5-9 (large column sums)',
+          'large-digits: uniform, 25% of problems (task.large_digits_share) draw every digit from 5-9 (large column sums)',
       ),
+    // Optional, not defaulted: configs written before it keep their config_sha256.
+    large_digits_share: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe('large-digits sampling: share of problems whose every digit is drawn from 5-9; default 0.25'),
     test_size: z.number().int().positive().max(1e9).default(200).describe('held-out problems per test length'),
     curriculum: z
       .array(

@@ -50,13 +50,17 @@ const rangeText = ([lo, hi]: [number, number]) => (lo === hi ? `${lo} digit${lo 
 /**
  * `curriculum: steps 1-1000: 1 digit; steps 1001-20000: 2 digits; then 1-3 digits`, or null without stages; a
  * stage whose sampling differs from the task's names both (`steps 1-90000: 4 digits, uniform; then 4 digits,
- * large-digits`).
+ * large-digits`, or `large-digits 50%` with a share other than the default).
  */
 export function describeCurriculum(task: TaskSpec): string | null {
   const stages = task.curriculum ?? [];
   if (stages.length === 0) return null;
   const mixed = stages.some((stage) => (stage.sampling ?? task.sampling) !== task.sampling);
-  const describe = (digits: [number, number], sampling: SamplerSpec['sampling']) => rangeText(digits) + (mixed ? `, ${sampling}` : '');
+  const share = task.largeDigitsShare;
+  const name = (sampling: SamplerSpec['sampling']) =>
+    sampling === 'large-digits' && share !== undefined ? `large-digits ${Math.round(share * 1000) / 10}%` : sampling;
+  const describe = (digits: [number, number], sampling: SamplerSpec['sampling']) =>
+    rangeText(digits) + (mixed ? `, ${name(sampling)}` : '');
   const ranges = stages.map((stage, i) => {
     const first = i === 0 ? 1 : stages[i - 1].untilStep + 1;
     const steps = first === stage.untilStep ? `step ${first}` : `steps ${first}-${stage.untilStep}`;

@@ -20,6 +20,8 @@ export interface SamplerSpec {
   sampling: 'uniform' | 'balanced' | 'qiu' | 'large-digits';
   /** `independent`: each operand draws its own length; `equal`: both operands share one drawn length. */
   operandLengths: 'independent' | 'equal';
+  /** `large-digits`: share of problems whose every digit is drawn from 5-9; default `LARGE_DIGITS_SHARE`. */
+  largeDigitsShare?: number;
 }
 
 /** Uniform: operand lengths drawn uniformly from the range (per operand, or once for both), then digits. */
@@ -76,17 +78,17 @@ export function keepOneNonzeroDigit(random: Random, n: bigint): bigint {
   return BigInt(digits[keep]) * 10n ** BigInt(digits.length - 1 - keep);
 }
 
-/** Share of `large-digits` training problems whose every digit is drawn from 5-9. */
+/** Default share of `large-digits` training problems whose every digit is drawn from 5-9. */
 export const LARGE_DIGITS_SHARE = 0.25;
 
 /**
- * Uniform problems, but in a quarter of them every digit of both operands is drawn from 5-9 (lengths as drawn).
+ * Uniform problems, but in a share of them (a quarter by default) every digit of both operands is drawn from 5-9 (lengths as drawn).
  * Uniform data rarely has large column sums (a 4x4 product's middle column sums four partial products; its
  * running sum is 150 or more in one problem in ten), and that tail is where a trained 4x4 model's errors are.
  */
 function sampleLargeDigits(random: Random, spec: SamplerSpec): Problem {
   const problem = sampleUniform(random, spec);
-  if (random.next() >= LARGE_DIGITS_SHARE) return problem;
+  if (random.next() >= (spec.largeDigitsShare ?? LARGE_DIGITS_SHARE)) return problem;
   const large = (n: bigint) => BigInt(Array.from(n.toString(), () => random.int(5, 9)).join(''));
   return { ...problem, a: large(problem.a), b: large(problem.b) };
 }
