@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { openRun, prepareResume, type Checkpoint, type ResumePoint } from '../experiments/checkpoint.ts';
+import { prepareFork, writeFork } from '../experiments/fork.ts';
 import { train } from '../experiments/train.ts';
 import { lengthProbeDuringTraining } from '../probes/duringTraining.ts';
 import { buildReport } from '../report/report.ts';
@@ -14,12 +15,14 @@ import { createRunDir, lockRunDir } from '../runs/runDirectory.ts';
 import { describeConfigFields } from '../config/describe.ts';
 import { formatDuration } from '../duration.ts';
 import { ProgressBar } from './progress.ts';
-import { withBackendOption, withConfigOptions } from './options.ts';
+import { wholeNumber, withBackendOption, withConfigOptions } from './options.ts';
 import { stopOnSignals } from './signals.ts';
 
 interface TrainArgs {
   config?: string;
   resume?: string;
+  fork?: string;
+  at?: number;
   set: string[];
   backend?: string;
   device?: string;
@@ -31,13 +34,19 @@ interface TrainArgs {
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'train a model from a YAML config and write a run directory, or continue one with --resume',
+  describe: 'train a model from a YAML config and write a run directory, continue one with --resume, or branch one with --fork',
   builder: (args) =>
     withBackendOption(withConfigOptions(args, { required: false }))
       .option('resume', {
         type: 'string',
         describe: "continue a run directory from its newest checkpoint, with the run's own config.yaml (no --config)",
       })
+      .option('fork', {
+        type: 'string',
+        describe:
+          "start a new run from another run's checkpoint (its weights, optimizer, data stream and step), with its config and any --set",
+      })
+      .option('at', { type: 'number', describe: "with --fork: the parent's checkpoint step (default its newest)" })
       .option('run-dir', { type: 'string', describe: 'write the run here (must be new or empty) instead of runs/<name>-<time>' })
       .option('runs', { type: 'string', default: 'runs', describe: 'folder that holds new run directories' })
       .option('overwrite', {
@@ -53,11 +62,12 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .example('$0 train --config configs/addition-nope.yaml', 'train reversed addition without positional encoding')
       .example('$0 train -c configs/addition-rope.yaml --set train.steps=500 --backend cpu', 'override fields')
       .example('$0 train --resume runs/addition-rope-20261126-101500', 'continue an interrupted run exactly')
+      .example('$0 train --fork runs/mul-4x4 --at 88000 --set train.lr=0.001', 'branch a run at a checkpoint with another schedule')
       .epilog(`Config fields (YAML sections, or --set section.field=value):\n${describeConfigFields()}`) as never,
   handler: async (args) => {
     const bar = new ProgressBar();
     const log = (line: string) => bar.log(line);
-    for (const flag of ['resume', 'run-dir', 'runs'] as const) {
+    for (const flag of ['resume', 'fork', 'at', 'run-dir', 'runs'] as const) {
       if (Array.isArray(args[flag])) throw new UserError(`given ${args[flag].length} times; give it once`, { field: `--${flag}` });
     }
     // Everything is validated before anything is written.
@@ -68,6 +78,14 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     let release = () => {};
     // A new folder that holds nothing yet when training fails is removed again.
     let removeIfEmpty = false;
+    if (args.at !== undefined && args.fork === undefined)
+      throw new UserError('names a checkpoint of the run given with --fork; add --fork RUN', { field: '--at' });
+    wholeNumber(args.at, '--at', 0);
+    if (args.fork !== undefined && (args.resume !== undefined || args.config !== undefined)) {
+      throw new UserError("starts from the parent run's config.yaml (change fields with --set); drop --resume and --config", {
+        field: '--fork',
+      });
+    }
     if (args.resume !== undefined) {
       if (args.config !== undefined || args.set.length > 0) {
         throw new UserError("continues the run with the run's own config.yaml; drop --config and --set", { field: '--resume' });
@@ -96,9 +114,30 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       };
       runDir = args.resume;
       resumeFrom = resume.checkpoint;
+    } else if (args.fork !== undefined) {
+      const fork = prepareFork(args.fork, args.at, args.set);
+      const trainedOn = fork.parent.info.backend;
+      config = {
+        ...fork.config,
+        backend: (args.backend ?? trainedOn ?? fork.config.backend) as BackendName,
+        device: (args.device ?? fork.config.device) as DeviceName,
+      };
+      if (config.backend !== trainedOn) {
+        log(`warning: the parent trained on ${trainedOn}; on ${config.backend} the fork does not continue its numbers exactly`);
+      }
+      await selectBackend(config.backend, log, config.device);
+      const created = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
+      ({ dir: runDir, release } = created);
+      if (created.removed.length > 0) log(`--overwrite: removed the run that was in ${runDir}: ${created.removed.join(', ')}`);
+      resumeFrom = writeFork(runDir, fork);
+      log(
+        `forked from ${args.fork} at step ${fork.checkpoint.step} (${formatDuration(fork.checkpoint.state.train_seconds)} of its training, counted in this run's time)`,
+      );
     } else {
       if (args.config === undefined) {
-        throw new UserError('name a config with --config FILE, or a run to continue with --resume DIR', { field: '--config' });
+        throw new UserError('name a config with --config FILE, a run to continue with --resume DIR, or one to branch with --fork DIR', {
+          field: '--config',
+        });
       }
       const overrides = [
         ...args.set,

@@ -262,11 +262,11 @@ function trainedConfig(runDir: string): Record<string, unknown> | null {
 }
 
 /**
- * Refuses to resume a run whose config.yaml no longer hashes to the `config_sha256` run.json recorded when it
+ * Refuses to resume (or fork) a run whose config.yaml no longer hashes to the `config_sha256` run.json recorded when it
  * started (lr or the seed edited between sessions: the checkpoints were trained with another config). Names the
  * fields that differ, from the config a checkpoint recorded. A run from before config hashes is not checked.
  */
-function checkConfigUnchanged(run: RunFiles): void {
+export function checkConfigUnchanged(run: RunFiles): void {
   const recorded = run.info.config_sha256;
   if (recorded === undefined || recorded === configHash(run.config)) return;
   const file = path.join(run.runDir, CONFIG_FILE);
