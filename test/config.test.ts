@@ -301,7 +301,7 @@ describe('bad run directories and resume requests', () => {
       () => () => train({}),
       () => undefined,
       '--config',
-      /name a config with --config FILE, or a run to continue with --resume DIR/,
+      /name a config with --config FILE, a run to continue with --resume DIR, or one to branch with --fork DIR/,
     ],
     [
       '--run-dir exists and is not empty, without --overwrite',
