@@ -78,6 +78,17 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     let release = () => {};
     // A new folder that holds nothing yet when training fails is removed again.
     let removeIfEmpty = false;
+    // --run-dir, or runs/<name>-<time>; says what --overwrite removed.
+    const newRunDir = (runConfig: Config) => {
+      const created = createRunDir({
+        root: args.runs,
+        name: runConfig.name ?? 'run',
+        explicit: args['run-dir'],
+        overwrite: args.overwrite,
+      });
+      if (created.removed.length > 0) log(`--overwrite: removed the run that was in ${created.dir}: ${created.removed.join(', ')}`);
+      return created;
+    };
     if (args.at !== undefined && args.fork === undefined)
       throw new UserError('names a checkpoint of the run given with --fork; add --fork RUN', { field: '--at' });
     wholeNumber(args.at, '--at', 0);
@@ -126,9 +137,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         log(`warning: the parent trained on ${trainedOn}; on ${config.backend} the fork does not continue its numbers exactly`);
       }
       await selectBackend(config.backend, log, config.device);
-      const created = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
-      ({ dir: runDir, release } = created);
-      if (created.removed.length > 0) log(`--overwrite: removed the run that was in ${runDir}: ${created.removed.join(', ')}`);
+      ({ dir: runDir, release } = newRunDir(config));
       resumeFrom = writeFork(runDir, fork);
       log(
         `forked from ${args.fork} at step ${fork.checkpoint.step} (${formatDuration(fork.checkpoint.state.train_seconds)} of its training, counted in this run's time)`,
@@ -147,10 +156,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       config = loadConfig(args.config, overrides);
       // A backend that cannot start (a missing optional package, no GPU adapter) is bad input too: find out now.
       await selectBackend(config.backend, log, config.device);
-      const created = createRunDir({ root: args.runs, name: config.name ?? 'run', explicit: args['run-dir'], overwrite: args.overwrite });
+      const created = newRunDir(config);
       ({ dir: runDir, release } = created);
       removeIfEmpty = created.created;
-      if (created.removed.length > 0) log(`--overwrite: removed the run that was in ${runDir}: ${created.removed.join(', ')}`);
     }
     log(`run: ${runDir}`);
 

@@ -26,9 +26,9 @@ export interface RunInfo {
   message?: string;
   /** The newest checkpoint, relative to the run directory. */
   checkpoint?: { step: number; dir: string };
-  /** One entry per `train --resume`: when, from which step, on which backend, lab commit and thread count. */
   /** A run started by `train --fork`: the parent run directory, the checkpoint step it continued and the parent's config hash. */
   forked_from?: { run: string; step: number; config_sha256: string | null };
+  /** One entry per `train --resume`: when, from which step, on which backend, lab commit and thread count. */
   resumes?: { at: string; step: number; backend: string; git_commit: string | null; threads?: number; matmul_precision?: string }[];
   result?: { accuracy: Record<string, number>; accuracy_in_range: number | null; accuracy_beyond: number | null };
 }
