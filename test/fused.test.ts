@@ -8,7 +8,7 @@ import { FUSIONS, setFusions, useFused } from '../src/models/fused.ts';
 import { Gpt } from '../src/models/gpt.ts';
 import { maskedCrossEntropy } from '../src/models/loss.ts';
 import type { PositionalName } from '../src/models/positional/index.ts';
-import { attention, gelu, layerNorm, linear, matmul, transposeLast2 } from '../src/models/ops.ts';
+import { attention, gelu, layerNorm, linear, matmul, qkvAttention, transposeLast2 } from '../src/models/ops.ts';
 import { alibiSlopes } from '../src/models/positional/alibi.ts';
 import { createRandom } from '../src/random.ts';
 import { tinyGptConfig } from './fixtures/tinyGptConfig.ts';
@@ -187,6 +187,43 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
       const fused = await compute('torch', 'all', run);
       expectClose(fused, await compute('cpu', 'none', run));
       expect(Math.max(...Array.from(fused[4].values).map(Math.abs))).toBeGreaterThan(1e-3); // the bias has a gradient
+    });
+  }
+
+  // Attention straight from c_attn's q|k|v output (ops.ts qkvAttention): on torch one kernel each way, heads of up
+  // to 8 floats as vector lanes; compared with the model's split, attention() and merge on cpu. 16 heads of 4 is
+  // the 4x4 multiplication config; 5 heads (not a multiple of a vector) and 21 tokens leave remainders; heads 24
+  // wide take ATen's products.
+  const qkvCases: [string, number, number, number, boolean][] = [
+    ['16 heads of 4, causal', 16, 4, 22, false],
+    ['4 heads of 8, causal + ALiBi', 4, 8, 6, true],
+    ['5 heads of 3, 21 tokens, causal + ALiBi', 5, 3, 21, true],
+    ['2 heads of 24 (ATen), causal + ALiBi', 2, 24, 6, true],
+  ];
+  for (const [label, H, d, T, withAlibi] of qkvCases) {
+    it(`attention from qkv, ${label}: value and gradient of qkv`, async () => {
+      const B = 3;
+      const qkv = randomArray([B, T, 3 * H * d], 'qkv');
+      const bias = attentionBias(H, T, 0, withAlibi);
+      const weights = randomArray([B, T, H * d], 'w');
+      const composed = (x: tf.Tensor) => {
+        const split = (t: tf.Tensor) => t.reshape([B, T, H, d]).transpose([0, 2, 1, 3]);
+        const [q, k, v] = tf.split(x, 3, 2).map(split);
+        return attention(q, k, v, tensor(bias))
+          .transpose([0, 2, 1, 3])
+          .reshape([B, T, H * d]);
+      };
+      let direct = 0;
+      const op = (x: tf.Tensor) => {
+        const fused = qkvAttention(x, tensor(bias), H);
+        if (fused) direct++;
+        return fused ?? composed(x);
+      };
+      const fused = await compute('torch', 'all', valueAndGrads(op, [qkv], weights));
+      expect(direct, 'the torch run took the qkv kernel').toBeGreaterThan(0);
+      direct = 0;
+      expectClose(fused, await compute('cpu', 'none', valueAndGrads(op, [qkv], weights)));
+      expect(direct, 'cpu has no qkv kernel').toBe(0);
     });
   }
 

@@ -13,6 +13,10 @@
  *   ArithAttention        {q [B,H,T,d], k [B,H,S,d], v [B,H,S,d], bias (broadcasts to [B,H,T,S])}, attrs {scale}
  *                         → [softmax(q kᵀ scale + bias) v, pattern [B,H,T,S]]
  *   ArithAttentionGrad    {dy, q, k, v, pattern}, attrs {scale} → [dq, dk, dv]
+ *   ArithQkvAttention     {qkv [B,T,3·H·d] (q, k, v side by side, head h at columns h·d.. of each), bias (broadcasts
+ *                         to [B,H,T,T])}, attrs {heads, scale} → [the heads' outputs side by side [B,T,H·d],
+ *                         pattern (opaque)]
+ *   ArithQkvAttentionGrad {dy [B,T,H·d], qkv, pattern}, attrs {heads, scale} → [dqkv]
  *   ArithMaskedCrossEntropy      {logits [B,T,V], targets [B,T] int32, mask [B,T]} → [loss [], logProbabilities]
  *   ArithMaskedCrossEntropyGrad  {dy [], logProbabilities, targets, mask} → [dlogits]
  *   ArithGlobalNorm       {g0..}, attrs {count} → [sqrt(Σ sum(gᵢ²)) []]
@@ -30,6 +34,8 @@ export const FUSED_KERNELS = {
   geluGrad: 'ArithGeluGrad',
   attention: 'ArithAttention',
   attentionGrad: 'ArithAttentionGrad',
+  qkvAttention: 'ArithQkvAttention',
+  qkvAttentionGrad: 'ArithQkvAttentionGrad',
   maskedCrossEntropy: 'ArithMaskedCrossEntropy',
   maskedCrossEntropyGrad: 'ArithMaskedCrossEntropyGrad',
   globalNorm: 'ArithGlobalNorm',
@@ -48,6 +54,11 @@ export interface LinearGradAttrs {
 /** ArithAttention and ArithAttentionGrad. */
 export interface AttentionAttrs {
   scale: number;
+}
+
+/** ArithQkvAttention and ArithQkvAttentionGrad. */
+export interface QkvAttentionAttrs extends AttentionAttrs {
+  heads: number;
 }
 
 /** Kernels over a list of tensors named g0, g1, ... (ArithGlobalNorm). */

@@ -6,6 +6,7 @@ import {
   type AttentionAttrs,
   type LayerNormAttrs,
   type LinearGradAttrs,
+  type QkvAttentionAttrs,
   type ScaleAllAttrs,
   type TensorListAttrs,
 } from '../contracts/kernels.ts';
@@ -22,7 +23,7 @@ import {
  * returns the one visible output, so the tape never asks for the gradient of a helper output (tfjs would
  * upload a zero tensor from the host for each) and the gradient runs one ...Grad kernel.
  */
-export const FUSIONS = ['linear', 'layernorm', 'gelu', 'attention', 'cross-entropy', 'grad-norm', 'adamw'] as const;
+export const FUSIONS = ['linear', 'layernorm', 'gelu', 'attention', 'qkv-attention', 'cross-entropy', 'grad-norm', 'adamw'] as const;
 export type Fusion = (typeof FUSIONS)[number];
 
 /** The forward kernel each fusion needs; a backend registers a fusion's kernels together. */
@@ -31,6 +32,7 @@ const KERNELS: Record<Fusion, string> = {
   layernorm: FUSED_KERNELS.layerNorm,
   gelu: FUSED_KERNELS.gelu,
   attention: FUSED_KERNELS.attention,
+  'qkv-attention': FUSED_KERNELS.qkvAttention,
   'cross-entropy': FUSED_KERNELS.maskedCrossEntropy,
   'grad-norm': FUSED_KERNELS.globalNorm,
   adamw: FUSED_KERNELS.adamW,
@@ -152,6 +154,24 @@ export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: t
   return tf.customGrad(((q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, save: Save) => forward(q, k, v, bias, save)) as unknown as Parameters<
     typeof tf.customGrad
   >[0])(q, k, v) as tf.Tensor;
+}
+
+/**
+ * Attention from the q|k|v projection [B, T, 3·D] (c_attn's output) to the heads' outputs side by side
+ * [B, T, D]: what splitting qkv, moving the heads forward, fusedAttention and moving them back compute, in one
+ * kernel each way. A constant bias only (closed over); its pattern never reaches JavaScript.
+ */
+export function fusedQkvAttention(qkv: tf.Tensor, bias: tf.Tensor, heads: number, scale: number): tf.Tensor {
+  const attrs = { heads, scale } satisfies QkvAttentionAttrs;
+  return tf.customGrad(((qkv: tf.Tensor, save: Save) => {
+    const [output, pattern] = runMany(FUSED_KERNELS.qkvAttention, { qkv, bias }, attrs);
+    save([qkv, pattern]);
+    return {
+      value: output,
+      gradFunc: (dy: tf.Tensor, [sQkv, sPattern]: tf.Tensor[]) =>
+        run(FUSED_KERNELS.qkvAttentionGrad, { dy, qkv: sQkv, pattern: sPattern }, attrs) as tf.Tensor,
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0])(qkv) as tf.Tensor;
 }
 
 /** Sums a gradient over the axes its input was broadcast along, back to the input's shape. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
-import { attention, dropout, embed, gelu, layerNorm, linear } from './ops.ts';
+import { type AttentionOptions, attention, dropout, embed, gelu, layerNorm, linear, qkvAttention } from './ops.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { getPositionalEncoding, type PositionalName, type PositionalOptions } from './positional/index.ts';
 import { positionIds } from './positional/positionIds.ts';
@@ -218,23 +218,25 @@ export class Gpt {
       if (pass > 0 && i === 0) x = tf.add(x, embeddings);
       const h = layerNorm(x, params[`${p}.ln_1.weight`], params[`${p}.ln_1.bias`]);
       const qkv = linear(h, params[`${p}.attn.c_attn.weight`], params[`${p}.attn.c_attn.bias`]);
-      let [q, k, v] = tf.split(qkv, 3, 2).map(splitHeads);
-      if (pe.rotate) [q, k] = pe.rotate(q, k, context);
-      if (logKeys) q = tf.mul(q, logKeys);
-      if (cache) {
-        if (cache.keys[slot]) [k, v] = [tf.concat([cache.keys[slot], k], 2), tf.concat([cache.values[slot], v], 2)];
-        tf.dispose([cache.keys[slot], cache.values[slot]].filter(Boolean));
-        [cache.keys[slot], cache.values[slot]] = [tf.keep(k), tf.keep(v)];
-      }
       // softmax(q kᵀ / sqrt(dHead) + bias) v: one fused kernel on backends that have it, unless the pattern is
-      // hooked or dropped out.
-      const attended = attention(q, k, v, attentionBias, {
+      // hooked or dropped out; straight from qkv where q and k need no rotation or scaling and there is no cache.
+      const attentionOptions: AttentionOptions = {
         onPattern: options.hook && options.hookPatterns !== false ? (pattern) => hook(`${name}.attn.pattern`, pattern) : undefined,
         dropPattern: options.training && config.dropout > 0 ? (pattern) => drop(pattern, 10 * slot + 1) : undefined,
         learnedBias,
-      })
-        .transpose([0, 2, 1, 3])
-        .reshape([batch, seqLen, config.dModel]);
+      };
+      let attended = pe.rotate || logKeys || cache ? null : qkvAttention(qkv, attentionBias, heads, attentionOptions);
+      if (!attended) {
+        let [q, k, v] = tf.split(qkv, 3, 2).map(splitHeads);
+        if (pe.rotate) [q, k] = pe.rotate(q, k, context);
+        if (logKeys) q = tf.mul(q, logKeys);
+        if (cache) {
+          if (cache.keys[slot]) [k, v] = [tf.concat([cache.keys[slot], k], 2), tf.concat([cache.values[slot], v], 2)];
+          tf.dispose([cache.keys[slot], cache.values[slot]].filter(Boolean));
+          [cache.keys[slot], cache.values[slot]] = [tf.keep(k), tf.keep(v)];
+        }
+        attended = attention(q, k, v, attentionBias, attentionOptions).transpose([0, 2, 1, 3]).reshape([batch, seqLen, config.dModel]);
+      }
       // The heads' outputs side by side (head h in columns h·d_head..), before the projection mixes them.
       hook(`${name}.attn.z`, attended);
       const attnOut = drop(linear(attended, params[`${p}.attn.c_proj.weight`], params[`${p}.attn.c_proj.bias`]), 10 * slot + 2);

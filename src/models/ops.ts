@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { RANDOM_UNIFORM, type RandomUniformAttrs } from '../contracts/kernels.ts';
-import { fusedAttention, fusedGelu, fusedLayerNorm, fusedLinear, useFused } from './fused.ts';
+import { fusedAttention, fusedGelu, fusedLayerNorm, fusedLinear, fusedQkvAttention, useFused } from './fused.ts';
 
 /**
  * Integers clipped to [low, high]. tfjs-backend-wasm's ClipByValue treats int32 data as float32 (measured:
@@ -123,6 +123,18 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Ten
   const pattern = tf.softmax(logits);
   options.onPattern?.(pattern);
   return matmul(options.dropPattern ? options.dropPattern(pattern) : pattern, v);
+}
+
+/**
+ * Attention straight from c_attn's output, q, k and v side by side [B, T, 3·D], to the heads' outputs side by
+ * side [B, T, D], where the backend has that kernel and nothing needs the pattern on its own (a hook, dropout, a
+ * learned bias): one kernel each way instead of a split, four transposes and their gradients. Null otherwise:
+ * the caller splits the heads and calls attention().
+ */
+export function qkvAttention(qkv: tf.Tensor, bias: tf.Tensor, heads: number, options: AttentionOptions = {}): tf.Tensor | null {
+  if (options.onPattern || options.dropPattern || options.learnedBias || !useFused('qkv-attention')) return null;
+  const dHead = (qkv.shape[2] as number) / (3 * heads);
+  return fusedQkvAttention(qkv, bias, heads, 1 / Math.sqrt(dHead));
 }
 
 /**

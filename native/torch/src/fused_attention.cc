@@ -12,8 +12,10 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "tensor_handle.h"
@@ -250,9 +252,287 @@ Napi::Value FusedAttentionGrad(const Napi::CallbackInfo& info) {
   return PutList(info.Env(), {dq, dk, dv});
 }
 
+// ---- Attention from the q|k|v projection (ArithQkvAttention) ----
+//
+// qkv [B,T,3·D] as the c_attn projection writes it (q, k, v side by side, head h at columns h·d..h·d+d-1 of
+// each) in, the heads' outputs side by side [B,T,D] out: the model's split, three reshapes and four transposes
+// (and their gradients) become views or nothing. On the CPU, narrow heads (d <= 8) run with the heads as vector
+// lanes: per batch element q, k and v are laid out [T, d, H], so each key costs d vector multiply-adds for all
+// heads at once, and the softmax's maxima and sums are lane-wise, where the per-(batch, head) loops above spend
+// a vector on a row of 22 keys. The pattern is kept [B,T,S,H] for the gradient (opaque to JavaScript).
+
+struct QkvSizes {
+  int64_t B, T, H, d;
+};
+
+bool UseLaneLoops(const at::Tensor& qkv, int64_t heads, const at::Tensor& other) {
+  return qkv.device().is_cpu() && qkv.dim() == 3 && qkv.size(2) % (3 * heads) == 0 &&
+         qkv.size(2) / (3 * heads) <= kLoopMaxHeadSize && qkv.size(1) <= kLoopMaxLength &&
+         qkv.scalar_type() == at::kFloat && other.scalar_type() == at::kFloat;
+}
+
+// One batch element's qkv [T, 3, H, d] -> Q, K, V [T, d, H].
+inline void Unpack(const QkvSizes& z, const float* qkv, float* Q, float* K, float* V) {
+  const int64_t D = z.H * z.d;
+  float* parts[3] = {Q, K, V};
+  for (int64_t t = 0; t < z.T; t++) {
+    for (int c = 0; c < 3; c++) {
+      const float* src = qkv + (t * 3 + c) * D;
+      float* dst = parts[c] + t * D;
+      for (int64_t h = 0; h < z.H; h++) {
+        for (int64_t i = 0; i < z.d; i++) dst[i * z.H + h] = src[h * z.d + i];
+      }
+    }
+  }
+}
+
+// [T, d, H] -> row t of [T, H, d] (out) or of part c of [T, 3, H, d] (gradients).
+inline void PackRow(const QkvSizes& z, const float* lanes, float* row) {
+  for (int64_t h = 0; h < z.H; h++) {
+    for (int64_t i = 0; i < z.d; i++) row[h * z.d + i] = lanes[i * z.H + h];
+  }
+}
+
+// The keys query t attends to: those where some head's bias is above -1e8 (the mask's -1e9 makes the others'
+// probabilities exactly 0: Exp is 0 below -87). A row with none keeps every key, as the composed softmax does.
+void LiveKeysFromBias(const QkvSizes& z, const float* biasBT, int64_t sh, int64_t ss, std::vector<int32_t>& live) {
+  live.clear();
+  for (int64_t s = 0; s < z.T; s++) {
+    bool any = false;
+    for (int64_t h = 0; h < (sh == 0 ? 1 : z.H) && !any; h++) any = biasBT[h * sh + s * ss] > -1e8f;
+    if (any) live.push_back(static_cast<int32_t>(s));
+  }
+  if (live.empty()) {
+    for (int64_t s = 0; s < z.T; s++) live.push_back(static_cast<int32_t>(s));
+  }
+}
+
+// Keys with a nonzero probability in some head (the rest add exactly nothing to any gradient).
+void LiveKeysFromPattern(const QkvSizes& z, const float* P, std::vector<int32_t>& live) {
+  live.clear();
+  for (int64_t s = 0; s < z.T; s++) {
+    bool any = false;
+    for (int64_t h = 0; h < z.H; h++) any = any || P[s * z.H + h] != 0.0f;
+    if (any) live.push_back(static_cast<int32_t>(s));
+  }
+}
+
+// One batch element forward: Q, K, V [T, d, H]; P its pattern [T, S, H]; out [T, H, d].
+ARITH_VECTOR_CLONES
+void LaneForward(const QkvSizes& z, const float* Q, const float* K, const float* V, const float* biasB, int64_t sh,
+                 int64_t st, int64_t ss, float scale, float* P, float* out, float* stats, float* O,
+                 std::vector<int32_t>& live) {
+  const int64_t H = z.H, d = z.d, S = z.T;
+  float* max = stats;
+  float* sum = stats + H;
+  for (int64_t t = 0; t < z.T; t++) {
+    const float* biasBT = biasB + t * st;
+    LiveKeysFromBias(z, biasBT, sh, ss, live);
+    float* Pt = P + t * S * H;
+    std::fill(Pt, Pt + S * H, 0.0f);
+    std::fill(max, max + H, -INFINITY);
+    std::fill(sum, sum + H, 0.0f);
+    const float* q = Q + t * d * H;
+    for (const int32_t s : live) {
+      float* row = Pt + s * H;
+      const float* k = K + s * d * H;
+      // As composed: (q kᵀ) * scale + bias, the product summed in order of i.
+      for (int64_t i = 0; i < d; i++) {
+        for (int64_t h = 0; h < H; h++) row[h] += q[i * H + h] * k[i * H + h];
+      }
+      const float* b = biasBT + s * ss;
+      for (int64_t h = 0; h < H; h++) {
+        row[h] = row[h] * scale + b[h * sh];
+        max[h] = std::max(max[h], row[h]);
+      }
+    }
+    for (const int32_t s : live) {
+      float* row = Pt + s * H;
+      for (int64_t h = 0; h < H; h++) {
+        row[h] = Exp(row[h] - max[h]);
+        sum[h] += row[h];
+      }
+    }
+    for (int64_t h = 0; h < H; h++) sum[h] = 1.0f / sum[h];
+    std::fill(O, O + d * H, 0.0f);
+    for (const int32_t s : live) {
+      float* row = Pt + s * H;
+      const float* v = V + s * d * H;
+      for (int64_t h = 0; h < H; h++) row[h] *= sum[h];
+      for (int64_t i = 0; i < d; i++) {
+        for (int64_t h = 0; h < H; h++) O[i * H + h] += row[h] * v[i * H + h];
+      }
+    }
+    PackRow(z, O, out + t * H * d);
+  }
+}
+
+// One batch element backward; dQ, dK, dV [T, d, H] start at zero. dP: scratch [S, H]; w: [H].
+ARITH_VECTOR_CLONES
+void LaneBackward(const QkvSizes& z, const float* DY, const float* Q, const float* K, const float* V, const float* P,
+                  float scale, float* dP, float* w, float* dQ, float* dK, float* dV, std::vector<int32_t>& live) {
+  const int64_t H = z.H, d = z.d, S = z.T;
+  for (int64_t t = 0; t < z.T; t++) {
+    const float* Pt = P + t * S * H;
+    LiveKeysFromPattern(z, Pt, live);
+    const float* g = DY + t * d * H;
+    const float* q = Q + t * d * H;
+    float* dq = dQ + t * d * H;
+    // Softmax backward: dlogit_s = p_s (dp_s - Σ p dp) with dp_s = dy · v_s.
+    std::fill(w, w + H, 0.0f);
+    for (const int32_t s : live) {
+      float* dps = dP + s * H;
+      const float* p = Pt + s * H;
+      const float* v = V + s * d * H;
+      std::fill(dps, dps + H, 0.0f);
+      for (int64_t i = 0; i < d; i++) {
+        for (int64_t h = 0; h < H; h++) dps[h] += g[i * H + h] * v[i * H + h];
+      }
+      for (int64_t h = 0; h < H; h++) {
+        dps[h] *= p[h];
+        w[h] += dps[h];
+      }
+    }
+    for (const int32_t s : live) {
+      float* dl = dP + s * H;
+      const float* p = Pt + s * H;
+      for (int64_t h = 0; h < H; h++) dl[h] = (dl[h] - p[h] * w[h]) * scale;
+      const float* k = K + s * d * H;
+      float* dk = dK + s * d * H;
+      float* dv = dV + s * d * H;
+      for (int64_t i = 0; i < d; i++) {
+        for (int64_t h = 0; h < H; h++) {
+          dv[i * H + h] += p[h] * g[i * H + h];
+          dq[i * H + h] += dl[h] * k[i * H + h];
+          dk[i * H + h] += dl[h] * q[i * H + h];
+        }
+      }
+    }
+  }
+}
+
+// The composed path on ATen (GPUs, wide heads): q, k, v as [B,H,T,d] views of qkv.
+std::vector<at::Tensor> QkvViews(const at::Tensor& qkv, int64_t heads) {
+  const int64_t B = qkv.size(0), T = qkv.size(1), d = qkv.size(2) / (3 * heads);
+  const auto parts = qkv.view({B, T, 3, heads, d});
+  return {parts.select(2, 0).transpose(1, 2), parts.select(2, 1).transpose(1, 2), parts.select(2, 2).transpose(1, 2)};
+}
+
+void CheckQkv(const at::Tensor& qkv, int64_t heads) {
+  if (qkv.dim() != 3 || heads < 1 || qkv.size(2) % (3 * heads) != 0) {
+    throw std::runtime_error("fusedQkvAttention: qkv must be [B, T, 3 * heads * d]");
+  }
+}
+
+// fusedQkvAttention(qkv [B,T,3D], bias, heads, scale) -> [output [B,T,D], pattern (opaque)]
+Napi::Value FusedQkvAttention(const Napi::CallbackInfo& info) {
+  const auto qkv = Get(info[0]).contiguous();
+  const auto& bias = Get(info[1]);
+  const int64_t heads = Int(info[2]);
+  const float scale = static_cast<float>(Number(info[3]));
+  CheckQkv(qkv, heads);
+  const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
+  if (!UseLaneLoops(qkv, heads, bias)) {
+    const auto qkvParts = QkvViews(qkv, heads);
+    auto logits = at::matmul(qkvParts[0], qkvParts[1].transpose(-2, -1));
+    logits.mul_(scale).add_(bias);
+    auto pattern = at::_softmax(logits, -1, false);
+    auto output = at::matmul(pattern, qkvParts[2]).transpose(1, 2).reshape({z.B, z.T, z.H * z.d});
+    return PutList(info.Env(), {output, pattern});
+  }
+  const auto biasView = bias.expand({z.B, z.H, z.T, z.T});
+  const float* biasData = biasView.data_ptr<float>();
+  const int64_t sb = biasView.stride(0), sh = biasView.stride(1), st = biasView.stride(2), ss = biasView.stride(3);
+  auto output = at::empty({z.B, z.T, z.H * z.d}, qkv.options());
+  auto pattern = at::empty({z.B, z.T, z.T, z.H}, qkv.options());
+  const float* in = qkv.data_ptr<float>();
+  float* out = output.data_ptr<float>();
+  float* P = pattern.data_ptr<float>();
+  const int64_t D = z.H * z.d;
+  at::parallel_for(0, z.B, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(3 * z.T * D + D + 2 * z.H);
+    std::vector<int32_t> live;
+    live.reserve(z.T);
+    float* Q = scratch.data();
+    float* K = Q + z.T * D;
+    float* V = K + z.T * D;
+    float* O = V + z.T * D;
+    for (int64_t b = begin; b < end; b++) {
+      Unpack(z, in + b * z.T * 3 * D, Q, K, V);
+      LaneForward(z, Q, K, V, biasData + b * sb, sh, st, ss, scale, P + b * z.T * z.T * z.H, out + b * z.T * D, O + D,
+                  O, live);
+    }
+  });
+  return PutList(info.Env(), {output, pattern});
+}
+
+// fusedQkvAttentionGrad(dy [B,T,D], qkv, pattern, heads, scale) -> dqkv [B,T,3D]
+Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
+  const auto dy = Get(info[0]).contiguous();
+  const auto qkv = Get(info[1]).contiguous();
+  const auto pattern = Get(info[2]).contiguous();
+  const int64_t heads = Int(info[3]);
+  const float scale = static_cast<float>(Number(info[4]));
+  CheckQkv(qkv, heads);
+  const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
+  const int64_t D = z.H * z.d;
+  if (!UseLaneLoops(qkv, heads, dy)) {
+    const auto parts = QkvViews(qkv, heads);
+    const auto g = dy.view({z.B, z.T, z.H, z.d}).transpose(1, 2);
+    auto dv = at::matmul(pattern.transpose(-2, -1), g);
+    auto dpattern = at::matmul(g, parts[2].transpose(-2, -1));
+    auto dlogits = at::_softmax_backward_data(dpattern, pattern, -1, pattern.scalar_type());
+    dlogits.mul_(scale);
+    auto dq = at::matmul(dlogits, parts[1]);
+    auto dk = at::matmul(dlogits.transpose(-2, -1), parts[0]);
+    auto dqkv = at::stack({dq.transpose(1, 2), dk.transpose(1, 2), dv.transpose(1, 2)}, 2).reshape({z.B, z.T, 3 * D});
+    return Put(info.Env(), dqkv);
+  }
+  auto dqkv = at::empty({z.B, z.T, 3 * D}, qkv.options());
+  const float* in = qkv.data_ptr<float>();
+  const float* g = dy.data_ptr<float>();
+  const float* P = pattern.data_ptr<float>();
+  float* grad = dqkv.data_ptr<float>();
+  at::parallel_for(0, z.B, 1, [&](int64_t begin, int64_t end) {
+    const int64_t n = z.T * D;
+    std::vector<float> scratch(7 * n + z.T * z.H + z.H);
+    std::vector<int32_t> live;
+    live.reserve(z.T);
+    float* Q = scratch.data();
+    float* K = Q + n;
+    float* V = K + n;
+    float* DY = V + n;
+    float* dQ = DY + n;
+    float* dK = dQ + n;
+    float* dV = dK + n;
+    float* dP = dV + n;
+    float* w = dP + z.T * z.H;
+    for (int64_t b = begin; b < end; b++) {
+      Unpack(z, in + b * 3 * n, Q, K, V);
+      const float* gb = g + b * n;
+      for (int64_t t = 0; t < z.T; t++) {
+        for (int64_t h = 0; h < z.H; h++) {
+          for (int64_t i = 0; i < z.d; i++) DY[(t * z.d + i) * z.H + h] = gb[t * D + h * z.d + i];
+        }
+      }
+      std::fill(dQ, dQ + 3 * n, 0.0f);
+      LaneBackward(z, DY, Q, K, V, P + b * z.T * z.T * z.H, scale, dP, w, dQ, dK, dV, live);
+      float* gradB = grad + b * 3 * n;
+      for (int64_t t = 0; t < z.T; t++) {
+        PackRow(z, dQ + t * D, gradB + (t * 3 + 0) * D);
+        PackRow(z, dK + t * D, gradB + (t * 3 + 1) * D);
+        PackRow(z, dV + t * D, gradB + (t * 3 + 2) * D);
+      }
+    }
+  });
+  return Put(info.Env(), dqkv);
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "fusedAttention", FusedAttention);
   Export(env, exports, "fusedAttentionGrad", FusedAttentionGrad);
+  Export(env, exports, "fusedQkvAttention", FusedQkvAttention);
+  Export(env, exports, "fusedQkvAttentionGrad", FusedQkvAttentionGrad);
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
-import { FUSED_KERNELS, type AttentionAttrs } from '../../../contracts/kernels.ts';
+import { FUSED_KERNELS, type AttentionAttrs, type QkvAttentionAttrs } from '../../../contracts/kernels.ts';
 import { kernel, type TorchKernel } from '../kernels/kernel.ts';
 import { fusedNative } from './native.ts';
 
-/** ArithAttention and its gradient (src/contracts/kernels.ts): softmax(q kᵀ scale + bias) v, one call each way. */
+/**
+ * ArithAttention and its gradient (src/contracts/kernels.ts): softmax(q kᵀ scale + bias) v, one call each way;
+ * and ArithQkvAttention, the same from the q|k|v projection to the heads' outputs side by side.
+ */
 export const attentionKernels: TorchKernel[] = [
   kernel<AttentionAttrs>(FUSED_KERNELS.attention, ({ inputs: { q, k, v, bias }, backend, attrs }) =>
     backend.outputs(
@@ -19,6 +22,14 @@ export const attentionKernels: TorchKernel[] = [
         backend.slot(pattern),
         attrs.scale,
       ),
+    ),
+  ),
+  kernel<QkvAttentionAttrs>(FUSED_KERNELS.qkvAttention, ({ inputs: { qkv, bias }, backend, attrs }) =>
+    backend.outputs(fusedNative(backend).fusedQkvAttention(backend.slot(qkv), backend.slot(bias), attrs.heads, attrs.scale)),
+  ),
+  kernel<QkvAttentionAttrs>(FUSED_KERNELS.qkvAttentionGrad, ({ inputs: { dy, qkv, pattern }, backend, attrs }) =>
+    backend.output(
+      fusedNative(backend).fusedQkvAttentionGrad(backend.slot(dy), backend.slot(qkv), backend.slot(pattern), attrs.heads, attrs.scale),
     ),
   ),
 ];

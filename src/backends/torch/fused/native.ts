@@ -11,6 +11,8 @@ export interface FusedNative {
   fusedGeluGrad(dy: Slot, x: Slot): Slot;
   fusedAttention(q: Slot, k: Slot, v: Slot, bias: Slot, scale: number): Slot[];
   fusedAttentionGrad(dy: Slot, q: Slot, k: Slot, v: Slot, pattern: Slot, scale: number): Slot[];
+  fusedQkvAttention(qkv: Slot, bias: Slot, heads: number, scale: number): Slot[];
+  fusedQkvAttentionGrad(dy: Slot, qkv: Slot, pattern: Slot, heads: number, scale: number): Slot;
   fusedMaskedCrossEntropy(logits: Slot, targets: Slot, mask: Slot): Slot[];
   fusedMaskedCrossEntropyGrad(dy: Slot, logProbabilities: Slot, targets: Slot, mask: Slot): Slot;
   fusedGlobalNorm(grads: Slot[]): Slot;
@@ -40,6 +42,8 @@ const FUSED_FUNCTIONS: (keyof FusedNative)[] = [
   'fusedGeluGrad',
   'fusedAttention',
   'fusedAttentionGrad',
+  'fusedQkvAttention',
+  'fusedQkvAttentionGrad',
   'fusedMaskedCrossEntropy',
   'fusedMaskedCrossEntropyGrad',
   'fusedGlobalNorm',
