@@ -265,10 +265,10 @@ struct QkvSizes {
   int64_t B, T, H, d;
 };
 
-bool UseLaneLoops(const at::Tensor& qkv, int64_t heads, const at::Tensor& other) {
-  return qkv.device().is_cpu() && qkv.dim() == 3 && qkv.size(2) % (3 * heads) == 0 &&
-         qkv.size(2) / (3 * heads) <= kLoopMaxHeadSize && qkv.size(1) <= kLoopMaxLength &&
-         qkv.scalar_type() == at::kFloat && other.scalar_type() == at::kFloat;
+// Decided by qkv alone, so that the gradient reads the pattern in the layout its forward pass wrote.
+bool UseLaneLoops(const at::Tensor& qkv, int64_t heads) {
+  return qkv.device().is_cpu() && qkv.size(2) / (3 * heads) <= kLoopMaxHeadSize && qkv.size(1) <= kLoopMaxLength &&
+         qkv.scalar_type() == at::kFloat;
 }
 
 // One batch element's qkv [T, 3, H, d] -> Q, K, V [T, d, H].
@@ -432,7 +432,7 @@ Napi::Value FusedQkvAttention(const Napi::CallbackInfo& info) {
   const float scale = static_cast<float>(Number(info[3]));
   CheckQkv(qkv, heads);
   const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
-  if (!UseLaneLoops(qkv, heads, bias)) {
+  if (!UseLaneLoops(qkv, heads)) {
     const auto qkvParts = QkvViews(qkv, heads);
     auto logits = at::matmul(qkvParts[0], qkvParts[1].transpose(-2, -1));
     logits.mul_(scale).add_(bias);
@@ -440,7 +440,7 @@ Napi::Value FusedQkvAttention(const Napi::CallbackInfo& info) {
     auto output = at::matmul(pattern, qkvParts[2]).transpose(1, 2).reshape({z.B, z.T, z.H * z.d});
     return PutList(info.Env(), {output, pattern});
   }
-  const auto biasView = bias.expand({z.B, z.H, z.T, z.T});
+  const auto biasView = bias.to(at::kFloat).expand({z.B, z.H, z.T, z.T});
   const float* biasData = biasView.data_ptr<float>();
   const int64_t sb = biasView.stride(0), sh = biasView.stride(1), st = biasView.stride(2), ss = biasView.stride(3);
   auto output = at::empty({z.B, z.T, z.H * z.d}, qkv.options());
@@ -468,7 +468,7 @@ Napi::Value FusedQkvAttention(const Napi::CallbackInfo& info) {
 
 // fusedQkvAttentionGrad(dy [B,T,D], qkv, pattern, heads, scale) -> dqkv [B,T,3D]
 Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
-  const auto dy = Get(info[0]).contiguous();
+  const auto dy = Get(info[0]).to(at::kFloat).contiguous();
   const auto qkv = Get(info[1]).contiguous();
   const auto pattern = Get(info[2]).contiguous();
   const int64_t heads = Int(info[3]);
@@ -476,7 +476,7 @@ Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
   CheckQkv(qkv, heads);
   const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
   const int64_t D = z.H * z.d;
-  if (!UseLaneLoops(qkv, heads, dy)) {
+  if (!UseLaneLoops(qkv, heads)) {
     const auto parts = QkvViews(qkv, heads);
     const auto g = dy.view({z.B, z.T, z.H, z.d}).transpose(1, 2);
     auto dv = at::matmul(pattern.transpose(-2, -1), g);
