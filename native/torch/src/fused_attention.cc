@@ -271,22 +271,23 @@ bool UseLaneLoops(const at::Tensor& qkv, int64_t heads) {
          qkv.scalar_type() == at::kFloat;
 }
 
+// One row [H, d] -> [d, H] (heads as lanes), and back.
+inline void UnpackRow(const QkvSizes& z, const float* row, float* lanes) {
+  for (int64_t h = 0; h < z.H; h++) {
+    for (int64_t i = 0; i < z.d; i++) lanes[i * z.H + h] = row[h * z.d + i];
+  }
+}
+
 // One batch element's qkv [T, 3, H, d] -> Q, K, V [T, d, H].
 inline void Unpack(const QkvSizes& z, const float* qkv, float* Q, float* K, float* V) {
   const int64_t D = z.H * z.d;
   float* parts[3] = {Q, K, V};
   for (int64_t t = 0; t < z.T; t++) {
-    for (int c = 0; c < 3; c++) {
-      const float* src = qkv + (t * 3 + c) * D;
-      float* dst = parts[c] + t * D;
-      for (int64_t h = 0; h < z.H; h++) {
-        for (int64_t i = 0; i < z.d; i++) dst[i * z.H + h] = src[h * z.d + i];
-      }
-    }
+    for (int c = 0; c < 3; c++) UnpackRow(z, qkv + (t * 3 + c) * D, parts[c] + t * D);
   }
 }
 
-// [T, d, H] -> row t of [T, H, d] (out) or of part c of [T, 3, H, d] (gradients).
+// Row t of [T, d, H] -> row t of [T, H, d] (out) or of part c of [T, 3, H, d] (gradients).
 inline void PackRow(const QkvSizes& z, const float* lanes, float* row) {
   for (int64_t h = 0; h < z.H; h++) {
     for (int64_t i = 0; i < z.d; i++) row[h * z.d + i] = lanes[i * z.H + h];
@@ -509,12 +510,7 @@ Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
     float* w = dP + z.T * z.H;
     for (int64_t b = begin; b < end; b++) {
       Unpack(z, in + b * 3 * n, Q, K, V);
-      const float* gb = g + b * n;
-      for (int64_t t = 0; t < z.T; t++) {
-        for (int64_t h = 0; h < z.H; h++) {
-          for (int64_t i = 0; i < z.d; i++) DY[(t * z.d + i) * z.H + h] = gb[t * D + h * z.d + i];
-        }
-      }
+      for (int64_t t = 0; t < z.T; t++) UnpackRow(z, g + b * n + t * D, DY + t * D);
       std::fill(dQ, dQ + 3 * n, 0.0f);
       LaneBackward(z, DY, Q, K, V, P + b * z.T * z.T * z.H, scale, dP, w, dQ, dK, dV, live);
       float* gradB = grad + b * 3 * n;
