@@ -13,7 +13,8 @@ import { columns, runningSumTargets } from '../src/data/runningSum.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
 import { loadRun } from '../src/experiments/checkpoint.ts';
 import { train, trainingBatch, trainStep } from '../src/experiments/train.ts';
-import { auxActivationName, runningSumLoss } from '../src/models/auxLoss.ts';
+import { auxHeadPrefix } from '../src/models/auxHeadNames.ts';
+import { auxActivationName, auxLayers, runningSumLoss } from '../src/models/auxLoss.ts';
 import { Gpt } from '../src/models/gpt.ts';
 import { readMetrics } from '../src/runs/metricsLog.ts';
 import { testBackend } from './fixtures/backend.ts';
@@ -109,13 +110,18 @@ describe('the auxiliary loss in a training step', () => {
     const problems = [mul(12n, 34n), mul(7n, 89n)];
     const batch = trainingBatch(model, experiment, problems, 1);
     const shape: [number, number] = [batch.batch, batch.seqLen];
+    const layers = auxLayers(spec);
     const { grads } = tf.variableGrads(() => {
-      let read: tf.Tensor | null = null;
+      const read = new Map<string, tf.Tensor>();
       model.forward(tf.tensor2d(batch.inputs, shape, 'int32'), {
         training: true,
-        hook: (name, activation) => void (name === auxActivationName(spec) && (read = activation)),
+        hook: (name, activation) => void read.set(name, activation),
       });
-      return runningSumLoss(model, read!, tf.tensor2d(batch.auxTargets!.values, shape), tf.tensor2d(batch.auxTargets!.mask, shape), spec);
+      const [values, mask] = [tf.tensor2d(batch.auxTargets!.values, shape), tf.tensor2d(batch.auxTargets!.mask, shape)];
+      const perHead = layers.map((layer) =>
+        runningSumLoss(model, read.get(auxActivationName(layer, spec.read))!, values, mask, spec, auxHeadPrefix(layer, layers)),
+      );
+      return tf.addN(perHead) as tf.Scalar;
     }, Object.values(model.params));
     // No path from a parameter to the loss: tfjs gives no gradient (null), i.e. zero.
     const norm = (name: string) => {
@@ -149,6 +155,43 @@ describe('the auxiliary loss in a training step', () => {
     dispose();
   });
 
+  it('a list of layers gives each block its own head, and the step adds their losses', async () => {
+    const both = ['train.aux_loss={target: running_sum, layer: [1, 2], weight: 1}'];
+    const { norm, model, dispose } = auxGradientNorms(both);
+    expect(model.params['aux_head.weight']).toBeUndefined();
+    for (const name of ['aux_head.1.weight', 'aux_head.2.weight', 'aux_head.1.bias', 'aux_head.2.bias'])
+      expect(norm(name)).toBeGreaterThan(0);
+    // Block 2's MLP now feeds a head (with layer 1 alone it gets no gradient from the loss).
+    expect(norm('blocks.1.mlp.c_fc.weight')).toBeGreaterThan(0);
+    dispose();
+    // From the same weights, the step reports the sum of the two heads' losses, each computed on its own.
+    const config = loadConfig(configFile, both);
+    const model2 = new Gpt(prepareExperiment(config).model, 5);
+    const batch = trainingBatch(model2, prepareExperiment(config), [mul(12n, 34n), mul(7n, 89n), mul(56n, 3n), mul(99n, 99n)], 1);
+    const shape: [number, number] = [batch.batch, batch.seqLen];
+    const read = new Map<string, tf.Tensor>();
+    model2.forward(tf.tensor2d(batch.inputs, shape, 'int32'), {
+      training: false,
+      hook: (name, activation) => void read.set(name, activation),
+    });
+    const [values, mask] = [tf.tensor2d(batch.auxTargets!.values, shape), tf.tensor2d(batch.auxTargets!.mask, shape)];
+    const spec = { scale: 100, read: 'residual' as const };
+    const separate = [1, 2].map(
+      (layer) =>
+        runningSumLoss(model2, read.get(auxActivationName(layer, 'residual'))!, values, mask, spec, `aux_head.${layer}`).dataSync()[0],
+    );
+    expect(separate[0]).toBeGreaterThan(0);
+    expect(separate[1]).toBeGreaterThan(0);
+    tf.dispose([values, mask, ...read.values()]);
+    model2.dispose();
+    // Three steps with both heads leave no tensor behind once the model is gone.
+    const before = tf.memory().numTensors;
+    const run = await losses(both, 3);
+    run.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(run.auxLosses[0]).toBeCloseTo(separate[0] + separate[1], 5);
+  });
+
   it("read: heads averages each head's own squared error over the masked positions", () => {
     const config = loadConfig(configFile, ['train.aux_loss={target: running_sum, layer: 1, read: heads}']);
     const model = new Gpt(prepareExperiment(config).model, 5);
@@ -176,6 +219,8 @@ describe('config errors name the field', () => {
     ['addition', ['task.op=add', ...AUX], /multiplication/],
     ['a format that writes the answer most significant first', ['format.name=plain', ...AUX], /least significant first/],
     ['a layer outside the model', ['train.aux_loss={target: running_sum, layer: 3}'], /1 to model.layers \(2\)/],
+    ['a list with a layer outside the model', ['train.aux_loss={target: running_sum, layer: [1, 3]}'], /layer 3 is outside the model/],
+    ['a list naming a block twice', ['train.aux_loss={target: running_sum, layer: [2, 2]}'], /name a block twice/],
     ['internalizing a format without chain of thought', ['train.internalize={every: 2, tokens_per_stage: 4}'], /no chain of thought/],
     [
       'a stage longer than the chain of thought',
@@ -183,7 +228,15 @@ describe('config errors name the field', () => {
       /more than the whole chain of thought/,
     ],
   ];
-  const fields = ['train.aux_loss', 'train.aux_loss', 'train.aux_loss.layer', 'train.internalize', 'train.internalize.tokens_per_stage'];
+  const fields = [
+    'train.aux_loss',
+    'train.aux_loss',
+    'train.aux_loss.layer',
+    'train.aux_loss.layer',
+    'train.aux_loss.layer',
+    'train.internalize',
+    'train.internalize.tokens_per_stage',
+  ];
   cases.forEach(([what, overrides, message], i) => {
     it(what, () => {
       expect(() => loadConfig(configFile, overrides)).toThrow(message);

@@ -2,6 +2,7 @@ import { sequenceRoles } from '../data/batches.ts';
 import { chainOfThoughtLength } from '../data/internalize.ts';
 import { longestProblem } from '../data/problem.ts';
 import { answerIsLsbFirst } from '../data/runningSum.ts';
+import { auxLayers } from '../models/auxLoss.ts';
 import type { DataSetup } from './dataSetup.ts';
 import type { Config } from './schema.ts';
 
@@ -24,9 +25,13 @@ export function checkMethods(config: Config, data: DataSetup, fail: Fail): void 
         `format "${format.name}" does not write its answer digits least significant first with declared roles; the running sum needs a reversed format (e.g. reversed, reversed-padded, cot-multiplication)`,
       );
     }
-    if (aux.layer > config.model.layers) {
-      fail('train.aux_loss.layer', `layer ${aux.layer} is outside the model: expected 1 to model.layers (${config.model.layers})`);
+    const layers = auxLayers(aux);
+    for (const layer of layers) {
+      if (layer > config.model.layers) {
+        fail('train.aux_loss.layer', `layer ${layer} is outside the model: expected 1 to model.layers (${config.model.layers})`);
+      }
     }
+    if (new Set(layers).size !== layers.length) fail('train.aux_loss.layer', `layers [${layers.join(', ')}] name a block twice`);
   }
   if (internalize) {
     const cot = chainOfThoughtLength(format.encode(longest, formatOptions));

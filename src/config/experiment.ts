@@ -26,6 +26,7 @@ export function prepareExperiment(config: Config): Experiment {
     lengthScaledAttention: m.length_scaled_attention,
     vocabSize: data.tokenizer.size,
     ...(config.train.aux_loss && { auxHead: config.train.aux_loss.read }),
+    ...(Array.isArray(config.train.aux_loss?.layer) && { auxLayers: config.train.aux_loss.layer }),
   };
   return { config, ...data, model };
 }

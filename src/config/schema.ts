@@ -184,7 +184,11 @@ export const trainSchema = z
     aux_loss: z
       .object({
         target: z.literal('running_sum').describe("Bai'25: the running sum ĉ_k of each answer column (multiplication)"),
-        layer: z.number().int().min(1).describe('the head reads the residual stream after this block (1 = the first)'),
+        layer: z
+          .union([z.number().int().min(1), z.array(z.number().int().min(1)).min(1)])
+          .describe(
+            'the head reads the residual stream after this block (1 = the first); a list: one head per block listed (parameters aux_head.<layer>.*), their losses summed',
+          ),
         weight: z.number().min(0).default(1).describe('the auxiliary loss is added to the cross-entropy times this'),
         scale: z.number().positive().default(100).describe('the head predicts ĉ_k / scale (mean squared error)'),
         read: z

@@ -8,7 +8,8 @@ import type { Problem } from '../data/problem.ts';
 import { Gpt } from '../models/gpt.ts';
 import { createRandom } from '../random.ts';
 import { maskedCrossEntropy } from '../models/loss.ts';
-import { auxActivationName, runningSumLoss, type AuxLossSpec } from '../models/auxLoss.ts';
+import { auxHeadPrefix } from '../models/auxHeadNames.ts';
+import { auxActivationName, auxLayers, runningSumLoss, type AuxLossSpec } from '../models/auxLoss.ts';
 import { runningSumTargets } from '../data/runningSum.ts';
 import { internalizedTokens, internalizeExample } from '../data/internalize.ts';
 import { RunStoppedError, UserError } from '../errors.ts';
@@ -138,21 +139,30 @@ export async function trainStep(
   if (aux && !(tensors.auxValues && tensors.auxMask)) throw new Error('the auxiliary loss needs the batch running-sum targets');
   let auxValue: tf.Scalar | null = null;
   const { value, grads: byVariableName } = tf.variableGrads(() => {
-    let read: tf.Tensor | null = null;
-    const readName = aux && auxActivationName(aux);
+    const layers = aux ? auxLayers(aux) : [];
+    const names = new Map(layers.map((layer) => [auxActivationName(layer, aux!.read), layer]));
+    const read = new Map<number, tf.Tensor>();
     const logits = model.forward(tensors.inputs, {
       training: true,
       dropoutSeed,
       positions: tensors.positions,
-      ...(readName && {
-        hook: (name: string, activation: tf.Tensor) => void (name === readName && (read = activation)),
+      ...(aux && {
+        hook: (name: string, activation: tf.Tensor) => {
+          const layer = names.get(name);
+          if (layer !== undefined) read.set(layer, activation);
+        },
         hookPatterns: false,
       }),
     });
     const loss = maskedCrossEntropy(logits, tensors.targets, tensors.mask);
     if (!aux) return loss;
-    if (!read) throw new Error(`the model has no activation ${readName}`);
-    auxValue = tf.keep(runningSumLoss(model, read, tensors.auxValues!, tensors.auxMask!, aux));
+    // Several heads: their losses are summed, so each weighs what a single head would.
+    const perHead = layers.map((layer) => {
+      const activation = read.get(layer);
+      if (!activation) throw new Error(`the model has no activation ${auxActivationName(layer, aux.read)}`);
+      return runningSumLoss(model, activation, tensors.auxValues!, tensors.auxMask!, aux, auxHeadPrefix(layer, layers));
+    });
+    auxValue = tf.keep(perHead.length === 1 ? perHead[0] : (tf.addN(perHead) as tf.Scalar));
     return tf.add(loss, tf.mul(auxValue, aux.weight)) as tf.Scalar;
   }, Object.values(model.params));
   // tfjs keys gradients by its internal variable names; the optimizer addresses parameters by checkpoint name.

@@ -10,16 +10,20 @@ import type { Gpt } from './gpt.ts';
  * before the projection; the error is averaged over heads. Plain tfjs ops, so it trains on every backend.
  */
 export interface AuxLossSpec {
-  /** Block whose output is read, 1-based (1 = the first). */
-  layer: number;
+  /** Block whose output is read, 1-based (1 = the first); a list: one head per block, their losses summed. */
+  layer: number | readonly number[];
   weight: number;
   scale: number;
   read: 'residual' | 'heads';
 }
 
-/** The activation name (src/models/gpt.ts hooks) the heads read. */
-export const auxActivationName = (spec: Pick<AuxLossSpec, 'layer' | 'read'>): string =>
-  `blocks.${spec.layer - 1}.${spec.read === 'heads' ? 'attn.z' : 'resid_post'}`;
+/** The blocks read, 1-based, in the order given. */
+export const auxLayers = (spec: Pick<AuxLossSpec, 'layer'>): readonly number[] =>
+  typeof spec.layer === 'number' ? [spec.layer] : spec.layer;
+
+/** The activation name (src/models/gpt.ts hooks) the head of block `layer` reads. */
+export const auxActivationName = (layer: number, read: AuxLossSpec['read']): string =>
+  `blocks.${layer - 1}.${read === 'heads' ? 'attn.z' : 'resid_post'}`;
 
 /**
  * Mean squared error of the heads' predictions against `targets / scale` where `mask` is 1. activation [B, T, d]
@@ -31,19 +35,20 @@ export function runningSumLoss(
   targets: tf.Tensor2D,
   mask: tf.Tensor2D,
   spec: Pick<AuxLossSpec, 'scale' | 'read'>,
+  prefix = 'aux_head',
 ): tf.Scalar {
-  const weight = model.params['aux_head.weight'];
-  if (!weight) throw new Error('the model has no aux_head: build it with auxHead set');
+  const weight = model.params[`${prefix}.weight`];
+  if (!weight) throw new Error(`the model has no ${prefix}: build it with auxHead set`);
   const [batch, seqLen, d] = activation.shape;
   let predicted: tf.Tensor;
   if (spec.read === 'heads') {
     const [heads, dHead] = weight.shape;
-    if (heads * dHead !== d) throw new Error(`aux_head.weight is [${weight.shape}], the heads' output has width ${d}`);
+    if (heads * dHead !== d) throw new Error(`${prefix}.weight is [${weight.shape}], the heads' output has width ${d}`);
     // [B, T, H, d_head] · [H, d_head] summed over d_head: head h's own prediction, [B, T, H].
     predicted = tf.sum(tf.mul(tf.reshape(activation, [batch, seqLen, heads, dHead]), weight), 3);
   } else {
-    const bias = model.params['aux_head.bias'];
-    if (!bias) throw new Error('the model has no aux_head.bias: build it with auxHead residual');
+    const bias = model.params[`${prefix}.bias`];
+    if (!bias) throw new Error(`the model has no ${prefix}.bias: build it with auxHead residual`);
     predicted = tf.add(tf.matMul(tf.reshape(activation, [batch * seqLen, d]), weight), bias).reshape([batch, seqLen, 1]);
   }
   const perHead = predicted.shape[2]!;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
+import { auxHeadPrefix } from './auxHeadNames.ts';
 import { type AttentionOptions, attention, dropout, embed, gelu, layerNorm, linear, qkvAttention } from './ops.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { getPositionalEncoding, type PositionalName, type PositionalOptions } from './positional/index.ts';
@@ -30,6 +31,8 @@ export interface GptConfig extends ModelShape, PositionalOptions {
    * [heads, d_head] and no bias (Bai et al.'s code). Only training reads them; forward, decoding and probes never do.
    */
   auxHead?: 'residual' | 'heads';
+  /** Blocks (1-based) with a head of their own, named `aux_head.<layer>.*` when there are several; absent: one. */
+  auxLayers?: readonly number[];
 }
 
 /** Called with every named activation during a forward pass (TransformerLens-style names). */
@@ -97,9 +100,13 @@ export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<Positio
   }
   specs.push({ name: 'ln_f.weight', shape: [d], init: 'ones' }, { name: 'ln_f.bias', shape: [d], init: 'zeros' });
   if (!config.tieEmbeddings) specs.push({ name: 'lm_head.weight', shape: [d, config.vocabSize], init: 'normal' });
-  if (config.auxHead === 'residual')
-    specs.push({ name: 'aux_head.weight', shape: [d, 1], init: 'normal' }, { name: 'aux_head.bias', shape: [1], init: 'zeros' });
-  if (config.auxHead === 'heads') specs.push({ name: 'aux_head.weight', shape: [config.heads, d / config.heads], init: 'normal' });
+  const auxLayers = config.auxLayers ?? [1];
+  for (const layer of config.auxHead ? auxLayers : []) {
+    const p = auxHeadPrefix(layer, auxLayers);
+    if (config.auxHead === 'residual')
+      specs.push({ name: `${p}.weight`, shape: [d, 1], init: 'normal' }, { name: `${p}.bias`, shape: [1], init: 'zeros' });
+    if (config.auxHead === 'heads') specs.push({ name: `${p}.weight`, shape: [config.heads, d / config.heads], init: 'normal' });
+  }
   return specs;
 }
 
