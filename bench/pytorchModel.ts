@@ -13,6 +13,7 @@ export function pytorchSkipReason(model: BenchModel, _batches: readonly TokenBat
   if (unknown.length > 0) return `pytorch_bench.py builds ${PYTORCH_ENCODINGS.join(', ')}, not model.pos ${unknown.join('+')}`;
   if ((c.recurrence ?? 1) !== 1) return 'pytorch_bench.py has no looped layers (model.recurrence)';
   if (c.dropout > 0) return 'pytorch_bench.py has no dropout';
+  if ((c.mlp ?? 'gelu') !== 'gelu') return `pytorch_bench.py builds the GELU MLP, not model.mlp ${c.mlp}`;
   if (c.lengthScaledAttention) return 'pytorch_bench.py has no length-scaled attention (model.length_scaled_attention)';
   if (model.aux) return 'pytorch_bench.py has no auxiliary loss (train.aux_loss)';
   if (model.optimizer.muon) return 'pytorch_bench.py has no Muon (train.muon)';

@@ -8,7 +8,7 @@ import { selectBackend } from '../src/backends/select.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { readCheckpoint } from '../src/experiments/checkpoint.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
-import { Muon, orthogonalize } from '../src/experiments/muon.ts';
+import { MUON_PARAMETER, Muon, orthogonalize } from '../src/experiments/muon.ts';
 import { listCheckpoints } from '../src/runs/checkpointFiles.ts';
 import { testBackend } from './fixtures/backend.ts';
 import { expectExactResume } from './fixtures/interruptedRun.ts';
@@ -145,6 +145,30 @@ format: { name: reversed }
 model: { layers: 1, heads: 2, d_model: 16, max_len: 16, pos: ape }
 train: { steps: 12, batch: 8, lr: 0.01, warmup: 0, eval_every: 6, eval_size: 8, log_every: 1, checkpoint_every: 6, muon: {} }
 `;
+
+describe('which parameters Muon trains', () => {
+  it("the blocks' weight matrices, a gated MLP's gate included; biases, gains, embeddings and heads stay with AdamW", () => {
+    for (const name of [
+      'blocks.0.attn.c_attn.weight',
+      'blocks.1.attn.c_proj.weight',
+      'blocks.0.mlp.c_fc.weight',
+      'blocks.0.mlp.c_gate.weight',
+      'blocks.3.mlp.c_proj.weight',
+    ]) {
+      expect(MUON_PARAMETER.test(name), name).toBe(true);
+    }
+    for (const name of [
+      'blocks.0.mlp.c_gate.bias',
+      'blocks.0.ln_1.weight',
+      'wte.weight',
+      'wpe.weight',
+      'lm_head.weight',
+      'aux_head.weight',
+    ]) {
+      expect(MUON_PARAMETER.test(name), name).toBe(false);
+    }
+  });
+});
 
 describe('a run with train.muon', () => {
   const configFile = path.join(dir, 'tiny.yaml');

@@ -52,6 +52,7 @@ describe.skipIf(!hasPythonTorch)('training matches a PyTorch reference', () => {
     { name: '[ape, t5]', pos: '[ape, t5]', extra: [] },
     { name: 'fire, recurrence 2', pos: 'fire', extra: ['model.recurrence=2'] },
     { name: 'nope, length-scaled attention', pos: 'nope', extra: ['model.length_scaled_attention=true'] },
+    ...(['geglu', 'swiglu', 'bilinear'] as const).map((mlp) => ({ name: `ape, ${mlp} MLP`, pos: 'ape', extra: [`model.mlp=${mlp}`] })),
   ];
   for (const { name, pos, extra } of cases) {
     it(`${name}: losses over 8 steps agree to 1e-5`, async () => {
@@ -79,7 +80,7 @@ describe.skipIf(!hasPythonTorch)('training matches a PyTorch reference', () => {
       }
       model.dispose();
       optimizer.dispose();
-      const file = path.join(dir, `${pos}.json`);
+      const file = path.join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.json`);
       fs.writeFileSync(file, JSON.stringify({ config: experiment.model, params, batches, lrs }));
       const reference = (JSON.parse(execFileSync(PYTHON, ['test/reference/gpt_reference.py', file]).toString()) as { losses: number[] })
         .losses;

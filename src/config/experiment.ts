@@ -17,6 +17,7 @@ export function prepareExperiment(config: Config): Experiment {
     heads: m.heads,
     dModel: m.d_model,
     dFf: m.d_ff ?? 4 * m.d_model,
+    ...(m.mlp && { mlp: m.mlp }),
     dropout: m.dropout,
     maxLen: m.max_len,
     pos: m.pos,

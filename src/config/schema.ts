@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BACKEND_NAMES, DEVICE_NAMES } from '../contracts/backendNames.ts';
 import { FORMAT_NAMES } from '../data/formats/index.ts';
+import { MLP_KINDS } from '../models/mlp.ts';
 import { POSITIONAL_NAMES } from '../models/positional/index.ts';
 import { positionalOptionFields } from './positionalOptions.ts';
 
@@ -107,6 +108,13 @@ export const modelSchema = z
       .nullable()
       .default(null)
       .describe('MLP width; default 4 * d_model'),
+    // Optional rather than defaulted: configs written before this field keep their config_sha256.
+    mlp: z
+      .enum(MLP_KINDS)
+      .optional()
+      .describe(
+        'the MLP: gelu (GPT-2, the default), or gated: geglu, swiglu, bilinear (two projections to d_ff multiplied, the gate through GELU, SiLU or nothing)',
+      ),
     dropout: z.number().min(0).max(0.9).default(0).describe('dropout on embeddings, attention weights and block outputs'),
     max_len: z
       .number()

@@ -9,7 +9,7 @@ export interface MuonOptions {
 }
 
 /** The weights Muon updates: the blocks' linear maps. Embeddings, heads, norms, biases and PE tables stay with AdamW. */
-export const MUON_PARAMETER = /^blocks\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/;
+export const MUON_PARAMETER = /^blocks\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_gate|mlp\.c_proj)\.weight$/;
 
 /** The fused query-key-value weight is three maps; each is orthogonalized on its own, as modded-nanoGPT does. */
 const piecesOf = (name: string): number => (name.endsWith('.attn.c_attn.weight') ? 3 : 1);

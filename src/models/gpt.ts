@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
 import { auxHeadPrefix } from './auxHeadNames.ts';
-import { type AttentionOptions, attention, dropout, embed, gelu, layerNorm, linear, qkvAttention } from './ops.ts';
+import { isGated, type MlpKind, mlpHidden } from './mlp.ts';
+import { type AttentionOptions, attention, dropout, embed, layerNorm, linear, qkvAttention } from './ops.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { getPositionalEncoding, type PositionalName, type PositionalOptions } from './positional/index.ts';
 import { positionIds } from './positional/positionIds.ts';
@@ -31,6 +32,8 @@ export interface GptConfig extends ModelShape, PositionalOptions {
    * [heads, d_head] and no bias (Bai et al.'s code). Only training reads them; forward, decoding and probes never do.
    */
   auxHead?: 'residual' | 'heads';
+  /** The MLP (src/models/mlp.ts); absent: gelu. */
+  mlp?: MlpKind;
   /** Blocks (1-based) with a head of their own, named `aux_head.<layer>.*` when there are several; absent: one. */
   auxLayers?: readonly number[];
 }
@@ -94,6 +97,12 @@ export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<Positio
       { name: `${p}.ln_2.bias`, shape: [d], init: 'zeros' },
       { name: `${p}.mlp.c_fc.weight`, shape: [d, config.dFf], init: 'normal' },
       { name: `${p}.mlp.c_fc.bias`, shape: [config.dFf], init: 'zeros' },
+      ...(isGated(config.mlp ?? 'gelu')
+        ? [
+            { name: `${p}.mlp.c_gate.weight`, shape: [d, config.dFf], init: 'normal' as const },
+            { name: `${p}.mlp.c_gate.bias`, shape: [config.dFf], init: 'zeros' as const },
+          ]
+        : []),
       { name: `${p}.mlp.c_proj.weight`, shape: [config.dFf, d], init: 'normal' },
       { name: `${p}.mlp.c_proj.bias`, shape: [d], init: 'zeros' },
     );
@@ -250,7 +259,7 @@ export class Gpt {
       hook(`${name}.attn.out`, attnOut);
       x = tf.add(x, attnOut);
       const h2 = layerNorm(x, params[`${p}.ln_2.weight`], params[`${p}.ln_2.bias`]);
-      const hidden = gelu(linear(h2, params[`${p}.mlp.c_fc.weight`], params[`${p}.mlp.c_fc.bias`]));
+      const hidden = mlpHidden(config.mlp ?? 'gelu', h2, params, `${p}.mlp`);
       const mlpOut = drop(linear(hidden, params[`${p}.mlp.c_proj.weight`], params[`${p}.mlp.c_proj.bias`]), 10 * slot + 3);
       hook(`${name}.mlp.out`, mlpOut);
       x = tf.add(x, mlpOut);

@@ -84,7 +84,13 @@ def forward(ids, positions=None):
         y = (att @ v).transpose(1, 2).reshape(B, T, D)
         x = x + y @ P[p + 'attn.c_proj.weight'] + P[p + 'attn.c_proj.bias']
         h2 = ln(x, P[p + 'ln_2.weight'], P[p + 'ln_2.bias'])
-        x = x + gelu(h2 @ P[p + 'mlp.c_fc.weight'] + P[p + 'mlp.c_fc.bias']) @ P[p + 'mlp.c_proj.weight'] + P[p + 'mlp.c_proj.bias']
+        up = h2 @ P[p + 'mlp.c_fc.weight'] + P[p + 'mlp.c_fc.bias']
+        kind = c.get('mlp', 'gelu')
+        if kind != 'gelu': gate = h2 @ P[p + 'mlp.c_gate.weight'] + P[p + 'mlp.c_gate.bias']
+        # Gated MLPs (GLU variants): the gate through GELU (geglu), SiLU (swiglu) or nothing (bilinear), times up.
+        hidden = {'gelu': lambda: gelu(up), 'geglu': lambda: gelu(gate) * up, 'swiglu': lambda: gate * torch.sigmoid(gate) * up,
+                  'bilinear': lambda: gate * up}[kind]()
+        x = x + hidden @ P[p + 'mlp.c_proj.weight'] + P[p + 'mlp.c_proj.bias']
     x = ln(x, P['ln_f.weight'], P['ln_f.bias'])
     return x @ (P['wte.weight'].T if c['tieEmbeddings'] else P['lm_head.weight'])
 logits_positions = torch.tensor(d['logits_positions']) if d.get('logits_positions') else None
