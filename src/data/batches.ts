@@ -79,6 +79,26 @@ export function encodeBatch(
   return encoded;
 }
 
+/**
+ * Flat indices (row·seqLen + t) of the positions training reads: those that carry loss or a running-sum target.
+ * The model computes its last block's MLP and head only there (ForwardOptions.rows).
+ */
+export function readPositions(batch: TokenBatch): Int32Array {
+  const aux = batch.auxTargets?.mask;
+  const read: number[] = [];
+  for (let at = 0; at < batch.lossMask.length; at++) if (batch.lossMask[at] > 0 || (aux && aux[at] > 0)) read.push(at);
+  return Int32Array.from(read);
+}
+
+/** values[rows], for per-position arrays of a batch. */
+export function pickRows<T extends Float32Array | Int32Array>(values: T, rows: Int32Array): T {
+  const picked = new (values.constructor as new (length: number) => T)(rows.length);
+  rows.forEach((at, i) => {
+    picked[i] = values[at];
+  });
+  return picked;
+}
+
 /** Tokens of the longest example (with `<bos>` and `<eos>`), to check sequences fit the model. */
 export function sequenceLength(example: Example, tokenizer: Tokenizer): number {
   return tokenizeExample(example, tokenizer).ids.length;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { engineMatmulPrecision, engineThreads, selectBackend } from '../backends/select.ts';
 import type { Config } from '../config/schema.ts';
-import { encodeBatch, type TokenBatch } from '../data/batches.ts';
+import { encodeBatch, pickRows, readPositions, type TokenBatch } from '../data/batches.ts';
 import { buildTestSets, describeCurriculum, heldOutKeys, TrainStream } from '../data/dataset.ts';
 import type { Problem } from '../data/problem.ts';
 import { Gpt } from '../models/gpt.ts';
@@ -79,16 +79,29 @@ export interface TrainResult {
   trainSeconds: number;
 }
 
-/** Builds loss-ready tensors for one batch; callers dispose them. */
+/**
+ * Loss-ready tensors for one batch; callers dispose them. The loss, its mask and the running-sum targets come
+ * both for every position ([B, T]) and cut to the positions the loss reads ([1, N], with `rows`), which is what
+ * the logits and the last block's activations are when the forward pass gets `rows` (ForwardOptions.rows).
+ */
 function batchTensors(batch: TokenBatch) {
   const shape: [number, number] = [batch.batch, batch.seqLen];
+  const read = readPositions(batch);
+  // Nothing to cut when every position is read (loss on all tokens, no padding) or ARITH_READ_ROWS=all asks for
+  // the whole pass (as before the cut, to the bit; the bench measures the cut this way).
+  const cut = read.length < batch.batch * batch.seqLen && process.env.ARITH_READ_ROWS !== 'all' ? read : null;
+  const perPosition = <T extends Float32Array | Int32Array>(values: T, dtype: 'int32' | 'float32') =>
+    cut ? tf.tensor2d(pickRows(values, cut), [1, cut.length], dtype) : tf.tensor2d(values, shape, dtype);
+  const aux = batch.auxTargets;
   return {
     inputs: tf.tensor2d(batch.inputs, shape, 'int32'),
-    targets: tf.tensor2d(batch.targets, shape, 'int32'),
-    mask: tf.tensor2d(batch.lossMask, shape, 'float32'),
+    rows: cut ? tf.tensor1d(cut, 'int32') : undefined,
+    targets: perPosition(batch.targets, 'int32'),
+    mask: perPosition(batch.lossMask, 'float32'),
     positions: batch.positions && tf.tensor2d(batch.positions, shape, 'int32'),
-    auxValues: batch.auxTargets && tf.tensor2d(batch.auxTargets.values, shape, 'float32'),
-    auxMask: batch.auxTargets && tf.tensor2d(batch.auxTargets.mask, shape, 'float32'),
+    /** Running-sum targets for a head on the last block (cut to the rows read) and on any earlier block. */
+    auxLast: aux && { values: perPosition(aux.values, 'float32'), mask: perPosition(aux.mask, 'float32') },
+    auxEarlier: aux && { values: tf.tensor2d(aux.values, shape, 'float32'), mask: tf.tensor2d(aux.mask, shape, 'float32') },
   };
 }
 
@@ -136,7 +149,8 @@ export async function trainStep(
   aux: AuxLossSpec | null = null,
 ) {
   const tensors = batchTensors(batch);
-  if (aux && !(tensors.auxValues && tensors.auxMask)) throw new Error('the auxiliary loss needs the batch running-sum targets');
+  const { auxLast, auxEarlier } = tensors;
+  if (aux && !(auxLast && auxEarlier)) throw new Error('the auxiliary loss needs the batch running-sum targets');
   let auxValue: tf.Scalar | null = null;
   const { value, grads: byVariableName } = tf.variableGrads(() => {
     const layers = aux ? auxLayers(aux) : [];
@@ -146,6 +160,7 @@ export async function trainStep(
       training: true,
       dropoutSeed,
       positions: tensors.positions,
+      rows: tensors.rows,
       ...(aux && {
         hook: (name: string, activation: tf.Tensor) => {
           const layer = names.get(name);
@@ -160,7 +175,9 @@ export async function trainStep(
     const perHead = layers.map((layer) => {
       const activation = read.get(layer);
       if (!activation) throw new Error(`the model has no activation ${auxActivationName(layer, aux.read)}`);
-      return runningSumLoss(model, activation, tensors.auxValues!, tensors.auxMask!, aux, auxHeadPrefix(layer, layers));
+      const cut = tensors.rows && auxActivationName(layer, aux.read).startsWith(`${model.lastBlockName}.`);
+      const targets = cut ? auxLast! : auxEarlier!;
+      return runningSumLoss(model, activation, targets.values, targets.mask, aux, auxHeadPrefix(layer, layers));
     });
     auxValue = tf.keep(perHead.length === 1 ? perHead[0] : (tf.addN(perHead) as tf.Scalar));
     return tf.add(loss, tf.mul(auxValue, aux.weight)) as tf.Scalar;
@@ -178,7 +195,8 @@ export async function trainStep(
     tf.dispose([
       value,
       ...(auxValue ? [auxValue] : []),
-      ...(tensors.auxValues ? [tensors.auxValues, tensors.auxMask!] : []),
+      ...(auxLast && auxEarlier ? [auxLast.values, auxLast.mask, auxEarlier.values, auxEarlier.mask] : []),
+      ...(tensors.rows ? [tensors.rows] : []),
       ...Object.values(clipped.grads),
       tensors.inputs,
       tensors.targets,

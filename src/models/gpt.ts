@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
 import { auxHeadPrefix } from './auxHeadNames.ts';
 import { isGated, type MlpKind, mlpHidden } from './mlp.ts';
-import { type AttentionOptions, attention, dropout, embed, layerNorm, linear, qkvAttention } from './ops.ts';
+import { type AttentionOptions, attention, dropout, embed, layerNorm, linear, qkvAttention, takeRows } from './ops.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { getPositionalEncoding, type PositionalName, type PositionalOptions } from './positional/index.ts';
 import { positionIds } from './positional/positionIds.ts';
@@ -75,6 +75,12 @@ export interface ForwardOptions {
    * the composed attention path, so a hook that does not need them (the auxiliary loss) keeps the fused kernel.
    */
   hookPatterns?: boolean;
+  /**
+   * The only positions whose outputs are read (training reads the loss's): flat indices b·T + t, int32. The last
+   * block still attends from every token, then cuts its stream to these rows, so its projection, MLP, the final
+   * norm and the head run on N rows; activations from there on and the logits come back [1, N, ...].
+   */
+  rows?: tf.Tensor1D;
 }
 
 const INIT_STD = 0.02;
@@ -168,13 +174,20 @@ export class Gpt {
     return positionIds(this.pe, this.config, roles, draw);
   }
 
+  /** The block whose activations `forward` cuts to `options.rows`: the last block of the last pass. */
+  get lastBlockName(): string {
+    const passes = this.config.recurrence ?? 1;
+    const block = `blocks.${this.config.layers - 1}`;
+    return passes === 1 ? block : `pass${passes - 1}.${block}`;
+  }
+
   get parameterCount(): number {
     return Object.values(this.params).reduce((n, v) => n + v.size, 0);
   }
 
   /**
-   * Logits [B, T, vocab] for token ids [B, T] (int32). Causal: position t sees tokens 0..t only. With a cache,
-   * the tokens continue the cached sequence and the cache grows by T.
+   * Logits [B, T, vocab] for token ids [B, T] (int32); [1, N, vocab] with `options.rows`. Causal: position t sees
+   * tokens 0..t only. With a cache, the tokens continue the cached sequence and the cache grows by T.
    */
   forward(tokens: tf.Tensor2D, options: ForwardOptions): tf.Tensor3D {
     const { config, params, pe } = this;
@@ -225,7 +238,8 @@ export class Gpt {
     const splitHeads = (t: tf.Tensor) => t.reshape([batch, seqLen, heads, dHead]).transpose([0, 2, 1, 3]);
     // A looped model runs the layers `recurrence` times: slot = pass * layers + layer indexes the cache and the
     // dropout salts; pass 0 keeps the plain model's activation names, later passes are prefixed `pass<r>.`.
-    for (let slot = 0; slot < (config.recurrence ?? 1) * config.layers; slot++) {
+    const slots = (config.recurrence ?? 1) * config.layers;
+    for (let slot = 0; slot < slots; slot++) {
       const i = slot % config.layers;
       const p = `blocks.${i}`;
       const pass = Math.floor(slot / config.layers);
@@ -252,6 +266,11 @@ export class Gpt {
           [cache.keys[slot], cache.values[slot]] = [tf.keep(k), tf.keep(v)];
         }
         attended = attention(q, k, v, attentionBias, attentionOptions).transpose([0, 2, 1, 3]).reshape([batch, seqLen, config.dModel]);
+      }
+      // Past the last attention nothing mixes positions, so only the rows read need the rest.
+      if (options.rows && slot === slots - 1) {
+        attended = takeRows(attended, options.rows);
+        x = takeRows(x, options.rows);
       }
       // The heads' outputs side by side (head h in columns h·d_head..), before the projection mixes them.
       hook(`${name}.attn.z`, attended);

@@ -62,6 +62,20 @@ export function embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor {
   return matmul(oneHot, table).reshape([...ids.shape, width]);
 }
 
+/**
+ * Rows `rows` of x [..., d] as [1, N, d] (rows index the flattened leading axes). tf.gather's gradient needs
+ * UnsortedSegmentSum, which wasm lacks; there the rows are picked by a one-hot product, exact in float32.
+ */
+export function takeRows(x: tf.Tensor, rows: tf.Tensor1D): tf.Tensor3D {
+  const width = x.shape[x.rank - 1] as number;
+  const flat = x.reshape([-1, width]);
+  const taken =
+    tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined
+      ? tf.gather(flat, rows)
+      : matmul(tf.oneHot(rows, flat.shape[0] as number), flat);
+  return taken.reshape([1, rows.shape[0], width]);
+}
+
 export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon = 1e-5): tf.Tensor {
   if (useFused('layernorm')) return fusedLayerNorm(x, gain, bias, epsilon);
   const axis = x.rank - 1;
