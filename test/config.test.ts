@@ -72,6 +72,8 @@ describe('loadConfig', () => {
     ['dropout out of range', (c) => (c.model.dropout = 1.5), 'model.dropout', /0.9|too big/i],
     ['rope_fraction out of range', (c) => (c.model.rope_fraction = 0), 'model.rope_fraction', /expected number to be >0/],
     ['min_lr above lr', (c) => (c.train.min_lr = 0.01), 'train.min_lr', /above lr/],
+    ['a cooldown of no steps', (c) => (c.train.cooldown = 0), 'train.cooldown', /expected number to be >0/],
+    ['a cooldown longer than the run', (c) => (c.train.cooldown = 1.5), 'train.cooldown', /expected number to be <=1/],
     ['sequence too long for max_len', (c) => (c.model.max_len = 10), 'model.max_len', /need up to \d+ tokens/],
     [
       'APE cannot reach the test lengths',

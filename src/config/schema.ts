@@ -159,8 +159,17 @@ export const trainSchema = z
       .default(64)
       .describe('problems per step'),
     lr: z.number().positive().default(1e-3).describe('AdamW peak learning rate, after linear warmup'),
-    min_lr: z.number().min(0).default(1e-4).describe('cosine decay ends here at the last step'),
+    min_lr: z.number().min(0).default(1e-4).describe('the decay ends here at the last step'),
     warmup: z.number().int().min(0).default(100).describe('linear warmup steps'),
+    // Optional rather than defaulted: configs written before this field keep their config_sha256.
+    cooldown: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe(
+        'warmup-stable-decay: hold lr after warmup, then fall to min_lr as 1 - sqrt(progress) over this share of the steps after warmup (Hägele et al. 2024); omit: cosine decay from warmup to the last step',
+      ),
     beta1: z.number().min(0).lt(1).default(0.9).describe('AdamW first-moment decay'),
     beta2: z.number().min(0).lt(1).default(0.99).describe('AdamW second-moment decay'),
     weight_decay: z.number().min(0).default(0.1).describe('decoupled weight decay on matrices and embeddings'),

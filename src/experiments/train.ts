@@ -356,7 +356,7 @@ interface StepTaken {
 async function runStep(session: Session, progress: Progress, record: RunRecord, step: number): Promise<StepTaken> {
   const { config, experiment } = session;
   const t = config.train;
-  const lr = learningRate(step, { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps });
+  const lr = learningRate(step, { lr: t.lr, minLr: t.min_lr, warmup: t.warmup, steps: t.steps, cooldown: t.cooldown });
   const started = performance.now();
   const problems = session.stream.next(t.batch, step);
   const batch = trainingBatch(session.model, experiment, problems, step);
