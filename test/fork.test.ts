@@ -101,4 +101,24 @@ describe('train --fork', () => {
     expect(run.stderr).toMatch(/^arith-lab: error: --at: names a checkpoint of the run given with --fork; add --fork RUN$/m);
     expect(run.status).toBe(2);
   });
+
+  it('a warmup-stable-decay run forked with fewer steps before its cooldown is the shorter run, exactly', () => {
+    // The parent holds its peak rate to step 35 (cooldown 0.5 of the 50 steps after warmup); a run of 40 steps
+    // holds it to step 25. Forked at step 20 with train.steps=40, it must write what a fresh 40-step run writes.
+    const config = path.join(dir, 'tiny.yaml');
+    const cooled = ['--set', 'train.cooldown=0.5'];
+    const parent = path.join(dir, 'wsd-parent');
+    expect(cli(['train', '--config', config, ...cooled, '--run-dir', parent]).status).toBe(0);
+    const fork = path.join(dir, 'wsd-fork');
+    const forked = cli(['train', '--fork', parent, '--at', '20', '--set', 'train.steps=40', '--run-dir', fork]);
+    expect(forked.status, forked.stderr).toBe(0);
+    const fresh = path.join(dir, 'wsd-fresh');
+    expect(cli(['train', '--config', config, ...cooled, '--set', 'train.steps=40', '--run-dir', fresh]).status).toBe(0);
+    const [mine, theirs] = [metrics(fork), metrics(fresh)];
+    expect(mine).toEqual(theirs);
+    expect(mine.find((r) => r.step === 25)!.lr).toBe(0.003);
+    expect(mine.find((r) => r.step === 26)!.lr).toBeLessThan(0.003);
+    // The parent, still at its peak at step 26, is a different run from there on.
+    expect(metrics(parent).find((r) => r.step === 26)!.lr).toBe(0.003);
+  }, 180_000);
 });
