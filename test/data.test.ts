@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../src/config/load.ts';
 import { createRandom } from '../src/random.ts';
-import { keepOneNonzeroDigit, sampleProblem } from '../src/data/sampling.ts';
+import { keepOneNonzeroDigit, largestRunningSum, sampleProblem } from '../src/data/sampling.ts';
 import { encodeBatch } from '../src/data/batches.ts';
 import { carryProfile } from '../src/data/carries.ts';
 import { columns } from '../src/data/runningSum.ts';
 import { buildTestSets, heldOutKeys, TrainStream, type TaskSpec } from '../src/data/dataset.ts';
 import { getFormat } from '../src/data/formats/index.ts';
-import { problemKey, parseProblem } from '../src/data/problem.ts';
+import { problemKey, parseProblem, type Problem } from '../src/data/problem.ts';
 import { EOS_ID, PAD_ID, BOS_ID, Tokenizer } from '../src/data/tokenizer.ts';
 import { prepareExperiment } from '../src/config/experiment.ts';
 
@@ -296,5 +296,74 @@ describe('large-digits sampling', () => {
     expect(() =>
       mulConfig({ large_digits_share: 0.5, curriculum: [{ until_step: 5, train_digits: [4, 4], sampling: 'large-digits' }] }),
     ).not.toThrow();
+  });
+});
+describe('large-sums sampling', () => {
+  const mulConfig = (task: object) =>
+    parseConfig(
+      {
+        task: { op: 'mul', train_digits: [4, 4], test_digits: [4, 4], ...task },
+        format: { name: 'reversed-all' },
+        model: { max_len: 24 },
+        train: { steps: 10 },
+      },
+      'x.yaml',
+    );
+  const draw = (task: object, n: number, seed = 3) => {
+    const spec = prepareExperiment(mulConfig(task)).task;
+    const random = createRandom(seed, 'large-sums');
+    return Array.from({ length: n }, () => sampleProblem(random, spec));
+  };
+  const tail = (problems: Problem[], from: number) => problems.filter((p) => largestRunningSum(p) >= from).length / problems.length;
+
+  it('the largest running column sum: 9999 x 9999 peaks at 350 in its middle column, 12 x 34 at 10', () => {
+    expect(largestRunningSum({ op: 'mul', a: 9999n, b: 9999n })).toBe(
+      Math.max(...columns({ op: 'mul', a: 9999n, b: 9999n }).map((c) => c.runningSum)),
+    );
+    expect(largestRunningSum({ op: 'mul', a: 12n, b: 34n })).toBe(10); // 408: columns 8, 6 + 4 = 10, 3 + 1 = 4
+  });
+
+  it('a quarter of the problems from the tail at 150 by default, digits mixed as uniform draws them', () => {
+    const uniform = draw({ sampling: 'uniform' }, 4000);
+    const sampled = draw({ sampling: 'large-sums' }, 4000);
+    // Uniform 4x4 reaches 150 in about one problem in nine; the sampler adds a quarter of all problems.
+    expect(tail(uniform, 150)).toBeGreaterThan(0.08);
+    expect(tail(uniform, 150)).toBeLessThan(0.14);
+    expect(tail(sampled, 150)).toBeGreaterThan(0.25 + 0.75 * 0.08);
+    expect(tail(sampled, 150)).toBeLessThan(0.25 + 0.75 * 0.14);
+    // Not large-digits: few tail problems have every digit 5-9.
+    const allLarge = sampled.filter((p) => largestRunningSum(p) >= 150 && [...`${p.a}${p.b}`].every((d) => d >= '5')).length;
+    expect(allLarge / sampled.length).toBeLessThan(0.05);
+  });
+
+  it('task.large_sums sets the share and the threshold, from config to sampler', () => {
+    const sampled = draw({ sampling: 'large-sums', large_sums: { share: 0.5, from: 200 } }, 4000);
+    expect(tail(sampled, 200)).toBeGreaterThan(0.48);
+    expect(tail(sampled, 200)).toBeLessThan(0.56);
+    expect(prepareExperiment(mulConfig({ sampling: 'large-sums', large_sums: { from: 120 } })).task.largeSums).toEqual({
+      share: 0.25,
+      from: 120,
+    });
+  });
+
+  it('refused in one line naming the field: without the sampling, for addition, and from a sum no problem reaches', () => {
+    const field = (name: string) => expect.objectContaining({ details: expect.objectContaining({ field: name }) });
+    expect(() => mulConfig({ large_sums: { share: 0.5 } })).toThrow(field('task.large_sums'));
+    expect(() =>
+      parseConfig(
+        {
+          task: { op: 'add', train_digits: [1, 3], test_digits: [3, 3], sampling: 'large-sums' },
+          format: { name: 'reversed' },
+          train: { steps: 10 },
+        },
+        'x.yaml',
+      ),
+    ).toThrow(field('task.sampling'));
+    // 1x1 products reach 81; 2x2 reach 170 (99 x 99: 81 + 81 + the carry 8), so 2x2 is allowed.
+    expect(() => mulConfig({ curriculum: [{ until_step: 5, train_digits: [2, 2], sampling: 'large-sums' }] })).not.toThrow();
+    expect(() => mulConfig({ curriculum: [{ until_step: 5, train_digits: [1, 1], sampling: 'large-sums' }] })).toThrow(
+      field('task.curriculum.0.sampling'),
+    );
+    expect(() => mulConfig({ sampling: 'large-sums', large_sums: { from: 400 } })).toThrow(field('task.large_sums.from'));
   });
 });

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.ts';
 import { testLengths, testSetSize } from '../data/dataset.ts';
+import { LARGE_SUMS, largestRunningSum } from '../data/sampling.ts';
 import type { Problem } from '../data/problem.ts';
 import { positionalConflict } from '../models/positional/compose.ts';
 import { getPositionalEncoding, positionalLabel, positionalNames } from '../models/positional/index.ts';
@@ -34,6 +35,16 @@ function padsOperands({ format, formatOptions, task }: DataSetup): boolean {
  * Curriculum stages end in order and before training does, draw fresh problems, and stay within the task's
  * longest operands: max_len, pad widths and the memory estimate are all sized by task.train_digits.
  */
+/** Where large-sums sampling draws: the field that asks for it and the longest operands it draws there. */
+function largeSumsStages(task: Config['task']): [string, number][] {
+  const stages: [string, number][] = task.sampling === 'large-sums' ? [['task.sampling', task.train_digits[1]]] : [];
+  task.curriculum.forEach((stage, i) => {
+    if ((stage.sampling ?? task.sampling) === 'large-sums')
+      stages.push([stage.sampling ? `task.curriculum.${i}.sampling` : 'task.sampling', stage.train_digits[1]]);
+  });
+  return stages;
+}
+
 function checkCurriculum(config: Config, fail: (field: string, message: string) => never): void {
   const { task, train } = config;
   task.curriculum.forEach((stage, i) => {
@@ -119,6 +130,21 @@ export function checkConfig(config: Config, file: string): void {
     if (sampling === 'balanced' && task.op !== 'add') fail(field, 'balanced sampling balances carries and is defined for addition only');
     if (sampling === 'qiu' && task.op !== 'mul')
       fail(field, 'qiu sampling sparsifies the multiplier and is defined for multiplication only');
+  }
+  const largeSums = samplings.filter(([, sampling]) => sampling === 'large-sums');
+  if (task.large_sums !== undefined && largeSums.length === 0) {
+    fail('task.large_sums', 'applies to large-sums sampling, which neither task.sampling nor any curriculum stage uses');
+  }
+  for (const [field, digits] of largeSumsStages(task)) {
+    if (task.op !== 'mul') fail(field, 'large-sums sampling draws large running column sums of multiplication only');
+    const from = task.large_sums?.from ?? LARGE_SUMS.from;
+    const most = largestRunningSum({ op: 'mul', a: 10n ** BigInt(digits) - 1n, b: 10n ** BigInt(digits) - 1n });
+    if (most < from) {
+      fail(
+        task.large_sums ? 'task.large_sums.from' : field,
+        `no ${digits}x${digits} problem has a running column sum of ${from} (at most ${most}); lower task.large_sums.from`,
+      );
+    }
   }
   if (task.large_digits_share !== undefined && !samplings.some(([, sampling]) => sampling === 'large-digits')) {
     fail('task.large_digits_share', 'applies to large-digits sampling, which neither task.sampling nor any curriculum stage uses');

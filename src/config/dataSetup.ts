@@ -28,6 +28,7 @@ function taskSpec(config: Config): TaskSpec {
     sampling: t.sampling,
     operandLengths: t.operand_lengths,
     ...(t.large_digits_share !== undefined && { largeDigitsShare: t.large_digits_share }),
+    ...(t.large_sums !== undefined && { largeSums: t.large_sums }),
     curriculum: t.curriculum.map((stage) => ({
       untilStep: stage.until_step,
       trainDigits: stage.train_digits,

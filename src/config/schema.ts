@@ -10,7 +10,7 @@ const digitRange = z
   .tuple([z.number().int().min(1).max(200), z.number().int().min(1).max(200)])
   .refine(([lo, hi]) => lo <= hi, { message: 'expected [min, max] with min <= max' });
 
-const samplingSchema = z.enum(['uniform', 'balanced', 'qiu', 'large-digits']);
+const samplingSchema = z.enum(['uniform', 'balanced', 'qiu', 'large-digits', 'large-sums']);
 
 export const taskSchema = z
   .object({
@@ -34,7 +34,8 @@ export const taskSchema = z
       .describe(
         "uniform lengths; Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced; " +
           'qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand; ' +
-          'large-digits: uniform, 25% of problems (task.large_digits_share) draw every digit from 5-9 (large column sums)',
+          'large-digits: uniform, 25% of problems (task.large_digits_share) draw every digit from 5-9 (large column sums); ' +
+          'large-sums (mul): uniform, 25% of problems redrawn until a running column sum reaches 150 (task.large_sums)',
       ),
     // Optional, not defaulted: configs written before it keep their config_sha256.
     large_digits_share: z
@@ -43,6 +44,15 @@ export const taskSchema = z
       .max(1)
       .optional()
       .describe('large-digits sampling: share of problems whose every digit is drawn from 5-9; default 0.25'),
+    // Optional, not defaulted: configs written before it keep their config_sha256.
+    large_sums: z
+      .object({
+        share: z.number().gt(0).max(1).default(0.25).describe('share of problems drawn from the tail'),
+        from: z.number().int().positive().default(150).describe('the least largest running column sum ĉ_k of a tail problem'),
+      })
+      .strict()
+      .optional()
+      .describe('large-sums sampling: the share of problems redrawn until their largest running column sum reaches from'),
     test_size: z.number().int().positive().max(1e9).default(200).describe('held-out problems per test length'),
     curriculum: z
       .array(

@@ -57,8 +57,12 @@ export function describeCurriculum(task: TaskSpec): string | null {
   if (stages.length === 0) return null;
   const mixed = stages.some((stage) => (stage.sampling ?? task.sampling) !== task.sampling);
   const share = task.largeDigitsShare;
-  const name = (sampling: SamplerSpec['sampling']) =>
-    sampling === 'large-digits' && share !== undefined ? `large-digits ${Math.round(share * 1000) / 10}%` : sampling;
+  const percent = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+  const name = (sampling: SamplerSpec['sampling']) => {
+    if (sampling === 'large-digits' && share !== undefined) return `large-digits ${percent(share)}`;
+    if (sampling === 'large-sums' && task.largeSums) return `large-sums ${percent(task.largeSums.share)} from ${task.largeSums.from}`;
+    return sampling;
+  };
   const describe = (digits: [number, number], sampling: SamplerSpec['sampling']) =>
     rangeText(digits) + (mixed ? `, ${name(sampling)}` : '');
   const ranges = stages.map((stage, i) => {

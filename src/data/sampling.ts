@@ -1,6 +1,7 @@
 import { randomBigInt, type Random } from '../random.ts';
 import { carryProfile } from './carries.ts';
 import type { Op, Problem } from './problem.ts';
+import { columns } from './runningSum.ts';
 
 /** Uniform operand with exactly `digits` digits (1 digit includes 0, as in Lee'23's "all 100 1-digit pairs"). */
 export function sampleOperand(random: Random, digits: number): bigint {
@@ -17,12 +18,22 @@ export function problemSpaceSize(digits: number): bigint {
 export interface SamplerSpec {
   op: Op;
   trainDigits: [number, number];
-  sampling: 'uniform' | 'balanced' | 'qiu' | 'large-digits';
+  sampling: 'uniform' | 'balanced' | 'qiu' | 'large-digits' | 'large-sums';
   /** `independent`: each operand draws its own length; `equal`: both operands share one drawn length. */
   operandLengths: 'independent' | 'equal';
   /** `large-digits`: share of problems whose every digit is drawn from 5-9; default `LARGE_DIGITS_SHARE`. */
   largeDigitsShare?: number;
+  /** `large-sums`: the share of problems redrawn until their largest running column sum reaches `from`. */
+  largeSums?: LargeSums;
 }
+
+export interface LargeSums {
+  share: number;
+  from: number;
+}
+
+/** Defaults of `large-sums` sampling: a quarter of the problems, from a running sum of 150 (4x4's top tenth). */
+export const LARGE_SUMS: LargeSums = { share: 0.25, from: 150 };
 
 /** Uniform: operand lengths drawn uniformly from the range (per operand, or once for both), then digits. */
 function sampleUniform(random: Random, spec: SamplerSpec): Problem {
@@ -93,7 +104,31 @@ function sampleLargeDigits(random: Random, spec: SamplerSpec): Problem {
   return { ...problem, a: large(problem.a), b: large(problem.b) };
 }
 
+/** The largest running column sum ĉ_k of a multiplication (src/data/runningSum.ts). */
+export const largestRunningSum = (problem: Problem): number => Math.max(...columns(problem).map((column) => column.runningSum));
+
+/** Draws before `large-sums` gives up: 4x4 reaches 150 in one uniform problem in nine. */
+const LARGE_SUMS_TRIES = 100_000;
+
+/**
+ * Uniform problems, but a share of them (a quarter by default) drawn again until their largest running column
+ * sum ĉ_k reaches `from` (150 by default): uniform problems conditioned on the tail where a trained 4x4 model's
+ * errors are, digits mixed as the test draws them, where `large-digits` makes every digit 5-9.
+ */
+function sampleLargeSums(random: Random, spec: SamplerSpec): Problem {
+  const { share, from } = spec.largeSums ?? LARGE_SUMS;
+  if (random.next() >= share) return sampleUniform(random, spec);
+  for (let tries = 0; tries < LARGE_SUMS_TRIES; tries++) {
+    const problem = sampleUniform(random, spec);
+    if (largestRunningSum(problem) >= from) return problem;
+  }
+  throw new Error(
+    `large-sums sampling: no problem of ${spec.trainDigits.join('-')} digits reached a running sum of ${from} in ${LARGE_SUMS_TRIES} draws`,
+  );
+}
+
 export function sampleProblem(random: Random, spec: SamplerSpec): Problem {
+  if (spec.sampling === 'large-sums') return sampleLargeSums(random, spec);
   if (spec.sampling === 'large-digits') return sampleLargeDigits(random, spec);
   if (spec.sampling === 'balanced') return sampleBalanced(random, spec);
   if (spec.sampling === 'qiu') return sampleQiu(random, spec);
