@@ -110,6 +110,9 @@ describe('a stage with its own sampling', () => {
     expect(describeCurriculum({ ...task, largeDigitsShare: 0.5 })).toBe(
       'curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-digits 50%',
     );
+    expect(describeCurriculum({ ...task, sampling: 'large-sums', largeSums: { share: 0.3, from: 180 } })).toBe(
+      'curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-sums 30% from 180',
+    );
     expect(describeCurriculum({ ...task, curriculum: [{ untilStep: 10, trainDigits: [3, 3] }] })).toBe(
       'curriculum: steps 1-10: 3 digits; then 4 digits',
     );
