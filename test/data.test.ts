@@ -220,6 +220,18 @@ describe("Qiu'24 multiplication sampling", () => {
   });
 });
 
+/** A 4x4 multiplication config with `task` merged into its task section. */
+const mulConfig = (task: object) =>
+  parseConfig(
+    {
+      task: { op: 'mul', train_digits: [4, 4], test_digits: [4, 4], ...task },
+      format: { name: 'reversed-all' },
+      model: { max_len: 24 },
+      train: { steps: 10 },
+    },
+    'x.yaml',
+  );
+
 describe('large-digits sampling', () => {
   const spec = (lengths: [number, number]) => ({
     op: 'mul' as const,
@@ -259,17 +271,6 @@ describe('large-digits sampling', () => {
     expect(middle('large-digits')).toBeGreaterThan(0.3);
   });
 
-  const mulConfig = (task: object) =>
-    parseConfig(
-      {
-        task: { op: 'mul', train_digits: [4, 4], test_digits: [4, 4], ...task },
-        format: { name: 'reversed-all' },
-        model: { max_len: 24 },
-        train: { steps: 10 },
-      },
-      'x.yaml',
-    );
-
   it('task.large_digits_share sets the share, from config to sampler', () => {
     const share = (largeDigitsShare: number | undefined) => {
       const task = prepareExperiment(
@@ -298,17 +299,8 @@ describe('large-digits sampling', () => {
     ).not.toThrow();
   });
 });
+
 describe('large-sums sampling', () => {
-  const mulConfig = (task: object) =>
-    parseConfig(
-      {
-        task: { op: 'mul', train_digits: [4, 4], test_digits: [4, 4], ...task },
-        format: { name: 'reversed-all' },
-        model: { max_len: 24 },
-        train: { steps: 10 },
-      },
-      'x.yaml',
-    );
   const draw = (task: object, n: number, seed = 3) => {
     const spec = prepareExperiment(mulConfig(task)).task;
     const random = createRandom(seed, 'large-sums');
