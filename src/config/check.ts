@@ -31,10 +31,6 @@ function padsOperands({ format, formatOptions, task }: DataSetup): boolean {
   return format.encode(problem, formatOptions).prompt !== format.encode(problem, wide).prompt;
 }
 
-/**
- * Curriculum stages end in order and before training does, draw fresh problems, and stay within the task's
- * longest operands: max_len, pad widths and the memory estimate are all sized by task.train_digits.
- */
 /** Where large-sums sampling draws: the field that asks for it and the longest operands it draws there. */
 function largeSumsStages(task: Config['task']): [string, number][] {
   const stages: [string, number][] = task.sampling === 'large-sums' ? [['task.sampling', task.train_digits[1]]] : [];
@@ -45,6 +41,10 @@ function largeSumsStages(task: Config['task']): [string, number][] {
   return stages;
 }
 
+/**
+ * Curriculum stages end in order and before training does, draw fresh problems, and stay within the task's
+ * longest operands: max_len, pad widths and the memory estimate are all sized by task.train_digits.
+ */
 function checkCurriculum(config: Config, fail: (field: string, message: string) => never): void {
   const { task, train } = config;
   task.curriculum.forEach((stage, i) => {

@@ -80,9 +80,10 @@ export interface TrainResult {
 }
 
 /**
- * Loss-ready tensors for one batch; callers dispose them. The loss, its mask and the running-sum targets come
- * both for every position ([B, T]) and cut to the positions the loss reads ([1, N], with `rows`), which is what
- * the logits and the last block's activations are when the forward pass gets `rows` (ForwardOptions.rows).
+ * Loss-ready tensors for one batch; callers dispose them. With `rows` (the positions the loss reads, when they are
+ * not all), the targets and mask come cut to them, [1, N], as the logits of a forward pass given `rows` are
+ * (ForwardOptions.rows); else [B, T]. The running-sum targets come both ways: a head on the last block reads the
+ * cut stream, a head on an earlier block the whole.
  */
 function batchTensors(batch: TokenBatch) {
   const shape: [number, number] = [batch.batch, batch.seqLen];
