@@ -109,9 +109,13 @@ describeTorch('torch keeps the heap between steps', () => {
     // 80 MiB a round is 20,480 pages: glibc's defaults map and zero them again in some or all of the four rounds
     // (measured 72,000-82,000 faults alone, 28,600-41,000 and once 36,774 under the whole suite's load, when glibc's
     // own threshold lets some rounds reuse the heap); kept, 20-6,200 faults remain (the rest of the process). So:
-    // at least one whole round of fresh pages without it.
+    // at least one whole round of fresh pages without it. glibc's defaults sometimes keep the heap too (4,144 faults
+    // once, in a CI run of 2026-12-06: its dynamic threshold depends on where the freed chunks lie), so the defaults
+    // get up to three fresh processes to show the difference.
     const kept = faults({});
     expect(kept).toBeLessThan(15_000);
-    expect(faults({ ARITH_KEEP_HEAP: '0' })).toBeGreaterThan(Math.max(20_480, 3 * kept));
+    let unkept = 0;
+    for (let tries = 0; tries < 3 && unkept <= Math.max(20_480, 3 * kept); tries++) unkept = faults({ ARITH_KEEP_HEAP: '0' });
+    expect(unkept).toBeGreaterThan(Math.max(20_480, 3 * kept));
   });
 });
