@@ -131,8 +131,7 @@ export function checkConfig(config: Config, file: string): void {
     if (sampling === 'qiu' && task.op !== 'mul')
       fail(field, 'qiu sampling sparsifies the multiplier and is defined for multiplication only');
   }
-  const largeSums = samplings.filter(([, sampling]) => sampling === 'large-sums');
-  if (task.large_sums !== undefined && largeSums.length === 0) {
+  if (task.large_sums !== undefined && !samplings.some(([, sampling]) => sampling === 'large-sums')) {
     fail('task.large_sums', 'applies to large-sums sampling, which neither task.sampling nor any curriculum stage uses');
   }
   for (const [field, digits] of largeSumsStages(task)) {
