@@ -359,3 +359,42 @@ describe('large-sums sampling', () => {
     expect(() => mulConfig({ sampling: 'large-sums', large_sums: { from: 400 } })).toThrow(field('task.large_sums.from'));
   });
 });
+
+describe('large-mixed sampling', () => {
+  const draw = (task: object, n: number) => {
+    const spec = prepareExperiment(mulConfig(task)).task;
+    const random = createRandom(4, 'large-mixed');
+    return Array.from({ length: n }, () => sampleProblem(random, spec));
+  };
+  const share = (problems: Problem[], keep: (p: Problem) => boolean) => problems.filter(keep).length / problems.length;
+  const allLarge = (p: Problem) => [...`${p.a}${p.b}`].every((d) => d >= '5');
+  const inRange = (lo: number, hi: number) => (p: Problem) => largestRunningSum(p) >= lo && largestRunningSum(p) < hi;
+
+  it('draws both tails at their own shares: all-large digits (sums near 200) and the uniform tail just above from', () => {
+    const sampled = draw({ sampling: 'large-mixed', large_digits_share: 0.2, large_sums: { share: 0.3 } }, 5000);
+    // Uniform 4x4 has every digit 5-9 in one problem in 256; large-mixed adds its large-digits share.
+    expect(share(sampled, allLarge)).toBeGreaterThan(0.18);
+    expect(share(sampled, allLarge)).toBeLessThan(0.23);
+    // The uniform tail (150 and more in one problem in nine, mostly below 180) plus the large-sums share; the
+    // all-large problems sit mostly above 180.
+    const notAllLarge = sampled.filter((p) => !allLarge(p));
+    expect(share(notAllLarge, inRange(150, 1000))).toBeGreaterThan((0.3 + 0.5 * 0.08) / 0.8);
+    expect(share(notAllLarge, inRange(150, 1000))).toBeLessThan((0.3 + 0.5 * 0.14) / 0.8);
+    expect(share(sampled.filter(allLarge), inRange(180, 1000))).toBeGreaterThan(0.6);
+  });
+
+  it('each share defaults to its sampling alone, and together they may not pass 1, naming the field', () => {
+    expect(prepareExperiment(mulConfig({ sampling: 'large-mixed' })).task).toMatchObject({ sampling: 'large-mixed' });
+    const defaults = draw({ sampling: 'large-mixed' }, 4000);
+    expect(share(defaults, allLarge)).toBeGreaterThan(0.22);
+    expect(share(defaults, allLarge)).toBeLessThan(0.28);
+    const field = (name: string) => expect.objectContaining({ details: expect.objectContaining({ field: name }) });
+    expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.6, large_sums: { share: 0.5 } })).toThrow(
+      field('task.large_sums.share'),
+    );
+    expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.8 })).toThrow(field('task.large_digits_share'));
+    expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.75 })).not.toThrow();
+    // Both fields belong to it: neither is refused as belonging to another sampling.
+    expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.1, large_sums: { share: 0.1, from: 160 } })).not.toThrow();
+  });
+});

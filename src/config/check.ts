@@ -1,6 +1,6 @@
 import { UserError } from '../errors.ts';
 import { testLengths, testSetSize } from '../data/dataset.ts';
-import { LARGE_SUMS, largestRunningSum } from '../data/sampling.ts';
+import { LARGE_DIGITS_SHARE, LARGE_SUMS, largestRunningSum } from '../data/sampling.ts';
 import type { Problem } from '../data/problem.ts';
 import { positionalConflict } from '../models/positional/compose.ts';
 import { getPositionalEncoding, positionalLabel, positionalNames } from '../models/positional/index.ts';
@@ -31,11 +31,15 @@ function padsOperands({ format, formatOptions, task }: DataSetup): boolean {
   return format.encode(problem, formatOptions).prompt !== format.encode(problem, wide).prompt;
 }
 
+/** Samplings that draw from the running-sum tail (task.large_sums) and that draw large digits (task.large_digits_share). */
+const DRAWS_LARGE_SUMS = new Set<Config['task']['sampling'] | undefined>(['large-sums', 'large-mixed']);
+const DRAWS_LARGE_DIGITS = new Set<Config['task']['sampling'] | undefined>(['large-digits', 'large-mixed']);
+
 /** Where large-sums sampling draws: the field that asks for it and the longest operands it draws there. */
 function largeSumsStages(task: Config['task']): [string, number][] {
-  const stages: [string, number][] = task.sampling === 'large-sums' ? [['task.sampling', task.train_digits[1]]] : [];
+  const stages: [string, number][] = DRAWS_LARGE_SUMS.has(task.sampling) ? [['task.sampling', task.train_digits[1]]] : [];
   task.curriculum.forEach((stage, i) => {
-    if ((stage.sampling ?? task.sampling) === 'large-sums')
+    if (DRAWS_LARGE_SUMS.has(stage.sampling ?? task.sampling))
       stages.push([stage.sampling ? `task.curriculum.${i}.sampling` : 'task.sampling', stage.train_digits[1]]);
   });
   return stages;
@@ -131,11 +135,11 @@ export function checkConfig(config: Config, file: string): void {
     if (sampling === 'qiu' && task.op !== 'mul')
       fail(field, 'qiu sampling sparsifies the multiplier and is defined for multiplication only');
   }
-  if (task.large_sums !== undefined && !samplings.some(([, sampling]) => sampling === 'large-sums')) {
-    fail('task.large_sums', 'applies to large-sums sampling, which neither task.sampling nor any curriculum stage uses');
+  if (task.large_sums !== undefined && !samplings.some(([, sampling]) => DRAWS_LARGE_SUMS.has(sampling))) {
+    fail('task.large_sums', 'applies to large-sums and large-mixed sampling, which neither task.sampling nor any curriculum stage uses');
   }
   for (const [field, digits] of largeSumsStages(task)) {
-    if (task.op !== 'mul') fail(field, 'large-sums sampling draws large running column sums of multiplication only');
+    if (task.op !== 'mul') fail(field, 'large-sums and large-mixed sampling draw large running column sums of multiplication only');
     const from = task.large_sums?.from ?? LARGE_SUMS.from;
     const most = largestRunningSum({ op: 'mul', a: 10n ** BigInt(digits) - 1n, b: 10n ** BigInt(digits) - 1n });
     if (most < from) {
@@ -145,8 +149,21 @@ export function checkConfig(config: Config, file: string): void {
       );
     }
   }
-  if (task.large_digits_share !== undefined && !samplings.some(([, sampling]) => sampling === 'large-digits')) {
-    fail('task.large_digits_share', 'applies to large-digits sampling, which neither task.sampling nor any curriculum stage uses');
+  if (task.large_digits_share !== undefined && !samplings.some(([, sampling]) => DRAWS_LARGE_DIGITS.has(sampling))) {
+    fail(
+      'task.large_digits_share',
+      'applies to large-digits and large-mixed sampling, which neither task.sampling nor any curriculum stage uses',
+    );
+  }
+  if (samplings.some(([, sampling]) => sampling === 'large-mixed')) {
+    const digitsShare = task.large_digits_share ?? LARGE_DIGITS_SHARE;
+    const sumsShare = task.large_sums?.share ?? LARGE_SUMS.share;
+    if (digitsShare + sumsShare > 1) {
+      fail(
+        task.large_sums ? 'task.large_sums.share' : 'task.large_digits_share',
+        `large-mixed draws ${digitsShare} of problems with large digits and ${sumsShare} from the running-sum tail: together at most 1`,
+      );
+    }
   }
   checkCurriculum(config, fail);
   if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);

@@ -10,7 +10,7 @@ const digitRange = z
   .tuple([z.number().int().min(1).max(200), z.number().int().min(1).max(200)])
   .refine(([lo, hi]) => lo <= hi, { message: 'expected [min, max] with min <= max' });
 
-const samplingSchema = z.enum(['uniform', 'balanced', 'qiu', 'large-digits', 'large-sums']);
+const samplingSchema = z.enum(['uniform', 'balanced', 'qiu', 'large-digits', 'large-sums', 'large-mixed']);
 
 export const taskSchema = z
   .object({
@@ -35,7 +35,8 @@ export const taskSchema = z
         "uniform lengths; Lee'23 balanced: all 1-digit pairs, 900N/1e4 2-digit, carries balanced; " +
           'qiu (mul): uniform, 45% of problems keep one nonzero digit of the second operand; ' +
           'large-digits: uniform, 25% of problems (task.large_digits_share) draw every digit from 5-9 (large column sums); ' +
-          'large-sums (mul): uniform, 25% of problems redrawn until a running column sum reaches 150 (task.large_sums)',
+          'large-sums (mul): uniform, 25% of problems redrawn until a running column sum reaches 150 (task.large_sums); ' +
+          'large-mixed (mul): both, each with its own share',
       ),
     // Optional, not defaulted: configs written before it keep their config_sha256.
     large_digits_share: z
@@ -43,7 +44,7 @@ export const taskSchema = z
       .gt(0)
       .max(1)
       .optional()
-      .describe('large-digits sampling: share of problems whose every digit is drawn from 5-9; default 0.25'),
+      .describe('large-digits and large-mixed sampling: share of problems whose every digit is drawn from 5-9; default 0.25'),
     // Optional, not defaulted: configs written before it keep their config_sha256.
     large_sums: z
       .object({
@@ -52,7 +53,7 @@ export const taskSchema = z
       })
       .strict()
       .optional()
-      .describe('large-sums sampling: the share of problems redrawn until their largest running column sum reaches from'),
+      .describe('large-sums and large-mixed sampling: the share of problems redrawn until their largest running column sum reaches from'),
     test_size: z.number().int().positive().max(1e9).default(200).describe('held-out problems per test length'),
     curriculum: z
       .array(

@@ -1,6 +1,14 @@
 import { createRandom, type Random } from '../random.ts';
 import { problemKey, type Problem } from './problem.ts';
-import { balancedOneDigitPairs, problemSpaceSize, sampleOperand, sampleProblem, type SamplerSpec } from './sampling.ts';
+import {
+  balancedOneDigitPairs,
+  LARGE_DIGITS_SHARE,
+  LARGE_SUMS,
+  problemSpaceSize,
+  sampleOperand,
+  sampleProblem,
+  type SamplerSpec,
+} from './sampling.ts';
 
 export interface TaskSpec extends SamplerSpec {
   testDigits: [number, number];
@@ -61,6 +69,10 @@ export function describeCurriculum(task: TaskSpec): string | null {
   const name = (sampling: SamplerSpec['sampling']) => {
     if (sampling === 'large-digits' && share !== undefined) return `large-digits ${percent(share)}`;
     if (sampling === 'large-sums' && task.largeSums) return `large-sums ${percent(task.largeSums.share)} from ${task.largeSums.from}`;
+    if (sampling === 'large-mixed' && (share !== undefined || task.largeSums)) {
+      const sums = task.largeSums ?? LARGE_SUMS;
+      return `large-mixed (large digits ${percent(share ?? LARGE_DIGITS_SHARE)}, large sums ${percent(sums.share)} from ${sums.from})`;
+    }
     return sampling;
   };
   const describe = (digits: [number, number], sampling: SamplerSpec['sampling']) =>

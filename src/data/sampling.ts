@@ -18,12 +18,12 @@ export function problemSpaceSize(digits: number): bigint {
 export interface SamplerSpec {
   op: Op;
   trainDigits: [number, number];
-  sampling: 'uniform' | 'balanced' | 'qiu' | 'large-digits' | 'large-sums';
+  sampling: 'uniform' | 'balanced' | 'qiu' | 'large-digits' | 'large-sums' | 'large-mixed';
   /** `independent`: each operand draws its own length; `equal`: both operands share one drawn length. */
   operandLengths: 'independent' | 'equal';
-  /** `large-digits`: share of problems whose every digit is drawn from 5-9; default `LARGE_DIGITS_SHARE`. */
+  /** `large-digits`, `large-mixed`: share of problems whose every digit is drawn from 5-9; default `LARGE_DIGITS_SHARE`. */
   largeDigitsShare?: number;
-  /** `large-sums`: the share of problems redrawn until their largest running column sum reaches `from`. */
+  /** `large-sums`, `large-mixed`: the share of problems redrawn until their largest running column sum reaches `from`. */
   largeSums?: LargeSums;
 }
 
@@ -100,6 +100,11 @@ export const LARGE_DIGITS_SHARE = 0.25;
 function sampleLargeDigits(random: Random, spec: SamplerSpec): Problem {
   const problem = sampleUniform(random, spec);
   if (random.next() >= (spec.largeDigitsShare ?? LARGE_DIGITS_SHARE)) return problem;
+  return withLargeDigits(random, problem);
+}
+
+/** The problem with every digit of both operands redrawn from 5-9, lengths kept. */
+function withLargeDigits(random: Random, problem: Problem): Problem {
   const large = (n: bigint) => BigInt(Array.from(n.toString(), () => random.int(5, 9)).join(''));
   return { ...problem, a: large(problem.a), b: large(problem.b) };
 }
@@ -116,8 +121,14 @@ const LARGE_SUMS_TRIES = 100_000;
  * errors are, digits mixed as the test draws them, where `large-digits` makes every digit 5-9.
  */
 function sampleLargeSums(random: Random, spec: SamplerSpec): Problem {
-  const { share, from } = spec.largeSums ?? LARGE_SUMS;
+  const { share } = spec.largeSums ?? LARGE_SUMS;
   if (random.next() >= share) return sampleUniform(random, spec);
+  return drawLargeSum(random, spec);
+}
+
+/** A uniform problem drawn again until its largest running column sum reaches `from`. */
+function drawLargeSum(random: Random, spec: SamplerSpec): Problem {
+  const { from } = spec.largeSums ?? LARGE_SUMS;
   for (let tries = 0; tries < LARGE_SUMS_TRIES; tries++) {
     const problem = sampleUniform(random, spec);
     if (largestRunningSum(problem) >= from) return problem;
@@ -127,7 +138,22 @@ function sampleLargeSums(random: Random, spec: SamplerSpec): Problem {
   );
 }
 
+/**
+ * Both tails: a share of problems with every digit 5-9 (`large-digits`, whose middle column sums lie near 200) and
+ * a share from the uniform tail (`large-sums`, mostly just above its threshold), the rest uniform. Each alone
+ * trained one range and left the other: large-sums fixed 150-179 and lost 180 and above.
+ */
+function sampleLargeMixed(random: Random, spec: SamplerSpec): Problem {
+  const digitsShare = spec.largeDigitsShare ?? LARGE_DIGITS_SHARE;
+  const sumsShare = (spec.largeSums ?? LARGE_SUMS).share;
+  const u = random.next();
+  if (u < digitsShare) return withLargeDigits(random, sampleUniform(random, spec));
+  if (u < digitsShare + sumsShare) return drawLargeSum(random, spec);
+  return sampleUniform(random, spec);
+}
+
 export function sampleProblem(random: Random, spec: SamplerSpec): Problem {
+  if (spec.sampling === 'large-mixed') return sampleLargeMixed(random, spec);
   if (spec.sampling === 'large-sums') return sampleLargeSums(random, spec);
   if (spec.sampling === 'large-digits') return sampleLargeDigits(random, spec);
   if (spec.sampling === 'balanced') return sampleBalanced(random, spec);
