@@ -82,8 +82,9 @@ export interface TrainResult {
 /**
  * Loss-ready tensors for one batch; callers dispose them. With `rows` (the positions the loss reads, when they are
  * not all), the targets and mask come cut to them, [1, N], as the logits of a forward pass given `rows` are
- * (ForwardOptions.rows); else [B, T]. The running-sum targets come both ways: a head on the last block reads the
- * cut stream, a head on an earlier block the whole.
+ * (ForwardOptions.rows); else [B, T]. The running-sum targets are built on request, inside the gradient's scope
+ * (which disposes them), in the shape the reading head needs: cut for a head on the last block, whole for a head
+ * on an earlier block.
  */
 function batchTensors(batch: TokenBatch) {
   const shape: [number, number] = [batch.batch, batch.seqLen];
@@ -100,9 +101,13 @@ function batchTensors(batch: TokenBatch) {
     targets: perPosition(batch.targets, 'int32'),
     mask: perPosition(batch.lossMask, 'float32'),
     positions: batch.positions && tf.tensor2d(batch.positions, shape, 'int32'),
-    /** Running-sum targets for a head on the last block (cut to the rows read) and on any earlier block. */
-    auxLast: aux && { values: perPosition(aux.values, 'float32'), mask: perPosition(aux.mask, 'float32') },
-    auxEarlier: aux && { values: tf.tensor2d(aux.values, shape, 'float32'), mask: tf.tensor2d(aux.mask, shape, 'float32') },
+    /** Running-sum targets, cut to the rows read (a head on the last block) or whole (a head on an earlier one). */
+    auxTargets:
+      aux &&
+      ((cutToRows: boolean) => {
+        const tensor = (values: Float32Array) => (cutToRows ? perPosition(values, 'float32') : tf.tensor2d(values, shape, 'float32'));
+        return { values: tensor(aux.values), mask: tensor(aux.mask) };
+      }),
   };
 }
 
@@ -150,8 +155,8 @@ export async function trainStep(
   aux: AuxLossSpec | null = null,
 ) {
   const tensors = batchTensors(batch);
-  const { auxLast, auxEarlier } = tensors;
-  if (aux && !(auxLast && auxEarlier)) throw new Error('the auxiliary loss needs the batch running-sum targets');
+  const { auxTargets } = tensors;
+  if (aux && !auxTargets) throw new Error('the auxiliary loss needs the batch running-sum targets');
   let auxValue: tf.Scalar | null = null;
   const { value, grads: byVariableName } = tf.variableGrads(() => {
     const layers = aux ? auxLayers(aux) : [];
@@ -177,7 +182,7 @@ export async function trainStep(
       const activation = read.get(layer);
       if (!activation) throw new Error(`the model has no activation ${auxActivationName(layer, aux.read)}`);
       const cut = tensors.rows && auxActivationName(layer, aux.read).startsWith(`${model.lastBlockName}.`);
-      const targets = cut ? auxLast! : auxEarlier!;
+      const targets = auxTargets!(Boolean(cut));
       return runningSumLoss(model, activation, targets.values, targets.mask, aux, auxHeadPrefix(layer, layers));
     });
     auxValue = tf.keep(perHead.length === 1 ? perHead[0] : (tf.addN(perHead) as tf.Scalar));
@@ -196,7 +201,6 @@ export async function trainStep(
     tf.dispose([
       value,
       ...(auxValue ? [auxValue] : []),
-      ...(auxLast && auxEarlier ? [auxLast.values, auxLast.mask, auxEarlier.values, auxEarlier.mask] : []),
       ...(tensors.rows ? [tensors.rows] : []),
       ...Object.values(clipped.grads),
       tensors.inputs,
