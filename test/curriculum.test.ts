@@ -113,7 +113,9 @@ describe('a stage with its own sampling', () => {
     expect(describeCurriculum({ ...task, sampling: 'large-sums', largeSums: { share: 0.3, from: 180 } })).toBe(
       'curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-sums 30% from 180',
     );
-    expect(describeCurriculum({ ...task, sampling: 'large-mixed' })).toBe('curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-mixed');
+    expect(describeCurriculum({ ...task, sampling: 'large-mixed' })).toBe(
+      'curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-mixed',
+    );
     expect(describeCurriculum({ ...task, sampling: 'large-mixed', largeDigitsShare: 0.125 })).toBe(
       'curriculum: steps 1-10: 4 digits, uniform; then 4 digits, large-mixed (large digits 12.5%, large sums 25% from 150)',
     );
