@@ -394,6 +394,16 @@ describe('large-mixed sampling', () => {
     );
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.8 })).toThrow(field('task.large_digits_share'));
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.75 })).not.toThrow();
+    expect(() =>
+      parseConfig(
+        {
+          task: { op: 'add', train_digits: [1, 3], test_digits: [3, 3], sampling: 'large-mixed' },
+          format: { name: 'reversed' },
+          train: { steps: 10 },
+        },
+        'x.yaml',
+      ),
+    ).toThrow(field('task.sampling'));
     // Both fields belong to it: neither is refused as belonging to another sampling.
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.1, large_sums: { share: 0.1, from: 160 } })).not.toThrow();
   });
