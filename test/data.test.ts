@@ -207,18 +207,23 @@ describe("Qiu'24 multiplication sampling", () => {
   });
 
   it('is refused for addition, naming the field', () => {
-    expect(() =>
-      parseConfig(
-        {
-          task: { op: 'add', train_digits: [1, 3], test_digits: [1, 3], sampling: 'qiu' },
-          format: { name: 'reversed' },
-          train: { steps: 1 },
-        },
-        'x.yaml',
-      ),
-    ).toThrow(expect.objectContaining({ details: expect.objectContaining({ field: 'task.sampling' }) }));
+    expect(() => addConfig('qiu')).toThrow(field('task.sampling'));
   });
 });
+
+/** What a config error naming `name` matches. */
+const field = (name: string) => expect.objectContaining({ details: expect.objectContaining({ field: name }) });
+
+/** A 1-3 digit addition config drawn with `sampling`: the multiplication-only samplings refuse it. */
+const addConfig = (sampling: string) =>
+  parseConfig(
+    {
+      task: { op: 'add', train_digits: [1, 3], test_digits: [3, 3], sampling },
+      format: { name: 'reversed' },
+      train: { steps: 10 },
+    },
+    'x.yaml',
+  );
 
 /** A 4x4 multiplication config with `task` merged into its task section. */
 const mulConfig = (task: object) =>
@@ -339,18 +344,8 @@ describe('large-sums sampling', () => {
   });
 
   it('refused in one line naming the field: without the sampling, for addition, and from a sum no problem reaches', () => {
-    const field = (name: string) => expect.objectContaining({ details: expect.objectContaining({ field: name }) });
     expect(() => mulConfig({ large_sums: { share: 0.5 } })).toThrow(field('task.large_sums'));
-    expect(() =>
-      parseConfig(
-        {
-          task: { op: 'add', train_digits: [1, 3], test_digits: [3, 3], sampling: 'large-sums' },
-          format: { name: 'reversed' },
-          train: { steps: 10 },
-        },
-        'x.yaml',
-      ),
-    ).toThrow(field('task.sampling'));
+    expect(() => addConfig('large-sums')).toThrow(field('task.sampling'));
     // 1x1 products reach 81; 2x2 reach 170 (99 x 99: 81 + 81 + the carry 8), so 2x2 is allowed.
     expect(() => mulConfig({ curriculum: [{ until_step: 5, train_digits: [2, 2], sampling: 'large-sums' }] })).not.toThrow();
     expect(() => mulConfig({ curriculum: [{ until_step: 5, train_digits: [1, 1], sampling: 'large-sums' }] })).toThrow(
@@ -388,22 +383,12 @@ describe('large-mixed sampling', () => {
     const defaults = draw({ sampling: 'large-mixed' }, 4000);
     expect(share(defaults, allLarge)).toBeGreaterThan(0.22);
     expect(share(defaults, allLarge)).toBeLessThan(0.28);
-    const field = (name: string) => expect.objectContaining({ details: expect.objectContaining({ field: name }) });
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.6, large_sums: { share: 0.5 } })).toThrow(
       field('task.large_sums.share'),
     );
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.8 })).toThrow(field('task.large_digits_share'));
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.75 })).not.toThrow();
-    expect(() =>
-      parseConfig(
-        {
-          task: { op: 'add', train_digits: [1, 3], test_digits: [3, 3], sampling: 'large-mixed' },
-          format: { name: 'reversed' },
-          train: { steps: 10 },
-        },
-        'x.yaml',
-      ),
-    ).toThrow(field('task.sampling'));
+    expect(() => addConfig('large-mixed')).toThrow(field('task.sampling'));
     // Both fields belong to it: neither is refused as belonging to another sampling.
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.1, large_sums: { share: 0.1, from: 160 } })).not.toThrow();
   });
