@@ -384,8 +384,12 @@ describe('large-mixed sampling', () => {
     expect(share(defaults, allLarge)).toBeGreaterThan(0.22);
     expect(share(defaults, allLarge)).toBeLessThan(0.28);
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.6, large_sums: { share: 0.5 } })).toThrow(
+      field('task.large_digits_share'),
+    );
+    expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.3, large_sums: { share: 0.8 } })).toThrow(
       field('task.large_sums.share'),
     );
+    expect(() => mulConfig({ sampling: 'large-mixed', large_sums: { share: 0.9 } })).toThrow(field('task.large_sums.share'));
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.8 })).toThrow(field('task.large_digits_share'));
     expect(() => mulConfig({ sampling: 'large-mixed', large_digits_share: 0.75 })).not.toThrow();
     expect(() => addConfig('large-mixed')).toThrow(field('task.sampling'));

@@ -159,8 +159,10 @@ export function checkConfig(config: Config, file: string): void {
     const digitsShare = task.large_digits_share ?? LARGE_DIGITS_SHARE;
     const sumsShare = task.large_sums?.share ?? LARGE_SUMS.share;
     if (digitsShare + sumsShare > 1) {
+      // Name the share the user set; when both are set, the larger one.
+      const sumsNamed = task.large_sums !== undefined && (task.large_digits_share === undefined || sumsShare > digitsShare);
       fail(
-        task.large_sums ? 'task.large_sums.share' : 'task.large_digits_share',
+        sumsNamed ? 'task.large_sums.share' : 'task.large_digits_share',
         `large-mixed draws ${digitsShare} of problems with large digits and ${sumsShare} from the running-sum tail: together at most 1`,
       );
     }
