@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareExperiment } from '../src/config/experiment.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { linearProbe } from '../src/probes/linear.ts';
+import { readoutProbe } from '../src/probes/readout.ts';
 import { logisticAccuracy, ridgeFit } from '../src/probes/linearFit.ts';
 import type { ActivationCapture } from '../src/probes/probe.ts';
 import { probeContext } from '../src/probes/run.ts';
@@ -115,5 +116,67 @@ describe('a constant target', () => {
   it('has no R² (null), rather than a perfect one', () => {
     const x = features(40, 4, 7);
     expect(ridgeFit({ x: x.slice(0, 30), y: Array(30).fill(0) }, { x: x.slice(30), y: Array(10).fill(0) }).r2).toBeNull();
+  });
+});
+
+describe('the readout probe', () => {
+  it('reads ĉ_k where the activation holds it, and tells a wrong digit with the sum held from a right one', async () => {
+    const config = parseConfig(
+      {
+        task: { op: 'mul', train_digits: [2, 2], test_digits: [2, 2], test_size: 4 },
+        format: { name: 'reversed' },
+        model: { layers: 1, heads: 1, d_model: 4, max_len: 16 },
+        train: { steps: 1 },
+      },
+      'inline',
+    );
+    const experiment = prepareExperiment(config);
+    const { tokens } = experiment.tokenizer;
+    const context = probeContext(experiment, { samples: 40 });
+    // A stand-in model: feature 0 of `blocks.0.resid_post` is ĉ_k where digit k is written, the rest noise, and
+    // its next token is the right digit while ĉ_k < 60, another digit from 60 on. Sums from the roles, by hand.
+    const noise = createRandom(9, 'capture');
+    const capture: ActivationCapture = async (sequences, names, roles) =>
+      sequences.map((ids, i) => {
+        const operand = (kind: string) =>
+          roles![i].reduce((n, role, t) => (role.kind === kind ? n + Number(tokens[ids[t]]) * 10 ** role.significance! : n), 0);
+        const [a, b] = [operand('a'), operand('b')];
+        const sums: number[] = [];
+        let carry = 0;
+        for (let k = 0; k < 4; k++) {
+          let s = carry;
+          for (let p = 0; p <= k; p++) if (p < 2 && k - p < 2) s += (Math.floor(a / 10 ** p) % 10) * (Math.floor(b / 10 ** (k - p)) % 10);
+          sums.push(s);
+          carry = Math.floor(s / 10);
+        }
+        const vocab = tokens.length;
+        return new Map(
+          names.map((name) => {
+            const width = name === 'logits' ? vocab : 4;
+            const values = Float32Array.from({ length: ids.length * width }, () => (name === 'logits' ? 0 : noise.normal()));
+            roles![i].forEach((role, t) => {
+              if (role.kind !== 'answer') return;
+              const sum = sums[role.significance!];
+              if (name === 'blocks.0.resid_post') values[(t - 1) * 4] = sum;
+              const wrong = tokens.indexOf(String((sum + 1) % 10));
+              if (name === 'logits') values[(t - 1) * vocab + (sum < 60 ? ids[t] : wrong)] = 1;
+            });
+            return [name, { shape: [ids.length, width], values }];
+          }),
+        );
+      });
+    const result = await readoutProbe.run(context, { predictions: [], capture });
+    expect(result.activations).toEqual(['embed', 'blocks.0.resid_post']);
+    expect(result.trainProblems + result.testProblems).toBe(400);
+    const below = result.bins.filter((b) => b.to < 60);
+    const above = result.bins.filter((b) => b.from >= 60);
+    // Half the problems from the upper tail: about 85 scored positions at 60 or more, where uniform problems give 38.
+    expect(above.reduce((n, b) => n + b.positions, 0)).toBeGreaterThan(60);
+    for (const bin of result.bins) expect(bin.sumRead[1]).toBe(1);
+    for (const bin of below) expect([bin.digitWritten, bin.wrongDigitSumRead]).toEqual([1, 0]);
+    for (const bin of above) expect([bin.digitWritten, bin.wrongDigitSumRead]).toEqual([0, 1]);
+    const positions = result.bins.reduce((n, b) => n + b.positions, 0);
+    expect(result.bins.reduce((n, b) => n + b.sumRead[0] * b.positions, 0) / positions).toBeLessThan(0.2);
+    expect(readoutProbe.table(result)).toContain('after block 1');
   });
 });

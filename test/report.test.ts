@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
 import type { AttentionPrompt } from '../src/probes/attention.ts';
 import type { CarriesResult } from '../src/probes/carries.ts';
+import type { LinearResult } from '../src/probes/linear.ts';
+import type { ReadoutResult } from '../src/probes/readout.ts';
+import { linearFigure, readoutFigure } from '../src/report/residualFigures.ts';
 import type { DigitsResult } from '../src/probes/digits.ts';
 import type { LengthResult } from '../src/probes/length.ts';
 import { compareFigures, compareLossFigure, differingFields, finalByLength, runLabels, summarize } from '../src/report/compare.ts';
@@ -364,6 +367,81 @@ describe('the page of one run', () => {
     ]);
     expect(notes(page).join('\n')).toMatch(/No probes\/errors.json yet: `arith-lab probe runs\/addition-nope-x --probe errors`/);
     expect(notes(page)).toContain('The grid stops at 3 digits (4 asked): max_len 17.');
+    expect(notes(page)).toContain(
+      'No linear or readout probe yet: `arith-lab probe runs/addition-nope-x --probe linear --probe readout` adds them.',
+    );
+  });
+
+  it('what the residual stream holds: the linear probe as a heatmap of R², the readout as lines by the size of ĉ_k', () => {
+    const linear: LinearResult & ProbeMeta = {
+      ...meta,
+      probe: 'linear',
+      description: '',
+      convention: '',
+      digits: 4,
+      trainProblems: 400,
+      testProblems: 100,
+      scores: ['embed', 'blocks.0.resid_post', 'blocks.1.resid_post'].flatMap((activation, a) =>
+        [0, 1, 2].map((k) => ({
+          quantity: 'running_sum' as const,
+          fit: 'ridge' as const,
+          metric: 'r2' as const,
+          activation,
+          k,
+          score: a / 2 - k / 10,
+          rmse: 3 - a,
+        })),
+      ),
+    };
+    const readout: ReadoutResult & ProbeMeta = {
+      ...meta,
+      probe: 'readout',
+      description: '',
+      convention: '',
+      digits: 4,
+      trainProblems: 800,
+      testProblems: 200,
+      activations: ['embed', 'blocks.0.resid_post', 'blocks.1.resid_post'],
+      binWidth: 30,
+      bins: [
+        { from: 0, to: 29, positions: 400, sumRead: [0.05, 0.4, 1], meanError: [20, 2, 0.1], digitWritten: 1, wrongDigitSumRead: 0 },
+        {
+          from: 180,
+          to: 209,
+          positions: 33,
+          sumRead: [0, 0.3, 0.94],
+          meanError: [40, 5, 0.2],
+          digitWritten: 0.12,
+          wrongDigitSumRead: 0.82,
+        },
+      ],
+    };
+    const page = runPage(runData('nope', { probes: { readout } }));
+    expect(ids(page)).toContain('readout');
+    expect(notes(page).join('\n')).toMatch(/No probes\/linear.json yet: `arith-lab probe runs\/addition-nope-x --probe linear`/);
+    const heat = linearFigure(linear);
+    expect(heat.data[0].y).toEqual(['embed', 'after block 1', 'after block 2']);
+    expect(heat.data[0].x).toEqual([0, 1, 2]);
+    expect(heat.data[0].z).toEqual([
+      [0, -0.1, -0.2],
+      [0.5, 0.4, 0.3],
+      [1, 0.9, 0.8],
+    ]);
+    expect(heat.data[0].customdata).toEqual([
+      [3, 3, 3],
+      [2, 2, 2],
+      [1, 1, 1],
+    ]);
+    const lines = readoutFigure(readout);
+    expect(lines.data.map((t) => t.name)).toEqual([
+      'ĉ_k read embed',
+      'ĉ_k read after block 1',
+      'ĉ_k read after block 2',
+      'digit written right',
+    ]);
+    expect(lines.data[2].y).toEqual([100, 94]);
+    expect(lines.data[3].y).toEqual([100, 12]);
+    expect(lines.data[3].x).toEqual(['0-29', '180-209']);
   });
 
   it('figure ids are unique element ids', async () => {
@@ -389,6 +467,8 @@ describe('the page of one run', () => {
       'carries-longest-chain',
       'attention-0',
       'attention-1',
+      'linear',
+      'readout',
     ]);
     expect(pageFigures(page).find((f) => f.id === 'length-by-step')!.data).toHaveLength(6);
   });

@@ -288,7 +288,9 @@ export class Gpt {
     x = layerNorm(x, params['ln_f.weight'], params['ln_f.bias']);
     hook('ln_f', x);
     const head = config.tieEmbeddings ? tf.transpose(params['wte.weight']) : params['lm_head.weight'];
-    return linear(x, head) as tf.Tensor3D;
+    const logits = linear(x, head) as tf.Tensor3D;
+    hook('logits', logits);
+    return logits;
   }
 
   dispose(): void {

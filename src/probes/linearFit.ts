@@ -47,17 +47,8 @@ function solveSpd(a: Float64Array, b: Float64Array, d: number): Float64Array {
   return x;
 }
 
-/**
- * Ridge regression fitted on the training rows, scored on the test rows: R² (1 − SSE / SST; null when the test
- * target is constant, e.g. the carry into the units column) and the root mean squared error in the target's own
- * units. Both, because a high R² can still leave an error of several units: ĉ_k at R² 0.99 is known to a few
- * units, not to the digit its last place needs.
- */
-export function ridgeFit(
-  train: { x: Float32Array[]; y: number[] },
-  test: { x: Float32Array[]; y: number[] },
-  lambda = 1,
-): { r2: number | null; rmse: number } {
+/** Ridge regression (L2 `lambda`) fitted on standardized rows: a function from a row to its predicted target. */
+export function ridgeModel(train: { x: Float32Array[]; y: number[] }, lambda = 1): (row: Float32Array) => number {
   const s = standardizer(train.x);
   const x = standardize(train.x, s);
   const d = x[0].length;
@@ -75,13 +66,30 @@ export function ridgeFit(
     gram[i * d + i] += lambda;
   }
   const w = solveSpd(gram, xty, d);
+  return (row) => {
+    let predicted = yMean;
+    for (let j = 0; j < d; j++) predicted += ((row[j] - s.mean[j]) / s.scale[j]) * w[j];
+    return predicted;
+  };
+}
+
+/**
+ * Ridge regression fitted on the training rows, scored on the test rows: R² (1 − SSE / SST; null when the test
+ * target is constant, e.g. the carry into the units column) and the root mean squared error in the target's own
+ * units. Both, because a high R² can still leave an error of several units: ĉ_k at R² 0.99 is known to a few
+ * units, not to the digit its last place needs.
+ */
+export function ridgeFit(
+  train: { x: Float32Array[]; y: number[] },
+  test: { x: Float32Array[]; y: number[] },
+  lambda = 1,
+): { r2: number | null; rmse: number } {
+  const predict = ridgeModel(train, lambda);
   const testMean = test.y.reduce((sum, v) => sum + v, 0) / test.y.length;
   let sse = 0;
   let sst = 0;
-  standardize(test.x, s).forEach((row, r) => {
-    let predicted = yMean;
-    for (let j = 0; j < d; j++) predicted += row[j] * w[j];
-    sse += (test.y[r] - predicted) ** 2;
+  test.x.forEach((row, r) => {
+    sse += (test.y[r] - predict(row)) ** 2;
     sst += (test.y[r] - testMean) ** 2;
   });
   return { r2: sst === 0 ? null : 1 - sse / sst, rmse: Math.sqrt(sse / test.y.length) };

@@ -301,7 +301,7 @@ export function lengthByStepFigure(run: RunData): FigureSpec | null {
   };
 }
 
-const probeStep = (meta: ProbeMeta) => (meta.step === null || meta.step === undefined ? 'probed' : `checkpoint step ${meta.step}`);
+export const probeStep = (meta: ProbeMeta) => (meta.step === null || meta.step === undefined ? 'probed' : `checkpoint step ${meta.step}`);
 
 /**
  * A length probe at listed lengths (`probe --lengths`) measured only equal operand lengths: exact match against

@@ -20,6 +20,7 @@ import {
   type FigureSpec,
 } from './figures.ts';
 import { configValue, PROBE_FILES, trainingRange, type RunData } from './readRun.ts';
+import { linearFigure, readoutFigure } from './residualFigures.ts';
 import type { ErrorKind } from '../probes/tally.ts';
 
 /**
@@ -223,6 +224,17 @@ function probeSections(run: RunData): Section[] {
       : [note(missing('attention'))],
   });
   sections.push({ id: 'errors', heading: 'Wrong answers', blocks: probes.errors ? errorsBlocks(run) : [note(missing('errors'))] });
+  sections.push({
+    id: 'residual',
+    heading: 'What the residual stream holds',
+    blocks:
+      probes.linear || probes.readout
+        ? [
+            probes.linear ? { kind: 'figure', figure: linearFigure(probes.linear) } : note(missing('linear')),
+            probes.readout ? { kind: 'figure', figure: readoutFigure(probes.readout) } : note(missing('readout')),
+          ]
+        : [note(`No linear or readout probe yet: \`${hint('--probe linear --probe readout')}\` adds them.`)],
+  });
   return sections;
 }
 

@@ -8,6 +8,8 @@ import type { DigitsResult } from '../probes/digits.ts';
 import type { LengthAtStep } from '../probes/duringTraining.ts';
 import type { ErrorsResult } from '../probes/errors.ts';
 import type { LengthResult } from '../probes/length.ts';
+import type { LinearResult } from '../probes/linear.ts';
+import type { ReadoutResult } from '../probes/readout.ts';
 import { readJson, readJsonLines } from '../runs/jsonFiles.ts';
 import {
   CONFIG_FILE,
@@ -28,9 +30,11 @@ export interface RunProbes {
   carries?: CarriesResult & ProbeMeta;
   errors?: ErrorsResult & ProbeMeta;
   attention?: AttentionResult & ProbeMeta;
+  linear?: LinearResult & ProbeMeta;
+  readout?: ReadoutResult & ProbeMeta;
 }
 
-export const PROBE_FILES = ['length', 'digits', 'carries', 'errors', 'attention'] as const;
+export const PROBE_FILES = ['length', 'digits', 'carries', 'errors', 'attention', 'linear', 'readout'] as const;
 
 /**
  * Everything the report draws from one run directory, as plain data. Every part is optional: a run in
