@@ -127,6 +127,21 @@ describe('config checks across fields', () => {
   });
 });
 
+describe('model.mlp as a list', () => {
+  it('needs one kind per block: a list of another length is refused naming model.mlp; the right length loads', () => {
+    for (const kinds of [['bilinear'], ['bilinear', 'gelu', 'gelu']]) {
+      const raw = base() as unknown as Record<string, Record<string, unknown>>;
+      raw.model = { ...raw.model, layers: 2, mlp: kinds };
+      const error = errorOf(() => parseConfig(raw, 'f'));
+      expect(error.details).toEqual({ file: 'f', field: 'model.mlp' });
+      expect(error.message).toBe(`lists ${kinds.length} MLP kinds for model.layers 2: give one kind, or one per block`);
+    }
+    const raw = base() as unknown as Record<string, Record<string, unknown>>;
+    raw.model = { ...raw.model, layers: 2, mlp: ['bilinear', 'gelu'] };
+    expect(parseConfig(raw, 'f').model.mlp).toEqual(['bilinear', 'gelu']);
+  });
+});
+
 describe('memory estimate', () => {
   const ape = 'configs/addition-ape.yaml';
 

@@ -89,6 +89,9 @@ export function checkConfig(config: Config, file: string): void {
   if (model.d_model % model.heads !== 0) {
     fail('model.d_model', `d_model ${model.d_model} must be divisible by model.heads ${model.heads}`);
   }
+  if (Array.isArray(model.mlp) && model.mlp.length !== model.layers) {
+    fail('model.mlp', `lists ${model.mlp.length} MLP kinds for model.layers ${model.layers}: give one kind, or one per block`);
+  }
   if (positionalNames(model.pos).includes('rope') && rotaryDims(model.d_model / model.heads, model.rope_fraction) === 0) {
     const dHead = model.d_model / model.heads;
     fail(

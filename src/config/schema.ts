@@ -121,10 +121,10 @@ export const modelSchema = z
       .describe('MLP width; default 4 * d_model'),
     // Optional rather than defaulted: configs written before this field keep their config_sha256.
     mlp: z
-      .enum(MLP_KINDS)
+      .union([z.enum(MLP_KINDS), z.array(z.enum(MLP_KINDS)).min(1)])
       .optional()
       .describe(
-        'the MLP: gelu (GPT-2, the default), or gated: geglu, swiglu, bilinear (two projections to d_ff multiplied, the gate through GELU, SiLU or nothing)',
+        'the MLP: gelu (GPT-2, the default), or gated: geglu, swiglu, bilinear (two projections to d_ff multiplied, the gate through GELU, SiLU or nothing); a list gives each block its own, e.g. [bilinear, gelu]',
       ),
     dropout: z.number().min(0).max(0.9).default(0).describe('dropout on embeddings, attention weights and block outputs'),
     max_len: z

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
 import { auxHeadPrefix } from './auxHeadNames.ts';
-import { isGated, type MlpKind, mlpHidden } from './mlp.ts';
+import { blockMlp, isGated, type MlpSetting, mlpHidden } from './mlp.ts';
 import { type AttentionOptions, attention, dropout, embed, layerNorm, linear, qkvAttention, takeRows } from './ops.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { getPositionalEncoding, type PositionalName, type PositionalOptions } from './positional/index.ts';
@@ -32,8 +32,8 @@ export interface GptConfig extends ModelShape, PositionalOptions {
    * [heads, d_head] and no bias (Bai et al.'s code). Only training reads them; forward, decoding and probes never do.
    */
   auxHead?: 'residual' | 'heads';
-  /** The MLP (src/models/mlp.ts); absent: gelu. */
-  mlp?: MlpKind;
+  /** The MLP (src/models/mlp.ts), one kind or one per block; absent: gelu. */
+  mlp?: MlpSetting;
   /** Blocks (1-based) with a head of their own, named `aux_head.<layer>.*` when there are several; absent: one. */
   auxLayers?: readonly number[];
 }
@@ -103,7 +103,7 @@ export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<Positio
       { name: `${p}.ln_2.bias`, shape: [d], init: 'zeros' },
       { name: `${p}.mlp.c_fc.weight`, shape: [d, config.dFf], init: 'normal' },
       { name: `${p}.mlp.c_fc.bias`, shape: [config.dFf], init: 'zeros' },
-      ...(isGated(config.mlp ?? 'gelu')
+      ...(isGated(blockMlp(config.mlp, i))
         ? [
             { name: `${p}.mlp.c_gate.weight`, shape: [d, config.dFf], init: 'normal' as const },
             { name: `${p}.mlp.c_gate.bias`, shape: [config.dFf], init: 'zeros' as const },
@@ -278,7 +278,7 @@ export class Gpt {
       hook(`${name}.attn.out`, attnOut);
       x = tf.add(x, attnOut);
       const h2 = layerNorm(x, params[`${p}.ln_2.weight`], params[`${p}.ln_2.bias`]);
-      const hidden = mlpHidden(config.mlp ?? 'gelu', h2, params, `${p}.mlp`);
+      const hidden = mlpHidden(blockMlp(config.mlp, i), h2, params, `${p}.mlp`);
       const mlpOut = drop(linear(hidden, params[`${p}.mlp.c_proj.weight`], params[`${p}.mlp.c_proj.bias`]), 10 * slot + 3);
       hook(`${name}.mlp.out`, mlpOut);
       x = tf.add(x, mlpOut);

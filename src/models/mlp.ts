@@ -11,6 +11,13 @@ import { gelu, linear } from './ops.ts';
 export const MLP_KINDS = ['gelu', 'geglu', 'swiglu', 'bilinear'] as const;
 export type MlpKind = (typeof MLP_KINDS)[number];
 
+/** One kind for every block, or one per block in order (`[bilinear, gelu]`: block 1 bilinear, block 2 GELU). */
+export type MlpSetting = MlpKind | readonly MlpKind[];
+
+/** The MLP of block `index` (0-based); absent: gelu. */
+export const blockMlp = (setting: MlpSetting | undefined, index: number): MlpKind =>
+  setting === undefined ? 'gelu' : typeof setting === 'string' ? setting : setting[index];
+
 /** Whether the MLP has the second projection `mlp.c_gate.*` [d_model, d_ff]. */
 export const isGated = (kind: MlpKind): boolean => kind !== 'gelu';
 

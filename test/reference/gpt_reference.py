@@ -86,6 +86,7 @@ def forward(ids, positions=None):
         h2 = ln(x, P[p + 'ln_2.weight'], P[p + 'ln_2.bias'])
         up = h2 @ P[p + 'mlp.c_fc.weight'] + P[p + 'mlp.c_fc.bias']
         kind = c.get('mlp', 'gelu')
+        if isinstance(kind, list): kind = kind[l]  # one MLP kind per block
         if kind != 'gelu': gate = h2 @ P[p + 'mlp.c_gate.weight'] + P[p + 'mlp.c_gate.bias']
         # Gated MLPs (GLU variants): the gate through GELU (geglu), SiLU (swiglu) or nothing (bilinear), times up.
         hidden = {'gelu': lambda: gelu(up), 'geglu': lambda: gelu(gate) * up, 'swiglu': lambda: gate * torch.sigmoid(gate) * up,
