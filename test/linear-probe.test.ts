@@ -16,6 +16,20 @@ function features(n: number, d: number, seed: number): Float32Array[] {
 
 const split = <T>(items: T[]) => [items.slice(0, 300), items.slice(300)];
 
+/** 2x2 multiplication, product reversed, on a one-block model of width 4 (the stand-in captures replace it). */
+const twoByTwo = () =>
+  prepareExperiment(
+    parseConfig(
+      {
+        task: { op: 'mul', train_digits: [2, 2], test_digits: [2, 2], test_size: 4 },
+        format: { name: 'reversed' },
+        model: { layers: 1, heads: 1, d_model: 4, max_len: 16 },
+        train: { steps: 1 },
+      },
+      'inline',
+    ),
+  );
+
 describe('linear probe fits', () => {
   const x = features(400, 16, 1);
   const noise = createRandom(2, 'noise');
@@ -53,16 +67,7 @@ describe('linear probe fits', () => {
 
 describe('the linear probe on captured activations', () => {
   it('reads each column at the token before its answer digit: an activation holding ĉ_k there gives R² = 1', async () => {
-    const config = parseConfig(
-      {
-        task: { op: 'mul', train_digits: [2, 2], test_digits: [2, 2], test_size: 4 },
-        format: { name: 'reversed' },
-        model: { layers: 1, heads: 1, d_model: 4, max_len: 16 },
-        train: { steps: 1 },
-      },
-      'inline',
-    );
-    const experiment = prepareExperiment(config);
+    const experiment = twoByTwo();
     const context = probeContext(experiment, { samples: 20 });
     // A stand-in capture: feature 0 of `blocks.0.resid_post` is the running sum the next answer digit needs, the
     // rest noise; `embed` is all noise. It reads the running sums from the roles, independently of the probe.
@@ -121,16 +126,7 @@ describe('a constant target', () => {
 
 describe('the readout probe', () => {
   it('reads ĉ_k where the activation holds it, and tells a wrong digit with the sum held from a right one', async () => {
-    const config = parseConfig(
-      {
-        task: { op: 'mul', train_digits: [2, 2], test_digits: [2, 2], test_size: 4 },
-        format: { name: 'reversed' },
-        model: { layers: 1, heads: 1, d_model: 4, max_len: 16 },
-        train: { steps: 1 },
-      },
-      'inline',
-    );
-    const experiment = prepareExperiment(config);
+    const experiment = twoByTwo();
     const { tokens } = experiment.tokenizer;
     const context = probeContext(experiment, { samples: 40 });
     // A stand-in model: feature 0 of `blocks.0.resid_post` is ĉ_k where digit k is written, the rest noise, and

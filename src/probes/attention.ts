@@ -2,7 +2,7 @@ import { OP_SYMBOL, type Problem } from '../data/problem.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { diagonalCells } from './problemSets.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
-import { sequenceLayout, type Role } from './layout.ts';
+import { captureLayouts, type Role } from './layout.ts';
 
 /**
  * Attention patterns on a few held-out problems, read while the model is fed the correct answer (teacher
@@ -92,12 +92,12 @@ export const attentionProbe: Probe<AttentionResult> = {
     const layers = context.experiment.model.layers;
     const names = attentionProbe.activations!(layers);
     const chosen = attentionProblems(context);
-    const layouts = chosen.map(({ problem }) => sequenceLayout(context.experiment, problem));
     // One forward pass per sequence either way; the capture reads the activations asynchronously.
-    const capturedAll = await capture(
-      layouts.map((layout) => layout.ids),
+    const { layouts, captured: capturedAll } = await captureLayouts(
+      context.experiment,
+      capture,
+      chosen.map(({ problem }) => problem),
       names,
-      layouts.map((layout) => layout.tokenRoles),
     );
     const prompts = chosen.map(({ problem, digits, inTrainingRange }, i): AttentionPrompt => {
       const layout = layouts[i];

@@ -2,6 +2,7 @@ import { sequenceRoles, tokenizeExample } from '../data/batches.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
 import type { Problem } from '../data/problem.ts';
 import type { Experiment } from '../config/experiment.ts';
+import type { ActivationCapture, CapturedActivation } from './probe.ts';
 
 /**
  * Where the digits of significance k sit in a training sequence, read from the roles the format declares for
@@ -59,4 +60,23 @@ export function sequenceLayout(experiment: Experiment, problem: Problem): Sequen
     if (kind === 'answer') answerTokens[significance!] = i;
   });
   return { ids, tokens, roles, tokenRoles, promptLength, answerTokens };
+}
+
+/**
+ * Teacher-forced activations of problems written as training writes them: each problem's layout and, for each,
+ * the named activations of its one forward pass.
+ */
+export async function captureLayouts(
+  experiment: Experiment,
+  capture: ActivationCapture,
+  problems: readonly Problem[],
+  names: string[],
+): Promise<{ layouts: SequenceLayout[]; captured: Map<string, CapturedActivation>[] }> {
+  const layouts = problems.map((problem) => sequenceLayout(experiment, problem));
+  const captured = await capture(
+    layouts.map((layout) => layout.ids),
+    names,
+    layouts.map((layout) => layout.tokenRoles),
+  );
+  return { layouts, captured };
 }

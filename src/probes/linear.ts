@@ -1,10 +1,11 @@
-import { problemKey, type Problem } from '../data/problem.ts';
+import type { Problem } from '../data/problem.ts';
 import { columns } from '../data/runningSum.ts';
 import { sampleOperand } from '../data/sampling.ts';
 import { createRandom } from '../random.ts';
-import { sequenceLayout } from './layout.ts';
+import { captureLayouts } from './layout.ts';
 import { logisticAccuracy, ridgeFit } from './linearFit.ts';
 import type { Probe, ProbeContext } from './probe.ts';
+import { drawDistinct, operandPairs } from './problemSets.ts';
 
 /**
  * Linear probes in the manner of Bai et al. 2025 and Qiu et al. 2024: does the residual stream hold a
@@ -45,16 +46,8 @@ export interface LinearResult {
 function probeProblems(context: ProbeContext): Problem[] {
   const { op, trainDigits } = context.experiment.task;
   const random = createRandom(context.seed, 'linear-probe');
-  const count = Math.max(context.samples, 50) * 5;
-  const seen = new Set<string>();
-  const problems: Problem[] = [];
-  for (let i = 0; i < 50 * count && problems.length < count; i++) {
-    const problem: Problem = { op, a: sampleOperand(random, trainDigits[1]), b: sampleOperand(random, trainDigits[1]) };
-    if (seen.has(problemKey(problem))) continue;
-    seen.add(problemKey(problem));
-    problems.push(problem);
-  }
-  return problems;
+  const draw = (): Problem => ({ op, a: sampleOperand(random, trainDigits[1]), b: sampleOperand(random, trainDigits[1]) });
+  return drawDistinct(Math.max(context.samples, 50) * 5, operandPairs(trainDigits[1], trainDigits[1]), draw);
 }
 
 export const linearProbe: Probe<LinearResult> = {
@@ -66,12 +59,7 @@ export const linearProbe: Probe<LinearResult> = {
     const { experiment } = context;
     const names = linearProbe.activations!(experiment.model.layers);
     const problems = probeProblems(context);
-    const layouts = problems.map((problem) => sequenceLayout(experiment, problem));
-    const captured = await capture(
-      layouts.map((l) => l.ids),
-      names,
-      layouts.map((l) => l.tokenRoles),
-    );
+    const { layouts, captured } = await captureLayouts(experiment, capture, problems, names);
     const split = Math.round(problems.length * TRAIN_SHARE);
     const columnCount = Math.min(...layouts.map((l) => l.answerTokens.length));
     const isAdd = experiment.task.op === 'add';

@@ -1,10 +1,11 @@
-import { problemKey, type Problem } from '../data/problem.ts';
+import type { Problem } from '../data/problem.ts';
 import { columns } from '../data/runningSum.ts';
 import { sampleOperand } from '../data/sampling.ts';
-import { createRandom, type Random } from '../random.ts';
-import { sequenceLayout } from './layout.ts';
+import { createRandom } from '../random.ts';
+import { captureLayouts } from './layout.ts';
 import { ridgeModel } from './linearFit.ts';
 import type { Probe, ProbeContext } from './probe.ts';
+import { drawDistinct, operandPairs } from './problemSets.ts';
 
 /**
  * Does the model hold the running sum it fails to write? Teacher-forced on held-out problems of the longest
@@ -65,23 +66,18 @@ const largestSum = (problem: Problem) => Math.max(...columns(problem).map((c) =>
 function readoutProblems(context: ProbeContext): Problem[] {
   const { op, trainDigits } = context.experiment.task;
   const random = createRandom(context.seed, 'readout-probe');
-  const count = Math.max(context.samples, 2) * 10;
-  const draw = (r: Random): Problem => ({ op, a: sampleOperand(r, trainDigits[1]), b: sampleOperand(r, trainDigits[1]) });
-  const seen = new Set<string>();
-  const problems: Problem[] = [];
-  for (let i = 0; i < 50 * count && problems.length < count; i++) {
-    let problem = draw(random);
-    if (i % 2 === 1) {
-      for (let t = 1; t < TAIL_DRAWS; t++) {
-        const other = draw(random);
-        if (largestSum(other) > largestSum(problem)) problem = other;
-      }
+  const uniform = (): Problem => ({ op, a: sampleOperand(random, trainDigits[1]), b: sampleOperand(random, trainDigits[1]) });
+  let draws = 0;
+  const uniformOrTail = (): Problem => {
+    let problem = uniform();
+    if (draws++ % 2 === 0) return problem;
+    for (let t = 1; t < TAIL_DRAWS; t++) {
+      const other = uniform();
+      if (largestSum(other) > largestSum(problem)) problem = other;
     }
-    if (seen.has(problemKey(problem))) continue;
-    seen.add(problemKey(problem));
-    problems.push(problem);
-  }
-  return problems;
+    return problem;
+  };
+  return drawDistinct(Math.max(context.samples, 2) * 10, operandPairs(trainDigits[1], trainDigits[1]), uniformOrTail);
 }
 
 const argmax = (values: Float32Array, from: number, width: number): number => {
@@ -101,12 +97,7 @@ export const readoutProbe: Probe<ReadoutResult> = {
     const names = readoutProbe.activations!(experiment.model.layers);
     const activations = names.slice(0, -1);
     const problems = readoutProblems(context);
-    const layouts = problems.map((problem) => sequenceLayout(experiment, problem));
-    const captured = await capture(
-      layouts.map((l) => l.ids),
-      names,
-      layouts.map((l) => l.tokenRoles),
-    );
+    const { layouts, captured } = await captureLayouts(experiment, capture, problems, names);
     const split = Math.round(problems.length * TRAIN_SHARE);
     // One row per (problem, k): the activation at the token before answer digit k, ĉ_k, and the model's digit.
     const rows = problems.flatMap((problem, i) => {

@@ -173,7 +173,7 @@ function probeSections(run: RunData): Section[] {
       heading: 'Probes',
       blocks: [
         note(
-          `This run has no probes yet. \`${hint('')}\` adds the length grid, per-digit accuracy, carry buckets, attention maps and wrong answers to this page.`,
+          `This run has no probes yet. \`${hint('')}\` adds the length grid, per-digit accuracy, carry buckets, attention maps, wrong answers and what the residual stream holds (linear and readout probes) to this page.`,
         ),
         ...(byStep ? [{ kind: 'figure', figure: byStep } as Block] : []),
       ],
