@@ -204,6 +204,9 @@ describe.skipIf(!hasChromium())('report pages in headless Chromium', () => {
         ['carries-longest-chain', 2],
         ['attention-0', LAYERS * HEADS],
         ['attention-1', LAYERS * HEADS],
+        ['linear', 1],
+        // A read of ĉ_k from the embedding and after each block, and the digit written.
+        ['readout', LAYERS + 2],
       ]);
       await expectClean(loaded, plots);
       const text = await loaded.page.textContent('body');

@@ -2,6 +2,7 @@ import type { Problem } from '../data/problem.ts';
 import { columns } from '../data/runningSum.ts';
 import { sampleOperand } from '../data/sampling.ts';
 import { createRandom } from '../random.ts';
+import { activationLabel } from './activationNames.ts';
 import { captureLayouts } from './layout.ts';
 import { ridgeModel } from './linearFit.ts';
 import type { Probe, ProbeContext } from './probe.ts';
@@ -48,12 +49,6 @@ export interface ReadoutResult {
   binWidth: number;
   bins: ReadoutBin[];
 }
-
-/** `blocks.1.resid_post` → `after block 2`; `embed` stays. */
-export const activationLabel = (name: string): string => {
-  const block = /^blocks\.(\d+)\.resid_post$/.exec(name);
-  return block ? `after block ${Number(block[1]) + 1}` : name;
-};
 
 /** The largest running column sum of a problem. */
 const largestSum = (problem: Problem) => Math.max(...columns(problem).map((c) => c.runningSum));

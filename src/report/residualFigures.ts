@@ -1,5 +1,6 @@
 import type { LinearResult } from '../probes/linear.ts';
-import { activationLabel, type ReadoutResult } from '../probes/readout.ts';
+import { activationLabel } from '../probes/activationNames.ts';
+import type { ReadoutResult } from '../probes/readout.ts';
 import type { ProbeMeta } from '../runs/records.ts';
 import { axis, baseLayout, LEGEND_RIGHT, percent, probeStep, type FigureSpec } from './figures.ts';
 
