@@ -1,5 +1,5 @@
 import { OP_SYMBOL, type Op } from '../data/problem.ts';
-import { columns } from '../data/runningSum.ts';
+import { largestRunningSum } from '../data/sampling.ts';
 import type { Prediction } from '../inference/prediction.ts';
 import { createRandom } from '../random.ts';
 import { predictionsByCell } from './length.ts';
@@ -52,13 +52,13 @@ export interface ErrorsResult {
 }
 
 /** Bin width of `byLargestColumnSum`: a 4x4 product's middle column runs to about 300, a sum's to 19. */
-const COLUMN_SUM_BIN: Record<Op, number> = { mul: 30, add: 5 };
+export const COLUMN_SUM_BIN: Record<Op, number> = { mul: 30, add: 5 };
 
 function byLargestColumnSum(predictions: Prediction[], op: Op): NonNullable<ErrorsResult['byLargestColumnSum']> {
   const width = COLUMN_SUM_BIN[op];
   const bins = new Map<number, { from: number; problems: number; wrong: number }>();
   for (const p of predictions) {
-    const from = Math.floor(Math.max(...columns(p.problem).map((c) => c.runningSum)) / width) * width;
+    const from = Math.floor(largestRunningSum(p.problem) / width) * width;
     const bin = bins.get(from) ?? { from, problems: 0, wrong: 0 };
     bin.problems++;
     if (!p.correct) bin.wrong++;

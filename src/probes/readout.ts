@@ -1,8 +1,9 @@
 import type { Problem } from '../data/problem.ts';
 import { columns } from '../data/runningSum.ts';
-import { sampleOperand } from '../data/sampling.ts';
+import { largestRunningSum, sampleOperand } from '../data/sampling.ts';
 import { createRandom } from '../random.ts';
 import { activationLabel } from './activationNames.ts';
+import { COLUMN_SUM_BIN } from './errors.ts';
 import { captureLayouts } from './layout.ts';
 import { ridgeModel } from './linearFit.ts';
 import type { Probe, ProbeContext } from './probe.ts';
@@ -50,9 +51,6 @@ export interface ReadoutResult {
   bins: ReadoutBin[];
 }
 
-/** The largest running column sum of a problem. */
-const largestSum = (problem: Problem) => Math.max(...columns(problem).map((c) => c.runningSum));
-
 /**
  * Held-out problems of the longest training length from the probe seed, ten per `samples` (1,000 by default):
  * half uniform, half the largest (by running sum) of ten uniform draws, so that the large sums where models fail
@@ -68,7 +66,7 @@ function readoutProblems(context: ProbeContext): Problem[] {
     if (draws++ % 2 === 0) return problem;
     for (let t = 1; t < TAIL_DRAWS; t++) {
       const other = uniform();
-      if (largestSum(other) > largestSum(problem)) problem = other;
+      if (largestRunningSum(other) > largestRunningSum(problem)) problem = other;
     }
     return problem;
   };
@@ -120,7 +118,7 @@ export const readoutProbe: Probe<ReadoutResult> = {
       const predict = ridgeModel({ x: train.map((r) => featureRow(activation, r)), y: train.map((r) => r.sum) });
       return test.map((r) => predict(featureRow(activation, r)));
     });
-    const binWidth = experiment.task.op === 'mul' ? 30 : 5;
+    const binWidth = COLUMN_SUM_BIN[experiment.task.op];
     const bins: ReadoutBin[] = [];
     const top = Math.max(...test.map((r) => r.sum));
     for (let from = 0; from <= top; from += binWidth) {
