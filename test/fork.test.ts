@@ -96,6 +96,32 @@ describe('train --fork', () => {
     60_000,
   );
 
+  it('train.keep_checkpoints_at writes and keeps fork points between checkpoint_every steps, changing nothing else', () => {
+    const config = path.join(dir, 'tiny.yaml');
+    const pinned = path.join(dir, 'pinned');
+    const keep = ['train.keep_checkpoints=2', 'train.keep_checkpoints_at=[15, 25]'].flatMap((s) => ['--set', s]);
+    const run = cli(['train', '--config', config, ...keep, '--run-dir', pinned]);
+    expect(run.status, run.stderr).toBe(0);
+    // The newest two, plus the two pinned steps that checkpoint_every (10) would not have written.
+    expect(listCheckpoints(pinned).map((c) => c.step)).toEqual([60, 50, 25, 15]);
+    expect(metrics(pinned)).toEqual(metrics(parentDir));
+    const child = path.join(dir, 'from-pinned');
+    const forked = cli(['train', '--fork', pinned, '--at', '15', '--run-dir', child]);
+    expect(forked.status, forked.stderr).toBe(0);
+    expect(metrics(child)).toEqual(metrics(parentDir));
+  }, 180_000);
+
+  it('refuses a train.keep_checkpoints_at step past train.steps in one line, exit 2, writing nothing', () => {
+    const child = path.join(dir, 'pinned-late');
+    const run = cli(['train', '--config', path.join(dir, 'tiny.yaml'), '--set', 'train.keep_checkpoints_at=[61]', '--run-dir', child]);
+    expect(run.stderr.trim()).toMatch(
+      /^arith-lab: error: .*train\.keep_checkpoints_at: step 61 is past train\.steps 60: its checkpoint would never be written$/,
+    );
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.status).toBe(2);
+    expect(fs.existsSync(child)).toBe(false);
+  });
+
   it('--at without --fork is refused', () => {
     const run = cli(['train', '--config', 'configs/addition-ape.yaml', '--at', '10', '--run-dir', path.join(dir, 'x')]);
     expect(run.stderr).toMatch(/^arith-lab: error: --at: names a checkpoint of the run given with --fork; add --fork RUN$/m);

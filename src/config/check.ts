@@ -172,6 +172,10 @@ export function checkConfig(config: Config, file: string): void {
   }
   checkCurriculum(config, fail);
   if (train.min_lr > train.lr) fail('train.min_lr', `min_lr ${train.min_lr} is above lr ${train.lr}`);
+  const neverReached = train.keep_checkpoints_at.find((step) => step > train.steps);
+  if (neverReached !== undefined) {
+    fail('train.keep_checkpoints_at', `step ${neverReached} is past train.steps ${train.steps}: its checkpoint would never be written`);
+  }
   const trainTokens = longestSequence(data, task.train_digits[1]);
   if (trainTokens > model.max_len) {
     fail('model.max_len', `training examples need up to ${trainTokens} tokens but max_len is ${model.max_len}`);

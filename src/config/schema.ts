@@ -201,6 +201,13 @@ export const trainSchema = z
       .default(500)
       .describe('write a checkpoint every this many steps (and always at the end and on Ctrl-C)'),
     keep_checkpoints: z.number().int().positive().max(1e6).default(3).describe('how many of the newest checkpoints to keep'),
+    keep_checkpoints_at: z
+      .array(z.number().int().positive())
+      .default([])
+      .describe(
+        'steps whose checkpoints are written and never deleted, besides the newest keep_checkpoints: fork points, ' +
+          'e.g. [96000] before a curriculum stage starts at 97000, for `train --fork <run> --at 96000`',
+      ),
     probe_every: z
       .number()
       .int()

@@ -75,12 +75,12 @@ export interface CheckpointContent {
 
 /**
  * Encodes the tensors and writes `checkpoints/step-NNNNNN/` atomically, replacing a folder of the same step,
- * then deletes all but the newest `keep` checkpoints. Returns the folder.
+ * then deletes all but the newest `keep` checkpoints and those at the `pinned` steps. Returns the folder.
  */
-export function writeCheckpoint(runDir: string, content: CheckpointContent, keep: number): string {
+export function writeCheckpoint(runDir: string, content: CheckpointContent, keep: number, pinned: readonly number[] = []): string {
   const model = encodeSafetensors(content.model, { format: CHECKPOINT_FORMAT, step: String(content.step), ...content.metadata });
   const optimizer = encodeSafetensors(content.optimizer, { format: CHECKPOINT_FORMAT, step: String(content.step) });
-  return writeCheckpointFiles(runDir, content.step, { model, optimizer }, content.state, keep);
+  return writeCheckpointFiles(runDir, content.step, { model, optimizer }, content.state, keep, pinned);
 }
 
 /** The parameter names and shapes a config's model has, to check a checkpoint against. */

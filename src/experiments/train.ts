@@ -452,6 +452,7 @@ async function checkpoint(session: Session, progress: Progress, record: RunRecor
       },
     },
     config.train.keep_checkpoints,
+    config.train.keep_checkpoints_at,
   );
   record.checkpointed(progress.step, dir, progress.trainSeconds);
 }
@@ -484,7 +485,7 @@ function finish(session: Session, progress: Progress, record: RunRecord): TrainR
  * Trains a model as the config says, writing config.yaml, metrics.jsonl, run.json and checkpoints into
  * `runDir` (which the caller created, or which holds the run to resume). Evaluates every `train.eval_every`
  * steps on `eval_size` problems per test length and at the end on the full held-out sets; checkpoints every
- * `train.checkpoint_every` steps and at the end.
+ * `train.checkpoint_every` steps, at the `train.keep_checkpoints_at` steps and at the end.
  *
  * A resumed run continues exactly: weights, AdamW moments and step, the training stream's position and the
  * metrics counters come from the checkpoint, dropout masks are seeded by step, and metrics.jsonl lines past the
@@ -507,7 +508,8 @@ export async function train(config: Config, runDir: string, options: TrainOption
         await options.onProbe?.(step, runModel(session), session.experiment);
       await yieldToEventLoop();
       const interrupted = options.signal?.aborted === true && step < t.steps;
-      if (step % t.checkpoint_every === 0 || step === t.steps || interrupted) await checkpoint(session, progress, record);
+      const due = step % t.checkpoint_every === 0 || t.keep_checkpoints_at.includes(step) || step === t.steps;
+      if (due || interrupted) await checkpoint(session, progress, record);
       if (interrupted) throw stop(progress, record, String(options.signal!.reason));
     }
   } catch (error) {

@@ -43,6 +43,7 @@ const BOOKKEEPING = new Set([
   'train.eval_size',
   'train.checkpoint_every',
   'train.keep_checkpoints',
+  'train.keep_checkpoints_at',
   'train.probe_every',
   'train.probe_samples',
 ]);

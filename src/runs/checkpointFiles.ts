@@ -109,7 +109,7 @@ function syncDirectory(dir: string): void {
 
 /**
  * Writes `checkpoints/step-NNNNNN/` atomically (temporary folder, then rename), replacing a folder of the same
- * step, then deletes all but the newest `keep` checkpoints. Returns the folder.
+ * step, then deletes all but the newest `keep` checkpoints and those at the `pinned` steps. Returns the folder.
  */
 export function writeCheckpointFiles(
   runDir: string,
@@ -117,6 +117,7 @@ export function writeCheckpointFiles(
   tensors: { model: Uint8Array; optimizer: Uint8Array },
   progress: TrainingProgress,
   keep: number,
+  pinned: readonly number[] = [],
 ): string {
   const root = checkpointsDir(runDir);
   fs.mkdirSync(root, { recursive: true });
@@ -149,7 +150,8 @@ export function writeCheckpointFiles(
   fs.rmSync(finalDir, { recursive: true, force: true });
   fs.renameSync(temporary, finalDir);
   syncDirectory(root);
-  for (const old of listCheckpoints(runDir).slice(keep)) fs.rmSync(old.dir, { recursive: true, force: true });
+  const prunable = listCheckpoints(runDir).filter((checkpoint) => !pinned.includes(checkpoint.step));
+  for (const old of prunable.slice(keep)) fs.rmSync(old.dir, { recursive: true, force: true });
   return finalDir;
 }
 
