@@ -5,6 +5,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { applyOverrides, loadConfig, nameFromFile, parseConfig } from '../src/config/load.ts';
 import { checkMemory, decodeBytes, estimateTrainingMemory, longestDecodable, machineLimits } from '../src/config/memoryEstimate.ts';
 import { prepareExperiment } from '../src/config/experiment.ts';
+import { parameterSpecs } from '../src/models/gpt.ts';
+import { getPositionalEncoding } from '../src/models/positional/index.ts';
 import { escapeControl, quoteInput, UserError } from '../src/errors.ts';
 import { writeQuery } from '../src/inference/query.ts';
 import { readRun } from '../src/report/readRun.ts';
@@ -139,6 +141,34 @@ describe('model.mlp as a list', () => {
     const raw = base() as unknown as Record<string, Record<string, unknown>>;
     raw.model = { ...raw.model, layers: 2, mlp: ['bilinear', 'gelu'] };
     expect(parseConfig(raw, 'f').model.mlp).toEqual(['bilinear', 'gelu']);
+  });
+});
+
+describe('model.d_ff as a list', () => {
+  it('needs one width per block: a list of another length is refused naming model.d_ff; the right length sizes each block', () => {
+    for (const widths of [[96], [32, 96, 64]]) {
+      const raw = base() as unknown as Record<string, Record<string, unknown>>;
+      raw.model = { ...raw.model, layers: 2, d_ff: widths };
+      const error = errorOf(() => parseConfig(raw, 'f'));
+      expect(error.details).toEqual({ file: 'f', field: 'model.d_ff' });
+      expect(error.message).toBe(`lists ${widths.length} MLP widths for model.layers 2: give one width, or one per block`);
+    }
+    const raw = base() as unknown as Record<string, Record<string, unknown>>;
+    raw.model = { ...raw.model, layers: 2, d_ff: [32, 96], mlp: ['bilinear', 'gelu'] };
+    const shapes = Object.fromEntries(
+      parameterSpecs(prepareExperiment(parseConfig(raw, 'f')).model, getPositionalEncoding('nope')).map((spec) => [spec.name, spec.shape]),
+    );
+    const d = parseConfig(raw, 'f').model.d_model;
+    expect([shapes['blocks.0.mlp.c_fc.weight'], shapes['blocks.0.mlp.c_gate.weight'], shapes['blocks.0.mlp.c_proj.weight']]).toEqual([
+      [d, 32],
+      [d, 32],
+      [32, d],
+    ]);
+    expect([shapes['blocks.1.mlp.c_fc.weight'], shapes['blocks.1.mlp.c_gate.weight'], shapes['blocks.1.mlp.c_proj.weight']]).toEqual([
+      [d, 96],
+      undefined,
+      [96, d],
+    ]);
   });
 });
 

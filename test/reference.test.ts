@@ -54,6 +54,7 @@ describe.skipIf(!hasPythonTorch)('training matches a PyTorch reference', () => {
     { name: 'nope, length-scaled attention', pos: 'nope', extra: ['model.length_scaled_attention=true'] },
     ...(['geglu', 'swiglu', 'bilinear'] as const).map((mlp) => ({ name: `ape, ${mlp} MLP`, pos: 'ape', extra: [`model.mlp=${mlp}`] })),
     { name: 'ape, [bilinear, gelu] MLPs', pos: 'ape', extra: ['model.mlp=[bilinear, gelu]'] },
+    { name: 'ape, [bilinear, gelu] MLPs, d_ff [48, 96]', pos: 'ape', extra: ['model.mlp=[bilinear, gelu]', 'model.d_ff=[48, 96]'] },
   ];
   for (const { name, pos, extra } of cases) {
     it(`${name}: losses over 8 steps agree to 1e-5`, async () => {

@@ -92,6 +92,9 @@ export function checkConfig(config: Config, file: string): void {
   if (Array.isArray(model.mlp) && model.mlp.length !== model.layers) {
     fail('model.mlp', `lists ${model.mlp.length} MLP kinds for model.layers ${model.layers}: give one kind, or one per block`);
   }
+  if (Array.isArray(model.d_ff) && model.d_ff.length !== model.layers) {
+    fail('model.d_ff', `lists ${model.d_ff.length} MLP widths for model.layers ${model.layers}: give one width, or one per block`);
+  }
   if (positionalNames(model.pos).includes('rope') && rotaryDims(model.d_model / model.heads, model.rope_fraction) === 0) {
     const dHead = model.d_model / model.heads;
     fail(

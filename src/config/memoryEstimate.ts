@@ -3,6 +3,7 @@ import v8 from 'node:v8';
 import { testLengths, testSetSize, type TaskSpec } from '../data/dataset.ts';
 import type { GptConfig } from '../models/gpt.ts';
 import { parameterSpecs } from '../models/gpt.ts';
+import { totalWidth, widestWidth } from '../models/mlp.ts';
 import { getPositionalEncoding } from '../models/positional/index.ts';
 import { UserError } from '../errors.ts';
 import { longestSequence } from './dataSetup.ts';
@@ -101,15 +102,16 @@ export function estimateTrainingMemory(config: Config): MemoryTerm[] {
       pool: 'tensors',
     });
   }
-  const wide = config.model.d_ff !== null && model.dFf > 4 * model.dModel;
+  const wide = config.model.d_ff !== null && widestWidth(model.dFf) > 4 * model.dModel;
   terms.push({
     field: wide ? 'model.d_ff' : 'model.d_model',
-    what: `${count(total - positionTable)} weights (${model.layers} layers, d_model ${count(model.dModel)}, d_ff ${count(model.dFf)}) with their gradients and AdamW moments`,
+    what: `${count(total - positionTable)} weights (${model.layers} layers, d_model ${count(model.dModel)}, d_ff ${typeof model.dFf === 'number' ? count(model.dFf) : `[${model.dFf.map(count).join(', ')}]`}) with their gradients and AdamW moments`,
     bytes: (total - positionTable) * FLOAT * TRAINING_COPIES,
     pool: 'tensors',
   });
   const perToken =
-    model.layers * (ACTIVATION_WIDTHS.dModel * model.dModel + ACTIVATION_WIDTHS.dFf * model.dFf + SCORE_COPIES * model.heads * tokens) +
+    model.layers * (ACTIVATION_WIDTHS.dModel * model.dModel + SCORE_COPIES * model.heads * tokens) +
+    ACTIVATION_WIDTHS.dFf * totalWidth(model.dFf, model.layers) +
     2 * model.vocabSize;
   terms.push({
     field: 'train.batch',
@@ -181,7 +183,8 @@ type DecodeShape = Pick<GptConfig, 'layers' | 'heads' | 'dModel' | 'dFf' | 'voca
  */
 export function decodeBytes(model: DecodeShape, tokens: number): number {
   const scores = SCORE_COPIES * model.heads * tokens * tokens;
-  const activations = tokens * (ACTIVATION_WIDTHS.dModel * model.dModel + ACTIVATION_WIDTHS.dFf * model.dFf + 2 * model.vocabSize);
+  const activations =
+    tokens * (ACTIVATION_WIDTHS.dModel * model.dModel + ACTIVATION_WIDTHS.dFf * widestWidth(model.dFf) + 2 * model.vocabSize);
   const cache = 2 * model.layers * tokens * model.dModel;
   return FLOAT * (scores + activations + cache);
 }

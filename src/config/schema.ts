@@ -100,6 +100,12 @@ export const formatSchema = z
 
 // Upper bounds are generous but finite: they keep every count a safe integer; what fits a machine is
 // checked against its memory before training (memoryEstimate.ts).
+const mlpWidthSchema = z
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 24);
+
 export const modelSchema = z
   .object({
     layers: z.number().int().positive().max(1024).default(2).describe('transformer blocks'),
@@ -112,13 +118,10 @@ export const modelSchema = z
       .default(128)
       .describe('width of the residual stream'),
     d_ff: z
-      .number()
-      .int()
-      .positive()
-      .max(2 ** 24)
+      .union([mlpWidthSchema, z.array(mlpWidthSchema).min(1)])
       .nullable()
       .default(null)
-      .describe('MLP width; default 4 * d_model'),
+      .describe('MLP width; a list gives each block its own, e.g. [256, 512]; default 4 * d_model'),
     // Optional rather than defaulted: configs written before this field keep their config_sha256.
     mlp: z
       .union([z.enum(MLP_KINDS), z.array(z.enum(MLP_KINDS)).min(1)])

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom } from '../random.ts';
 import { auxHeadPrefix } from './auxHeadNames.ts';
-import { blockMlp, isGated, type MlpSetting, mlpHidden } from './mlp.ts';
+import { blockMlp, blockWidth, isGated, type MlpSetting, type MlpWidth, mlpHidden } from './mlp.ts';
 import { type AttentionOptions, attention, dropout, embed, layerNorm, linear, qkvAttention, takeRows } from './ops.ts';
 import type { TokenRole } from '../contracts/tokenRoles.ts';
 import { getPositionalEncoding, type PositionalName, type PositionalOptions } from './positional/index.ts';
@@ -10,7 +10,8 @@ import type { ModelShape, ParameterSpec, PositionalEncoding, PositionDraw } from
 
 export interface GptConfig extends ModelShape, PositionalOptions {
   vocabSize: number;
-  dFf: number;
+  /** The MLP width, one for every block or one per block (src/models/mlp.ts). */
+  dFf: MlpWidth;
   dropout: number;
   pos: PositionalName;
   tieEmbeddings: boolean;
@@ -92,6 +93,7 @@ export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<Positio
   specs.push(...pe.parameters(config, config));
   for (let i = 0; i < config.layers; i++) {
     const p = `blocks.${i}`;
+    const dFf = blockWidth(config.dFf, i);
     specs.push(
       { name: `${p}.ln_1.weight`, shape: [d], init: 'ones' },
       { name: `${p}.ln_1.bias`, shape: [d], init: 'zeros' },
@@ -101,15 +103,15 @@ export function parameterSpecs(config: GptConfig, pe: PositionalEncoding<Positio
       { name: `${p}.attn.c_proj.bias`, shape: [d], init: 'zeros' },
       { name: `${p}.ln_2.weight`, shape: [d], init: 'ones' },
       { name: `${p}.ln_2.bias`, shape: [d], init: 'zeros' },
-      { name: `${p}.mlp.c_fc.weight`, shape: [d, config.dFf], init: 'normal' },
-      { name: `${p}.mlp.c_fc.bias`, shape: [config.dFf], init: 'zeros' },
+      { name: `${p}.mlp.c_fc.weight`, shape: [d, dFf], init: 'normal' },
+      { name: `${p}.mlp.c_fc.bias`, shape: [dFf], init: 'zeros' },
       ...(isGated(blockMlp(config.mlp, i))
         ? [
-            { name: `${p}.mlp.c_gate.weight`, shape: [d, config.dFf], init: 'normal' as const },
-            { name: `${p}.mlp.c_gate.bias`, shape: [config.dFf], init: 'zeros' as const },
+            { name: `${p}.mlp.c_gate.weight`, shape: [d, dFf], init: 'normal' as const },
+            { name: `${p}.mlp.c_gate.bias`, shape: [dFf], init: 'zeros' as const },
           ]
         : []),
-      { name: `${p}.mlp.c_proj.weight`, shape: [config.dFf, d], init: 'normal' },
+      { name: `${p}.mlp.c_proj.weight`, shape: [dFf, d], init: 'normal' },
       { name: `${p}.mlp.c_proj.bias`, shape: [d], init: 'zeros' },
     );
   }

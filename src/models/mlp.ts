@@ -18,6 +18,19 @@ export type MlpSetting = MlpKind | readonly MlpKind[];
 export const blockMlp = (setting: MlpSetting | undefined, index: number): MlpKind =>
   setting === undefined ? 'gelu' : typeof setting === 'string' ? setting : setting[index];
 
+/** One MLP width d_ff for every block, or one per block in order (`[256, 512]`: block 2 twice as wide). */
+export type MlpWidth = number | readonly number[];
+
+/** The MLP width of block `index` (0-based). */
+export const blockWidth = (width: MlpWidth, index: number): number => (typeof width === 'number' ? width : width[index]);
+
+/** The widths of all `layers` blocks summed: what per-token activations and FLOPs scale with. */
+export const totalWidth = (width: MlpWidth, layers: number): number =>
+  typeof width === 'number' ? width * layers : width.reduce((sum, w) => sum + w, 0);
+
+/** The widest block's MLP. */
+export const widestWidth = (width: MlpWidth): number => (typeof width === 'number' ? width : Math.max(...width));
+
 /** Whether the MLP has the second projection `mlp.c_gate.*` [d_model, d_ff]. */
 export const isGated = (kind: MlpKind): boolean => kind !== 'gelu';
 

@@ -2,6 +2,7 @@ import { longestSequence } from '../../config/dataSetup.ts';
 import { prepareExperiment } from '../../config/experiment.ts';
 import type { Config } from '../../config/schema.ts';
 import { testLengths, testSetSize } from '../../data/dataset.ts';
+import { totalWidth } from '../../models/mlp.ts';
 
 /**
  * An estimate, not a measurement, of the GPU time one run of a config takes: its floating-point operations
@@ -27,9 +28,9 @@ export const ASSUMED_GPU_FLOPS = 20e12;
 /** Forward-pass FLOPs per token at a context of `context` tokens. */
 function forwardFlopsPerToken(config: Config, vocabulary: number, context: number): number {
   const { layers, d_model: d, recurrence } = config.model;
-  const dFf = config.model.d_ff ?? 4 * d;
+  const widths = totalWidth(config.model.d_ff ?? 4 * d, layers);
   const passes = recurrence * layers;
-  return 2 * passes * (4 * d * d + 2 * d * dFf) + 2 * passes * context * d + 2 * d * vocabulary;
+  return 2 * passes * 4 * d * d + 2 * recurrence * 2 * d * widths + 2 * passes * context * d + 2 * d * vocabulary;
 }
 
 export interface GpuEstimate {
