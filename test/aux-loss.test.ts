@@ -11,14 +11,16 @@ import { getFormat } from '../src/data/formats/index.ts';
 import type { Problem } from '../src/data/problem.ts';
 import { columns, runningSumTargets } from '../src/data/runningSum.ts';
 import { AdamW } from '../src/experiments/adamw.ts';
-import { loadRun } from '../src/experiments/checkpoint.ts';
+import { loadRun, readCheckpoint } from '../src/experiments/checkpoint.ts';
+import { prepareFork, writeFork } from '../src/experiments/fork.ts';
 import { train, trainingBatch, trainStep } from '../src/experiments/train.ts';
 import { auxHeadPrefix } from '../src/models/auxHeadNames.ts';
 import { auxActivationName, auxLayers, runningSumLoss } from '../src/models/auxLoss.ts';
 import { Gpt } from '../src/models/gpt.ts';
+import { listCheckpoints } from '../src/runs/checkpointFiles.ts';
 import { readMetrics } from '../src/runs/metricsLog.ts';
 import { testBackend } from './fixtures/backend.ts';
-import { trainInterruptedAfterStep1, trainWhole } from './fixtures/interruptedRun.ts';
+import { trainInterruptedAfterStep1, trainWhole, withoutTimings } from './fixtures/interruptedRun.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arith-aux-'));
 
@@ -221,6 +223,7 @@ describe('config errors name the field', () => {
     ['a layer outside the model', ['train.aux_loss={target: running_sum, layer: 3}'], /1 to model.layers \(2\)/],
     ['a list with a layer outside the model', ['train.aux_loss={target: running_sum, layer: [1, 3]}'], /layer 3 is outside the model/],
     ['a list naming a block twice', ['train.aux_loss={target: running_sum, layer: [2, 2]}'], /name a block twice/],
+    ['until_step at train.steps', ['train.aux_loss={target: running_sum, layer: 1, until_step: 4}'], /^is 4, not before train\.steps 4/],
     ['internalizing a format without chain of thought', ['train.internalize={every: 2, tokens_per_stage: 4}'], /no chain of thought/],
     [
       'a stage longer than the chain of thought',
@@ -234,6 +237,7 @@ describe('config errors name the field', () => {
     'train.aux_loss.layer',
     'train.aux_loss.layer',
     'train.aux_loss.layer',
+    'train.aux_loss.until_step',
     'train.internalize',
     'train.internalize.tokens_per_stage',
   ];
@@ -267,6 +271,32 @@ describe('runs with the head and with internalization', () => {
     );
     loaded.model.dispose();
     result.model.dispose();
+  }, 60_000);
+
+  it('until_step: the head loss through that step, then the cross-entropy alone, the head left where it was', async () => {
+    const run = async (name: string, aux: string) => {
+      const runDir = path.join(dir, name);
+      fs.mkdirSync(runDir);
+      (await train(loadConfig(configFile, [aux, 'train.checkpoint_every=1', 'train.keep_checkpoints=4']), runDir)).model.dispose();
+      const head = (step: number) =>
+        Array.from(readCheckpoint(listCheckpoints(runDir).find((c) => c.step === step)!.dir).model['aux_head.weight'].data);
+      return { metrics: withoutTimings(readMetrics(path.join(runDir, 'metrics.jsonl'))), head };
+    };
+    const always = await run('aux-always', AUX[0]);
+    const until = await run('aux-until-2', 'train.aux_loss={target: running_sum, layer: 1, weight: 1, scale: 100, until_step: 2}');
+    // The cross-entropy alone from step 3: a fork of the head's run at step 2 with weight 0, whose head gets no gradient.
+    const parent = path.join(dir, 'aux-always');
+    const forked = path.join(dir, 'aux-weight-0');
+    fs.mkdirSync(forked);
+    const point = prepareFork(parent, 2, ['train.aux_loss.weight=0']);
+    (await train(point.config, forked, { resumeFrom: writeFork(forked, point) })).model.dispose();
+    const zero = withoutTimings(readMetrics(path.join(forked, 'metrics.jsonl')));
+    expect(until.metrics.map((r) => r.aux_loss !== undefined)).toEqual([true, true, false, false]);
+    expect(until.metrics.slice(0, 2)).toEqual(always.metrics.slice(0, 2));
+    expect(until.metrics[2].loss).not.toBe(always.metrics[2].loss);
+    expect(until.metrics.slice(2).map((r) => r.loss)).toEqual(zero.slice(2).map((r) => r.loss));
+    expect(until.head(4)).toEqual(until.head(2));
+    expect(always.head(4)).not.toEqual(always.head(2));
   }, 60_000);
 
   it('an interrupted internalization run resumes at the same stage: metrics equal an uninterrupted run', async () => {

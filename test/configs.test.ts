@@ -23,11 +23,13 @@ describe('shipped configs', () => {
 
   for (const file of configs) {
     it(`${file} runs`, async () => {
-      // A curriculum is squeezed into the 3 steps, one step a stage, so every stage's data is drawn; kept fork
-      // points past step 3 are dropped (the check refuses them).
-      const stages = loadConfig(path.join('configs', file)).task.curriculum.map((stage, i) => ({ ...stage, until_step: i + 1 }));
+      // A curriculum is squeezed into the 3 steps, one step a stage, so every stage's data is drawn, and so is an
+      // auxiliary loss that stops (through step 1); kept fork points past step 3 are dropped (the check refuses them).
+      const shipped = loadConfig(path.join('configs', file));
+      const stages = shipped.task.curriculum.map((stage, i) => ({ ...stage, until_step: i + 1 }));
       const config = loadConfig(path.join('configs', file), [
         ...(stages.length > 0 ? [`task.curriculum=${JSON.stringify(stages)}`] : []),
+        ...(shipped.train.aux_loss?.until_step !== undefined ? ['train.aux_loss.until_step=1'] : []),
         `backend=${testBackend('wasm')}`,
         'train.steps=3',
         'train.keep_checkpoints_at=[]',

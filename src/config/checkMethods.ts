@@ -32,6 +32,12 @@ export function checkMethods(config: Config, data: DataSetup, fail: Fail): void 
       }
     }
     if (new Set(layers).size !== layers.length) fail('train.aux_loss.layer', `layers [${layers.join(', ')}] name a block twice`);
+    if (aux.until_step !== undefined && aux.until_step >= config.train.steps) {
+      fail(
+        'train.aux_loss.until_step',
+        `is ${aux.until_step}, not before train.steps ${config.train.steps}: the loss would be added at every step (omit until_step for that)`,
+      );
+    }
   }
   if (internalize) {
     const cot = chainOfThoughtLength(format.encode(longest, formatOptions));

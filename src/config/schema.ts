@@ -235,6 +235,15 @@ export const trainSchema = z
           .describe(
             "residual: one head on the residual stream after block `layer`; heads: one head per attention head of block `layer`, each reading that head's output before the projection (Bai et al.'s code, github.com/ajyl/icot)",
           ),
+        // Optional rather than defaulted: configs written before this field keep their config_sha256.
+        until_step: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe(
+            'the loss is added through this step and dropped after it (the heads stay in checkpoints), so a late stage trains on the answer alone; omit: every step',
+          ),
       })
       .strict()
       .nullable()

@@ -9,7 +9,7 @@ import { Gpt } from '../models/gpt.ts';
 import { createRandom } from '../random.ts';
 import { maskedCrossEntropy } from '../models/loss.ts';
 import { auxHeadPrefix } from '../models/auxHeadNames.ts';
-import { auxActivationName, auxLayers, runningSumLoss, type AuxLossSpec } from '../models/auxLoss.ts';
+import { auxActivationName, auxLayers, auxLossAt, runningSumLoss, type AuxLossSpec } from '../models/auxLoss.ts';
 import { runningSumTargets } from '../data/runningSum.ts';
 import { internalizedTokens, internalizeExample } from '../data/internalize.ts';
 import { RunStoppedError, UserError } from '../errors.ts';
@@ -128,7 +128,7 @@ export function trainingBatch(model: Gpt, experiment: Experiment, problems: read
     if (roles) roles = cut.map((c) => c.roles!);
   }
   const batch = encodeBatch(examples, tokenizer, config.train.loss_on, roles);
-  if (config.train.aux_loss && batch.roles) batch.auxTargets = runningSumTargets(problems, batch.roles, batch.seqLen);
+  if (auxLossAt(config.train.aux_loss, step) && batch.roles) batch.auxTargets = runningSumTargets(problems, batch.roles, batch.seqLen);
   if (batch.roles) {
     const random = createRandom(config.seed, `positions:${step}`);
     const ids = batch.roles.map((row) => model.positionIds(row, { training: true, random }));
@@ -189,7 +189,10 @@ export async function trainStep(
     return tf.add(loss, tf.mul(auxValue, aux.weight)) as tf.Scalar;
   }, Object.values(model.params));
   // tfjs keys gradients by its internal variable names; the optimizer addresses parameters by checkpoint name.
-  const grads = Object.fromEntries(Object.entries(model.params).map(([name, v]) => [name, byVariableName[v.name]]));
+  // A parameter the loss does not reach has none (the running-sum heads after train.aux_loss.until_step).
+  const grads = Object.fromEntries(
+    Object.entries(model.params).flatMap(([name, v]) => (byVariableName[v.name] ? [[name, byVariableName[v.name]]] : [])),
+  );
   let clipped: { grads: Record<string, tf.Tensor>; norm: number } = { grads, norm: NaN };
   try {
     clipped = await clipByGlobalNorm(grads, gradClip);
@@ -372,7 +375,7 @@ async function runStep(session: Session, progress: Progress, record: RunRecord, 
     lr,
     t.grad_clip,
     config.seed * 1_000_003 + step,
-    t.aux_loss,
+    auxLossAt(t.aux_loss, step),
   );
   session.average?.update(session.model, step);
   const seconds = (performance.now() - started) / 1000;

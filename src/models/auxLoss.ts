@@ -15,7 +15,13 @@ export interface AuxLossSpec {
   weight: number;
   scale: number;
   read: 'residual' | 'heads';
+  /** The loss is added through this step and not after (the heads stay in checkpoints); absent: every step. */
+  until_step?: number;
 }
+
+/** The auxiliary loss that step `step` trains with: the spec until its `until_step`, then none. */
+export const auxLossAt = <Spec extends Pick<AuxLossSpec, 'until_step'>>(spec: Spec | null, step: number): Spec | null =>
+  spec && (spec.until_step === undefined || step <= spec.until_step) ? spec : null;
 
 /** The blocks read, 1-based, in the order given. */
 export const auxLayers = (spec: Pick<AuxLossSpec, 'layer'>): readonly number[] =>
