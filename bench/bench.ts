@@ -1,7 +1,8 @@
 /**
  * Training throughput of the lab's GPT on every backend available here.
  *   npm run bench -- [--backends torch,wasm,cpu] [--models small,large,config:addition-nope,configs] [--steps 5]
- *                    [--warmup 2] [--rounds 1] [--threads N] [--device cpu|cuda] [--fusions all,none,layernorm,...]
+ *                    [--warmup 2] [--rounds 1] [--round-seconds S] [--threads N] [--device cpu|cuda]
+ *                    [--fusions all,none,layernorm,...]
  *                    [--vs-pytorch] [--python PYTHON] [--out bench/results]
  * Prints a table and writes JSON. A round's time is the median of its timed steps after warm-up; tokens/s =
  * tokens of a timed batch / step time. On torch it also reports the most bytes a timed step copied from
@@ -17,6 +18,10 @@
  * setting (src/models/fused.ts: all, none, a name, `a+b`, `no-a` for all but a) on backends that have fused
  * kernels, to measure what each buys. --rounds repeats everything, which interleaves the engines in time on a
  * machine whose load changes, and reports every round, their median, min, max and largest deviation.
+ * --round-seconds S times each model for at least S seconds a round instead of --steps steps: the count comes from
+ * the model's last warm-up step the first time it runs, and every engine and round then times that many (the
+ * cores of a shared virtual machine change speed for a second or two at a time, bench/steadiness.ts, so a round
+ * of a few 25 ms steps measures the moment it ran in).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,7 +38,7 @@ import { availableFusions, enabledFusions, parseFusions, setFusions, type Fusion
 import { Gpt } from '../src/models/gpt.ts';
 import { resolveBenchModels, type BenchModel } from './models.ts';
 import { batchesJson, pytorchArguments, pytorchSkipReason } from './pytorchModel.ts';
-import { formatSpread, pairedRatios, roundSpread, spreadJson } from './spread.ts';
+import { formatSpread, pairedRatios, roundSpread, spreadJson, stepsForRound } from './spread.ts';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -61,21 +66,33 @@ const torchUploads = () => (tf.getBackend() === 'torch' ? uploadedBytes() : null
 
 /** Each model's batches, drawn once (they do not depend on the backend) and trained on in every round. */
 const drawnBatches = new Map<string, TokenBatch[]>();
+/** Each model's timed steps a round: --steps, or with --round-seconds what its first warm-up measured. */
+const timedStepsOf = new Map<string, number>();
 
-async function benchOne(bench: BenchModel, timedSteps: number) {
+/** Trains `bench` for the warm-up and its timed steps (at most `cap`, for the slow cpu backend). */
+async function benchOne(bench: BenchModel, cap: number) {
   const model = new Gpt(bench.config, bench.seed);
   const optimizer = createOptimizer(model.params, bench.optimizer);
   // As many as the longest run needs (the cpu backend times fewer steps), so every engine trains on the same ones.
   if (!drawnBatches.has(bench.name)) drawnBatches.set(bench.name, bench.drawBatches(model, warmup + steps));
-  const batches = drawnBatches.get(bench.name)!;
+  let batches = drawnBatches.get(bench.name)!;
   const times: number[] = [];
   const cpuTimes: number[] = [];
   let uploadBytes: number | null = null;
+  let timedSteps = Math.min(cap, timedStepsOf.get(bench.name) ?? steps);
   for (let step = 0; step < warmup + timedSteps; step++) {
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
     const uploaded = torchUploads();
     await trainStep(model, optimizer, batches[step], bench.lr, bench.gradClip, bench.dropoutSeed(step + 1), bench.aux);
+    if (step === warmup - 1 && !timedStepsOf.has(bench.name)) {
+      // The first engine to train this model sets the count for all: its last warm-up step's time.
+      timedStepsOf.set(bench.name, stepsForRound(performance.now() - started, roundSeconds, steps));
+      timedSteps = Math.min(cap, timedStepsOf.get(bench.name)!);
+      // The training stream draws the same batches again and then more.
+      if (batches.length < warmup + timedSteps) drawnBatches.set(bench.name, bench.drawBatches(model, warmup + timedSteps));
+      batches = drawnBatches.get(bench.name)!;
+    }
     if (step >= warmup) {
       if (uploaded !== null) uploadBytes = Math.max(uploadBytes ?? 0, torchUploads()! - uploaded);
       times.push(performance.now() - started);
@@ -144,6 +161,9 @@ const backends = argument('backends', 'torch,wasm,cpu,tensorflow,webgpu').split(
 const steps = Number(argument('steps', '5'));
 const warmup = Number(argument('warmup', '2'));
 const rounds = Number(argument('rounds', '1'));
+const roundSeconds = Number(argument('round-seconds', '0'));
+if (!(roundSeconds >= 0)) fail(new UserError(`--round-seconds must be a number of seconds, got ${argument('round-seconds', '')}`));
+if (roundSeconds > 0 && warmup < 1) fail(new UserError('--round-seconds needs --warmup 1 or more: the last warm-up step sets the count'));
 const threads = Number(argument('threads', String(os.cpus().length)));
 const device = argument('device', 'cpu');
 const vsPytorch = process.argv.includes('--vs-pytorch');
@@ -205,7 +225,7 @@ try {
         for (const setting of settings) {
           setFusions(setting === null ? defaultFusions : parseFusions(setting));
           const fusions = label(enabledFusions(), available);
-          const result = await benchOne(bench, backend === 'cpu' ? Math.min(steps, 2) : steps);
+          const result = await benchOne(bench, backend === 'cpu' ? Math.min(steps, 2) : Number.POSITIVE_INFINITY);
           const key = `${backend}/${bench.name}/${fusions}`;
           const timing = timings.get(key) ?? {
             backend,
@@ -245,7 +265,7 @@ try {
         }
         const batchesFile = path.join(batchesFolder, `${bench.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
         if (!fs.existsSync(batchesFile)) fs.writeFileSync(batchesFile, batchesJson(batches));
-        const result = benchPytorch(python, bench, batchesFile, steps, warmup, threads, device);
+        const result = benchPytorch(python, bench, batchesFile, timedStepsOf.get(bench.name) ?? steps, warmup, threads, device);
         const entry = pytorchTimings.get(bench.name) ?? {
           ms: [],
           cpuMs: [],
@@ -271,13 +291,13 @@ const shapeOf = (name: string) => batchShape(drawnBatches.get(name)!, warmup);
 const tokensPerSecond = (name: string, ms: number) => Math.round(shapeOf(name).tokens / (ms / 1000));
 const results: object[] = [...skipped];
 console.log(
-  `\n${rounds > 1 ? `${rounds} rounds: median (min-max, largest deviation from the median), ` : ''}${steps} timed steps after ${warmup} warm-up, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+  `\n${rounds > 1 ? `${rounds} rounds: median (min-max, largest deviation from the median), ` : ''}${roundSeconds > 0 ? `rounds of at least ${roundSeconds} s (timed steps per model below)` : `${steps} timed steps`} after ${warmup} warm-up, ${threads} threads, device ${device}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
 );
 for (const bench of models)
   if (drawnBatches.has(bench.name)) {
     const shape = shapeOf(bench.name);
     console.log(
-      `${bench.name}: ${bench.batchSource}; timed batches ${shape.batch} x ${Array.isArray(shape.seq) ? shape.seq.join('/') : shape.seq}`,
+      `${bench.name}: ${bench.batchSource}; timed batches ${shape.batch} x ${Array.isArray(shape.seq) ? shape.seq.join('/') : shape.seq}${roundSeconds > 0 ? `; ${timedStepsOf.get(bench.name)} timed steps a round` : ''}`,
     );
   }
 // CPU ms/step is the process's CPU time (all its threads): on a machine shared with other work it measures this
@@ -325,7 +345,7 @@ for (const timing of timings.values()) {
     parameters: timing.parameters,
     batch: shape.batch,
     seq: shape.seq,
-    steps,
+    steps: timedStepsOf.get(timing.model) ?? steps,
     median_ms_per_step: Number(ms.median.toFixed(1)),
     tokens_per_s: tokensPerSecond(timing.model, ms.median),
     median_cpu_ms_per_step: Number(cpuMs.median.toFixed(1)),
@@ -387,6 +407,7 @@ const meta = {
   load_at_start: loadAtStart,
   load_at_end: os.loadavg(),
   steps,
+  round_seconds: roundSeconds,
   warmup,
   rounds,
 };

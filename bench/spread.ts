@@ -61,3 +61,32 @@ export function spreadJson(spread: RoundSpread, digits: number) {
     max_deviation_percent: Number(spread.maxDeviationPercent.toFixed(1)),
   };
 }
+
+/**
+ * How many timed steps make a round of about `seconds`, from one step's time: at least `minSteps`. A round of a
+ * few steps lasts a fraction of a second, and a shared machine's cores change speed over seconds (see
+ * bench/steadiness.ts), so a short round measures the moment it ran in more than the engine.
+ */
+export function stepsForRound(stepMs: number, seconds: number, minSteps: number): number {
+  if (!(seconds > 0)) return minSteps;
+  return Math.max(minSteps, Math.ceil((seconds * 1000) / Math.max(stepMs, 0.001)));
+}
+
+/**
+ * The median of each consecutive window of `windowMs` of samples taken back to back (`at`: when each started,
+ * ms), and their spread; a trailing window shorter than `windowMs` is left out.
+ */
+export function windowSpread(samples: readonly { at: number; ms: number }[], windowMs: number): RoundSpread {
+  const windows: number[][] = [];
+  if (samples.length === 0) throw new Error('no samples');
+  const start = samples[0].at;
+  for (const sample of samples) {
+    const index = Math.floor((sample.at - start) / windowMs);
+    (windows[index] ??= []).push(sample.ms);
+  }
+  const last = samples[samples.length - 1];
+  const complete = Math.floor((last.at + last.ms - start) / windowMs);
+  const medians = windows.slice(0, complete).filter(Boolean).map(medianOf);
+  if (medians.length === 0) throw new Error(`no whole window of ${windowMs} ms`);
+  return roundSpread(medians);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSpread, medianOf, pairedRatios, roundSpread, spreadJson } from '../bench/spread.ts';
+import { formatSpread, medianOf, pairedRatios, roundSpread, spreadJson, stepsForRound, windowSpread } from '../bench/spread.ts';
 
 describe("the bench's spread of rounds", () => {
   it('takes the middle round, or the mean of the two middle ones', () => {
@@ -43,5 +43,31 @@ describe("the bench's spread of rounds", () => {
       max: 150.1,
       max_deviation_percent: 42.9,
     });
+  });
+
+  it('sizes a round by time: enough steps to last the given seconds, never fewer than asked', () => {
+    expect(stepsForRound(25, 4, 5)).toBe(160);
+    expect(stepsForRound(24.9, 4, 5)).toBe(161);
+    // A step longer than the round: the asked-for count.
+    expect(stepsForRound(1600, 4, 5)).toBe(5);
+    expect(stepsForRound(25, 0, 5)).toBe(5);
+  });
+
+  it('takes the median of each whole window of back-to-back samples', () => {
+    // 8 ms samples: two windows of 40 ms at 8 ms, then one where the core ran at half speed, then a partial one.
+    const times = [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 16, 16, 16, 8];
+    let at = 0;
+    const samples = times.map((ms) => {
+      const sample = { at, ms };
+      at += ms;
+      return sample;
+    });
+    const spread = windowSpread(samples, 40);
+    // Windows [0,40), [40,80), [80,120) hold 5, 5 and 3 samples; [120,160) ends at 136 and is left out.
+    expect(spread.rounds).toEqual([8, 8, 16]);
+    expect(spread.maxDeviationPercent).toBeCloseTo(100, 10);
+    // One window over everything: the slow stretch is a minority and the median does not see it.
+    expect(windowSpread(samples, 136).rounds).toEqual([8]);
+    expect(() => windowSpread(samples, 1000)).toThrow(/no whole window/);
   });
 });

@@ -133,6 +133,20 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     expectClose(await compute('torch', 'all', run), await compute('cpu', 'none', run));
   });
 
+  it('GELU (tanh) where the sigmoid saturates, at zero, and on a length no vector width divides', async () => {
+    // The addon's loop takes exp of -|t| only: far negative inputs give exactly 0 (not NaN from inf / inf), far
+    // positive ones x itself; 203 values leave a remainder after every vector of 4 and 8.
+    const extremes = [-1e4, -200, -30, -9, -5, -1e-3, -1e-30, 0, 1e-30, 1e-3, 5, 9, 30, 200, 1e4];
+    const random = randomArray([203 - extremes.length], 'wide', 6).values;
+    const x: Host = { shape: [7, 29], values: Float32Array.from([...extremes, ...random]) };
+    const run = valueAndGrads((a) => gelu(a), [x], randomArray([7, 29], 'w'));
+    const [got, want] = [await compute('torch', 'all', run), await compute('cpu', 'none', run)];
+    expectClose(got, want, 1e-5);
+    const [y, dx] = got.map((h) => h.values);
+    for (const v of [y[0], y[1], y[2], dx[0], dx[1]]) expect(Math.abs(v)).toBe(0);
+    expect([y[13], y[14]]).toEqual([200, 1e4]);
+  });
+
   // Heads up to 8 wide run the addon's own loops on the CPU, wider ones ATen's batched products
   // (native/torch/src/fused_attention.cc); 21 keys and 5-wide heads leave remainders after every vector of 8.
   const attentionCases: [string, number, number, boolean, number][] = [

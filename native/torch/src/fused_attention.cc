@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tensor_handle.h"
+#include "vector_math.h"
 
 namespace arith {
 
@@ -46,35 +47,6 @@ struct Sizes {
 
 Sizes SizesOf(const at::Tensor& q, const at::Tensor& k) {
   return {q.size(0), q.size(1), q.size(2), k.size(2), q.size(3)};
-}
-
-// exp(x) for the softmax in a form the compiler vectorizes (given -fno-trapping-math, which the build sets):
-// std::exp is one libm call per float, and a row of 22 keys then costs more in exp than in its products.
-// Cephes' expf: x = n ln2 + r with |r| <= ln2 / 2, exp(r) by a polynomial, 2^n through the exponent bits.
-// Within 1 ulp of std::exp on every float in [-87, 0] (the softmax's range once the row's maximum is
-// subtracted); below -87 exactly 0, so a masked key's probability is 0, as in ATen's softmax.
-inline float Exp(float x) {
-  const bool underflows = x < -87.0f;
-  x = underflows ? -88.0f : x;  // keeps n and its exponent bits in range for the masked keys' -1e9
-  // Adding 1.5 * 2^23 rounds x log2(e) to the nearest integer n and leaves n in the low mantissa bits.
-  const float shifted = x * 1.44269504088896341f + 12582912.0f;
-  const float n = shifted - 12582912.0f;
-  uint32_t nBits;
-  std::memcpy(&nBits, &shifted, sizeof nBits);
-  float r = x - n * 0.693359375f;
-  r -= n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float y = p * r * r + r + 1.0f;
-  const uint32_t bits = (nBits - 0x4B400000u + 127u) << 23;  // 2^n
-  float twoToN;
-  std::memcpy(&twoToN, &bits, sizeof twoToN);
-  const float value = y * twoToN;
-  return underflows ? 0.0f : value;
 }
 
 // Sum of n floats in four interleaved accumulators: a sequential sum waits on each add.
@@ -117,13 +89,6 @@ inline void Transpose(const float* m, int64_t S, int64_t d, float* mT) {
   }
 }
 
-// x86-64 builds get a second copy of the per-head loops for AVX2 CPUs (8 floats a vector instead of SSE's 4),
-// picked at load time; the addon is still built without -march, so it runs on any x86-64.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ARITH_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ARITH_VECTOR_CLONES
-#endif
 
 // One (batch, head) of the forward pass. kT: scratch for kᵀ [d, S]. bias: this head's [T, S] through strides.
 ARITH_VECTOR_CLONES
