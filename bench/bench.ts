@@ -17,7 +17,8 @@
  * round and their median; models it cannot build are skipped with the reason. --fusions times each listed fusion
  * setting (src/models/fused.ts: all, none, a name, `a+b`, `no-a` for all but a) on backends that have fused
  * kernels, to measure what each buys. --rounds repeats everything, which interleaves the engines in time on a
- * machine whose load changes, and reports every round, their median, min, max and largest deviation.
+ * machine whose load changes, and reports every round, their median, min, max and largest deviation; within a
+ * round each model's engines run back to back, PyTorch after ours in odd rounds and before in even ones.
  * --round-seconds S times each model for at least S seconds a round instead of --steps steps: the count comes from
  * the model's last warm-up step the first time it runs, and every engine and round then times that many (the
  * cores of a shared virtual machine change speed for a second or two at a time, bench/steadiness.ts, so a round
@@ -200,86 +201,96 @@ const skipped: { backend: string; model?: string; skipped: string }[] = [];
 /** Each model's batches as pytorch_bench.py reads them, written once; the folder is removed at the end. */
 const batchesFolder = vsPytorch ? fs.mkdtempSync(path.join(os.tmpdir(), 'arith-bench-')) : '';
 const loadAtStart = os.loadavg();
+/** Our engines on one model for one round: every backend that starts, every fusion setting. */
+async function benchOurs(bench: BenchModel, round: number) {
+  for (const backend of backends) {
+    if (skipped.some((s) => s.backend === backend)) continue;
+    try {
+      await selectBackend(backend, () => {}, device as DeviceName);
+      // The same intra-op (ATen, OpenBLAS) thread count PyTorch gets.
+      if (backend === 'torch') torchBackend()!.native.setNumThreads(threads);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      console.log(`${backend}: skipped (${error.message})`);
+      skipped.push({ backend, skipped: error.message });
+      continue;
+    }
+    // The plain-JS cpu backend takes minutes per step on the large model; time it on the small one only.
+    if (backend === 'cpu' && bench.name === 'large' && !process.argv.includes('--cpu-large')) {
+      if (round === 0) console.log('cpu/large: skipped (minutes per step; pass --cpu-large to time it)');
+      continue;
+    }
+    const available = availableFusions();
+    const settings = available.length > 0 && fusionSettings.length > 0 ? fusionSettings : [null];
+    for (const setting of settings) {
+      setFusions(setting === null ? defaultFusions : parseFusions(setting));
+      const fusions = label(enabledFusions(), available);
+      const result = await benchOne(bench, backend === 'cpu' ? Math.min(steps, 2) : Number.POSITIVE_INFINITY);
+      const key = `${backend}/${bench.name}/${fusions}`;
+      const timing = timings.get(key) ?? {
+        backend,
+        model: bench.name,
+        fusions,
+        parameters: result.parameters,
+        ms: [],
+        cpuMs: [],
+        stepsMs: [],
+        uploadBytes: [],
+      };
+      timing.ms.push(result.ms);
+      timing.cpuMs.push(result.cpuMs);
+      timing.stepsMs.push(result.stepsMs);
+      if (result.uploadBytes !== null) timing.uploadBytes.push(result.uploadBytes);
+      timings.set(key, timing);
+      console.log(
+        `round ${round + 1}: ${backend.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`,
+      );
+    }
+    setFusions(defaultFusions);
+    tf.disposeVariables();
+  }
+}
+
+/** PyTorch on one model for one round, on the batches our engines drew for it. */
+function benchTheirs(bench: BenchModel, round: number) {
+  const batches = drawnBatches.get(bench.name);
+  // No engine of ours trained it (every backend skipped): there are no batches to give PyTorch.
+  if (!batches) return;
+  const reason = pytorchSkipReason(bench, batches);
+  if (reason) {
+    if (round === 0) {
+      console.log(`pytorch/${bench.name}: skipped (${reason})`);
+      skipped.push({ backend: 'pytorch', model: bench.name, skipped: reason });
+    }
+    return;
+  }
+  const batchesFile = path.join(batchesFolder, `${bench.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
+  if (!fs.existsSync(batchesFile)) fs.writeFileSync(batchesFile, batchesJson(batches));
+  const result = benchPytorch(python, bench, batchesFile, timedStepsOf.get(bench.name) ?? steps, warmup, threads, device);
+  const entry = pytorchTimings.get(bench.name) ?? {
+    ms: [],
+    cpuMs: [],
+    stepsMs: [],
+    info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters },
+  };
+  entry.ms.push(result.median_ms_per_step);
+  entry.cpuMs.push(result.median_cpu_ms_per_step);
+  entry.stepsMs.push(result.ms_per_step);
+  pytorchTimings.set(bench.name, entry);
+  console.log(
+    `round ${round + 1}: ${'pytorch'.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${'eager'.padEnd(16)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`,
+  );
+}
+
 try {
   for (let round = 0; round < rounds; round++) {
-    for (const backend of backends) {
-      if (skipped.some((s) => s.backend === backend)) continue;
-      try {
-        await selectBackend(backend, () => {}, device as DeviceName);
-        // The same intra-op (ATen, OpenBLAS) thread count PyTorch gets.
-        if (backend === 'torch') torchBackend()!.native.setNumThreads(threads);
-      } catch (error) {
-        if (!(error instanceof UserError)) throw error;
-        console.log(`${backend}: skipped (${error.message})`);
-        skipped.push({ backend, skipped: error.message });
-        continue;
-      }
-      const available = availableFusions();
-      const settings = available.length > 0 && fusionSettings.length > 0 ? fusionSettings : [null];
-      for (const bench of models) {
-        // The plain-JS cpu backend takes minutes per step on the large model; time it on the small one only.
-        if (backend === 'cpu' && bench.name === 'large' && !process.argv.includes('--cpu-large')) {
-          if (round === 0) console.log('cpu/large: skipped (minutes per step; pass --cpu-large to time it)');
-          continue;
-        }
-        for (const setting of settings) {
-          setFusions(setting === null ? defaultFusions : parseFusions(setting));
-          const fusions = label(enabledFusions(), available);
-          const result = await benchOne(bench, backend === 'cpu' ? Math.min(steps, 2) : Number.POSITIVE_INFINITY);
-          const key = `${backend}/${bench.name}/${fusions}`;
-          const timing = timings.get(key) ?? {
-            backend,
-            model: bench.name,
-            fusions,
-            parameters: result.parameters,
-            ms: [],
-            cpuMs: [],
-            stepsMs: [],
-            uploadBytes: [],
-          };
-          timing.ms.push(result.ms);
-          timing.cpuMs.push(result.cpuMs);
-          timing.stepsMs.push(result.stepsMs);
-          if (result.uploadBytes !== null) timing.uploadBytes.push(result.uploadBytes);
-          timings.set(key, timing);
-          console.log(
-            `round ${round + 1}: ${backend.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`,
-          );
-        }
-      }
-      setFusions(defaultFusions);
-      tf.disposeVariables();
-    }
-    if (vsPytorch) {
-      for (const bench of models) {
-        const batches = drawnBatches.get(bench.name);
-        // No engine of ours trained it (every backend skipped): there are no batches to give PyTorch.
-        if (!batches) continue;
-        const reason = pytorchSkipReason(bench, batches);
-        if (reason) {
-          if (round === 0) {
-            console.log(`pytorch/${bench.name}: skipped (${reason})`);
-            skipped.push({ backend: 'pytorch', model: bench.name, skipped: reason });
-          }
-          continue;
-        }
-        const batchesFile = path.join(batchesFolder, `${bench.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`);
-        if (!fs.existsSync(batchesFile)) fs.writeFileSync(batchesFile, batchesJson(batches));
-        const result = benchPytorch(python, bench, batchesFile, timedStepsOf.get(bench.name) ?? steps, warmup, threads, device);
-        const entry = pytorchTimings.get(bench.name) ?? {
-          ms: [],
-          cpuMs: [],
-          stepsMs: [],
-          info: { torch: result.torch, device: result.device, threads: result.threads, parameters: result.parameters },
-        };
-        entry.ms.push(result.median_ms_per_step);
-        entry.cpuMs.push(result.median_cpu_ms_per_step);
-        entry.stepsMs.push(result.ms_per_step);
-        pytorchTimings.set(bench.name, entry);
-        console.log(
-          `round ${round + 1}: ${'pytorch'.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${'eager'.padEnd(16)} ${result.median_ms_per_step.toFixed(1).padStart(8)} ms/step ${result.median_cpu_ms_per_step.toFixed(1).padStart(8)} CPU ms/step`,
-        );
-      }
+    for (const bench of models) {
+      // A model's engines run back to back, PyTorch right after ours (before ours in even rounds, once ours
+      // have drawn its batches), so a pair's ratio compares seconds-apart runs: a machine whose cores slow
+      // down for a minute at a time moved whole rounds when every model of ours ran before every PyTorch one.
+      if (vsPytorch && round % 2 === 1) benchTheirs(bench, round);
+      await benchOurs(bench, round);
+      if (vsPytorch && round % 2 === 0) benchTheirs(bench, round);
     }
   }
 } finally {
