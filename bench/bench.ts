@@ -86,8 +86,9 @@ async function benchOne(bench: BenchModel, cap: number) {
     const cpuStarted = process.cpuUsage();
     const uploaded = torchUploads();
     await trainStep(model, optimizer, batches[step], bench.lr, bench.gradClip, bench.dropoutSeed(step + 1), bench.aux);
-    if (step === warmup - 1 && !timedStepsOf.has(bench.name)) {
-      // The first engine to train this model sets the count for all: its last warm-up step's time.
+    if (step === warmup - 1 && cap === Number.POSITIVE_INFINITY && !timedStepsOf.has(bench.name)) {
+      // The first engine to train this model sets the count for all: its last warm-up step's time (not the cpu
+      // backend's, which times at most 2 steps and would set the count of every engine after it).
       timedStepsOf.set(bench.name, stepsForRound(performance.now() - started, roundSeconds, steps));
       timedSteps = Math.min(cap, timedStepsOf.get(bench.name)!);
       // The training stream draws the same batches again and then more.

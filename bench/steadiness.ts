@@ -45,24 +45,24 @@ function work(repeats: number): number {
 }
 
 // Size the piece to about 5 ms on this core after the JIT has compiled it.
-let iterations = 20;
+let products = 20;
 let sink = 0;
-for (let i = 0; i < 20; i++) sink ^= work(iterations);
+for (let i = 0; i < 20; i++) sink ^= work(products);
 const started = performance.now();
-sink ^= work(iterations);
-iterations = Math.max(1, Math.round((iterations * 5) / (performance.now() - started)));
+sink ^= work(products);
+products = Math.max(1, Math.round((products * 5) / (performance.now() - started)));
 
 const samples: { at: number; ms: number }[] = [];
 const origin = performance.now();
 while (performance.now() - origin < seconds * 1000) {
   const at = performance.now();
-  sink ^= work(iterations);
+  sink ^= work(products);
   samples.push({ at: at - origin, ms: performance.now() - at });
 }
 
 const windows = [100, 500, 1000, 2000, 4000, 8000].filter((w) => w <= (seconds * 1000) / 2);
 console.log(
-  `${samples.length} pieces of ${iterations} products, median ${medianOf(samples.map((s) => s.ms)).toFixed(2)} ms, over ${seconds} s (checksum ${sink})`,
+  `${samples.length} pieces of ${products} products, median ${medianOf(samples.map((s) => s.ms)).toFixed(2)} ms, over ${seconds} s (checksum ${sink})`,
 );
 console.log(
   `${'window'.padStart(8)} ${'windows'.padStart(8)} ${'median ms'.padStart(10)} ${'min-max'.padStart(14)} ${'largest deviation'.padStart(18)}`,
@@ -91,7 +91,7 @@ const meta = {
   cpu: os.cpus()[0]?.model,
   load_at_start: os.loadavg(),
   seconds,
-  iterations,
+  products,
 };
 fs.writeFileSync(
   file,

@@ -39,6 +39,13 @@ const base = () => ({
   train: { steps: 10 },
 });
 
+/** The base config with `model` fields replaced, as a raw object for parseConfig. */
+const withModel = (fields: Record<string, unknown>) => {
+  const raw = base() as unknown as Record<string, Record<string, unknown>>;
+  raw.model = { ...raw.model, ...fields };
+  return raw;
+};
+
 describe('--set', () => {
   it('a value that is not YAML is one line naming the override', () => {
     const error = errorOf(() => applyOverrides(base(), ['train.steps=[1']));
@@ -132,29 +139,22 @@ describe('config checks across fields', () => {
 describe('model.mlp as a list', () => {
   it('needs one kind per block: a list of another length is refused naming model.mlp; the right length loads', () => {
     for (const kinds of [['bilinear'], ['bilinear', 'gelu', 'gelu']]) {
-      const raw = base() as unknown as Record<string, Record<string, unknown>>;
-      raw.model = { ...raw.model, layers: 2, mlp: kinds };
-      const error = errorOf(() => parseConfig(raw, 'f'));
+      const error = errorOf(() => parseConfig(withModel({ layers: 2, mlp: kinds }), 'f'));
       expect(error.details).toEqual({ file: 'f', field: 'model.mlp' });
       expect(error.message).toBe(`lists ${kinds.length} MLP kinds for model.layers 2: give one kind, or one per block`);
     }
-    const raw = base() as unknown as Record<string, Record<string, unknown>>;
-    raw.model = { ...raw.model, layers: 2, mlp: ['bilinear', 'gelu'] };
-    expect(parseConfig(raw, 'f').model.mlp).toEqual(['bilinear', 'gelu']);
+    expect(parseConfig(withModel({ layers: 2, mlp: ['bilinear', 'gelu'] }), 'f').model.mlp).toEqual(['bilinear', 'gelu']);
   });
 });
 
 describe('model.d_ff as a list', () => {
   it('needs one width per block: a list of another length is refused naming model.d_ff; the right length sizes each block', () => {
     for (const widths of [[96], [32, 96, 64]]) {
-      const raw = base() as unknown as Record<string, Record<string, unknown>>;
-      raw.model = { ...raw.model, layers: 2, d_ff: widths };
-      const error = errorOf(() => parseConfig(raw, 'f'));
+      const error = errorOf(() => parseConfig(withModel({ layers: 2, d_ff: widths }), 'f'));
       expect(error.details).toEqual({ file: 'f', field: 'model.d_ff' });
       expect(error.message).toBe(`lists ${widths.length} MLP widths for model.layers 2: give one width, or one per block`);
     }
-    const raw = base() as unknown as Record<string, Record<string, unknown>>;
-    raw.model = { ...raw.model, layers: 2, d_ff: [32, 96], mlp: ['bilinear', 'gelu'] };
+    const raw = withModel({ layers: 2, d_ff: [32, 96], mlp: ['bilinear', 'gelu'] });
     const shapes = Object.fromEntries(
       parameterSpecs(prepareExperiment(parseConfig(raw, 'f')).model, getPositionalEncoding('nope')).map((spec) => [spec.name, spec.shape]),
     );
