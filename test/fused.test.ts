@@ -241,6 +241,48 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
     });
   }
 
+  // A learned bias (T5, FIRE) added to the causal mask: the qkv kernel's gradient also returns the bias's, summed
+  // to its shape: one bias for every sequence [1, H, T, T], one per sequence (randomized positions) [B, H, T, T],
+  // and heads 24 wide on ATen's path.
+  const learnedQkvCases: [string, number, number, number, boolean][] = [
+    ['4 heads of 8, one bias for all sequences', 4, 8, 7, false],
+    ['5 heads of 3, a bias per sequence', 5, 3, 9, true],
+    ['2 heads of 24 (ATen), one bias for all sequences', 2, 24, 6, false],
+    ['2 heads of 24 (ATen), a bias per sequence', 2, 24, 6, true],
+  ];
+  for (const [label, H, d, T, perSequence] of learnedQkvCases) {
+    it(`attention from qkv with a learned bias, ${label}: value and gradients of qkv and the bias`, async () => {
+      const B = 3;
+      const qkv = randomArray([B, T, 3 * H * d], 'qkv');
+      const mask = attentionBias(H, T, 0, false);
+      const learned = randomArray([perSequence ? B : 1, H, T, T], 'bias');
+      const weights = randomArray([B, T, H * d], 'w');
+      const composed = (x: tf.Tensor, bias: tf.Tensor) => {
+        const split = (t: tf.Tensor) => t.reshape([B, T, H, d]).transpose([0, 2, 1, 3]);
+        const [q, k, v] = tf.split(x, 3, 2).map(split);
+        return attention(q, k, v, bias, { learnedBias: true })
+          .transpose([0, 2, 1, 3])
+          .reshape([B, T, H * d]);
+      };
+      let direct = 0;
+      const op = (x: tf.Tensor, e: tf.Tensor) => {
+        const bias = tf.add(tensor(mask), e);
+        const fused = qkvAttention(x, bias, H, { learnedBias: true });
+        if (fused) direct++;
+        return fused ?? composed(x, bias);
+      };
+      const fused = await compute('torch', 'all', valueAndGrads(op, [qkv, learned], weights));
+      expect(direct, 'the torch run took the qkv kernel').toBeGreaterThan(0);
+      direct = 0;
+      expectClose(fused, await compute('cpu', 'none', valueAndGrads(op, [qkv, learned], weights)));
+      expect(direct, 'cpu has no qkv kernel').toBe(0);
+      // The future keys' bias entries get no gradient; the past ones do.
+      const dBias = fused[2].values;
+      expect(Math.abs(dBias[1]), 'query 0, key 1 (future)').toBe(0);
+      expect(Math.abs(dBias[T]), 'query 1, key 0').toBeGreaterThan(1e-4);
+    });
+  }
+
   const crossEntropyCases: [string, (i: number) => number][] = [
     ['answer-token mask', (i) => (i % 3 === 0 ? 0 : 1)],
     ['empty mask (loss 0, gradient 0)', () => 0],

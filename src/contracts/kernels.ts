@@ -16,7 +16,8 @@
  *   ArithQkvAttention     {qkv [B,T,3·H·d] (q, k, v side by side, head h at columns h·d.. of each), bias (broadcasts
  *                         to [B,H,T,T])}, attrs {heads, scale} → [the heads' outputs side by side [B,T,H·d],
  *                         pattern (opaque)]
- *   ArithQkvAttentionGrad {dy [B,T,H·d], qkv, pattern}, attrs {heads, scale} → [dqkv]
+ *   ArithQkvAttentionGrad {dy [B,T,H·d], qkv, pattern}, attrs {heads, scale, biasShape?} → [dqkv], and with
+ *                         biasShape (a learned bias's) [dqkv, dbias]: the logits' gradient summed to that shape
  *   ArithMaskedCrossEntropy      {logits [B,T,V], targets [B,T] int32, mask [B,T]} → [loss [], logProbabilities]
  *   ArithMaskedCrossEntropyGrad  {dy [], logProbabilities, targets, mask} → [dlogits]
  *   ArithGlobalNorm       {g0..}, attrs {count} → [sqrt(Σ sum(gᵢ²)) []]
@@ -59,6 +60,8 @@ export interface AttentionAttrs {
 /** ArithQkvAttention and ArithQkvAttentionGrad. */
 export interface QkvAttentionAttrs extends AttentionAttrs {
   heads: number;
+  /** ArithQkvAttentionGrad: the shape of a learned bias, whose gradient it then returns too. */
+  biasShape?: number[];
 }
 
 /** Kernels over a list of tensors named g0, g1, ... (ArithGlobalNorm). */

@@ -159,19 +159,29 @@ export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: t
 /**
  * Attention from the q|k|v projection [B, T, 3·D] (c_attn's output) to the heads' outputs side by side
  * [B, T, D]: what splitting qkv, moving the heads forward, fusedAttention and moving them back compute, in one
- * kernel each way. A constant bias only (closed over); its pattern never reaches JavaScript.
+ * kernel each way; its pattern never reaches JavaScript. A constant bias is closed over; a learned one
+ * (`learnedBias`) is an input, and the gradient kernel also returns its gradient, summed to its shape.
  */
-export function fusedQkvAttention(qkv: tf.Tensor, bias: tf.Tensor, heads: number, scale: number): tf.Tensor {
+export function fusedQkvAttention(qkv: tf.Tensor, bias: tf.Tensor, heads: number, scale: number, learnedBias = false): tf.Tensor {
   const attrs = { heads, scale } satisfies QkvAttentionAttrs;
-  return tf.customGrad(((qkv: tf.Tensor, save: Save) => {
+  const forward = (qkv: tf.Tensor, bias: tf.Tensor, save: Save) => {
     const [output, pattern] = runMany(FUSED_KERNELS.qkvAttention, { qkv, bias }, attrs);
     save([qkv, pattern]);
+    const gradAttrs = learnedBias ? { ...attrs, biasShape: bias.shape } : attrs;
     return {
       value: output,
       gradFunc: (dy: tf.Tensor, [sQkv, sPattern]: tf.Tensor[]) =>
-        run(FUSED_KERNELS.qkvAttentionGrad, { dy, qkv: sQkv, pattern: sPattern }, attrs) as tf.Tensor,
+        run(FUSED_KERNELS.qkvAttentionGrad, { dy, qkv: sQkv, pattern: sPattern }, gradAttrs),
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0])(qkv) as tf.Tensor;
+  };
+  if (learnedBias) {
+    return tf.customGrad(((qkv: tf.Tensor, bias: tf.Tensor, save: Save) => forward(qkv, bias, save)) as unknown as Parameters<
+      typeof tf.customGrad
+    >[0])(qkv, bias) as tf.Tensor;
+  }
+  return tf.customGrad(((qkv: tf.Tensor, save: Save) => forward(qkv, bias, save)) as unknown as Parameters<typeof tf.customGrad>[0])(
+    qkv,
+  ) as tf.Tensor;
 }
 
 /** Sums a gradient over the axes its input was broadcast along, back to the input's shape. */

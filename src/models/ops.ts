@@ -141,14 +141,14 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Ten
 
 /**
  * Attention straight from c_attn's output, q, k and v side by side [B, T, 3·D], to the heads' outputs side by
- * side [B, T, D], where the backend has that kernel and nothing needs the pattern on its own (a hook, dropout, a
- * learned bias): one kernel each way instead of a split, four transposes and their gradients. Null otherwise:
- * the caller splits the heads and calls attention().
+ * side [B, T, D], where the backend has that kernel and nothing needs the pattern on its own (a hook, dropout):
+ * one kernel each way instead of a split, four transposes and their gradients (and, for a learned bias, the
+ * five ops of its gradient). Null otherwise: the caller splits the heads and calls attention().
  */
 export function qkvAttention(qkv: tf.Tensor, bias: tf.Tensor, heads: number, options: AttentionOptions = {}): tf.Tensor | null {
-  if (options.onPattern || options.dropPattern || options.learnedBias || !useFused('qkv-attention')) return null;
+  if (options.onPattern || options.dropPattern || !useFused('qkv-attention')) return null;
   const dHead = (qkv.shape[2] as number) / (3 * heads);
-  return fusedQkvAttention(qkv, bias, heads, 1 / Math.sqrt(dHead));
+  return fusedQkvAttention(qkv, bias, heads, 1 / Math.sqrt(dHead), options.learnedBias ?? false);
 }
 
 /**

@@ -9,6 +9,7 @@
 // layers. The loops also skip the masked half of a causal pattern. Wider heads keep BLAS; GPUs keep ATen's
 // batched kernels.
 #include <ATen/ATen.h>
+#include <ATen/ExpandUtils.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -224,7 +225,8 @@ Napi::Value FusedAttentionGrad(const Napi::CallbackInfo& info) {
 // (and their gradients) become views or nothing. On the CPU, narrow heads (d <= 8) run with the heads as vector
 // lanes: per batch element q, k and v are laid out [T, d, H], so each key costs d vector multiply-adds for all
 // heads at once, and the softmax's maxima and sums are lane-wise, where the per-(batch, head) loops above spend
-// a vector on a row of 22 keys. The pattern is kept [B,T,S,H] for the gradient (opaque to JavaScript).
+// a vector on a row of 22 keys. The pattern is kept [B,T,S,H] for the gradient (opaque to JavaScript). A learned
+// bias (T5, FIRE) gets its gradient from the same backward pass: the logits' gradient, summed to its shape.
 
 struct QkvSizes {
   int64_t B, T, H, d;
@@ -333,10 +335,13 @@ void LaneForward(const QkvSizes& z, const float* Q, const float* K, const float*
   }
 }
 
-// One batch element backward; dQ, dK, dV [T, d, H] start at zero. dP: scratch [S, H]; w: [H].
+// One batch element backward; dQ, dK, dV [T, d, H] start at zero. dP: scratch [S, H]; w: [H]. dBias, when not
+// null, [T, S, H] starting at zero, receives the logits' gradient (a learned bias's, before the sum over the
+// axes it was broadcast along).
 ARITH_VECTOR_CLONES
 void LaneBackward(const QkvSizes& z, const float* DY, const float* Q, const float* K, const float* V, const float* P,
-                  float scale, float* dP, float* w, float* dQ, float* dK, float* dV, std::vector<int32_t>& live) {
+                  float scale, float* dP, float* w, float* dQ, float* dK, float* dV, float* dBias,
+                  std::vector<int32_t>& live) {
   const int64_t H = z.H, d = z.d, S = z.T;
   for (int64_t t = 0; t < z.T; t++) {
     const float* Pt = P + t * S * H;
@@ -362,6 +367,10 @@ void LaneBackward(const QkvSizes& z, const float* DY, const float* Q, const floa
     for (const int32_t s : live) {
       float* dl = dP + s * H;
       const float* p = Pt + s * H;
+      if (dBias) {
+        float* db = dBias + (t * S + s) * H;
+        for (int64_t h = 0; h < H; h++) db[h] = dl[h] - p[h] * w[h];
+      }
       for (int64_t h = 0; h < H; h++) dl[h] = (dl[h] - p[h] * w[h]) * scale;
       const float* k = K + s * d * H;
       float* dk = dK + s * d * H;
@@ -388,6 +397,13 @@ void CheckQkv(const at::Tensor& qkv, int64_t heads) {
   if (qkv.dim() != 3 || heads < 1 || qkv.size(2) % (3 * heads) != 0) {
     throw std::runtime_error("fusedQkvAttention: qkv must be [B, T, 3 * heads * d]");
   }
+}
+
+// A logits gradient [B,H,T,T] (any strides) summed over the axes a bias of `shape` was broadcast along.
+at::Tensor SumToBias(const at::Tensor& dlogits, const std::vector<int64_t>& shape) {
+  std::vector<int64_t> four(4 - std::min<size_t>(shape.size(), 4), 1);
+  four.insert(four.end(), shape.begin(), shape.end());
+  return at::sum_to(dlogits, four).reshape(shape).contiguous();
 }
 
 // fusedQkvAttention(qkv [B,T,3D], bias, heads, scale) -> [output [B,T,D], pattern (opaque)]
@@ -432,13 +448,16 @@ Napi::Value FusedQkvAttention(const Napi::CallbackInfo& info) {
   return PutList(info.Env(), {output, pattern});
 }
 
-// fusedQkvAttentionGrad(dy [B,T,D], qkv, pattern, heads, scale) -> dqkv [B,T,3D]
+// fusedQkvAttentionGrad(dy [B,T,D], qkv, pattern, heads, scale, biasShape?) -> dqkv [B,T,3D], or with the
+// shape of a learned bias [dqkv, dbias]: the logits' gradient summed to that shape (it broadcast to [B,H,T,T]).
 Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
   const auto dy = Get(info[0]).to(at::kFloat).contiguous();
   const auto qkv = Get(info[1]).contiguous();
   const auto pattern = Get(info[2]).contiguous();
   const int64_t heads = Int(info[3]);
   const float scale = static_cast<float>(Number(info[4]));
+  const bool biasGrad = info.Length() > 5 && !info[5].IsUndefined() && !info[5].IsNull();
+  const std::vector<int64_t> biasShape = biasGrad ? IntList(info[5]) : std::vector<int64_t>{};
   CheckQkv(qkv, heads);
   const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
   const int64_t D = z.H * z.d;
@@ -448,13 +467,18 @@ Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
     auto dv = at::matmul(pattern.transpose(-2, -1), g);
     auto dpattern = at::matmul(g, parts[2].transpose(-2, -1));
     auto dlogits = at::_softmax_backward_data(dpattern, pattern, -1, pattern.scalar_type());
+    // Copied before the in-place scale below (sum_to returns its input where nothing is summed).
+    const auto dbias = biasGrad ? SumToBias(dlogits, biasShape).clone() : at::Tensor();
     dlogits.mul_(scale);
     auto dq = at::matmul(dlogits, parts[1]);
     auto dk = at::matmul(dlogits.transpose(-2, -1), parts[0]);
     auto dqkv = at::stack({dq.transpose(1, 2), dk.transpose(1, 2), dv.transpose(1, 2)}, 2).reshape({z.B, z.T, 3 * D});
-    return Put(info.Env(), dqkv);
+    return biasGrad ? PutList(info.Env(), {dqkv, dbias}) : Put(info.Env(), dqkv);
   }
   auto dqkv = at::empty({z.B, z.T, 3 * D}, qkv.options());
+  // The logits' gradient in the pattern's layout [B,T,S,H]; keys no head attends to keep their zero.
+  auto dlogits = biasGrad ? at::zeros({z.B, z.T, z.T, z.H}, qkv.options()) : at::Tensor();
+  float* dL = biasGrad ? dlogits.data_ptr<float>() : nullptr;
   const float* in = qkv.data_ptr<float>();
   const float* g = dy.data_ptr<float>();
   const float* P = pattern.data_ptr<float>();
@@ -477,7 +501,8 @@ Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
       Unpack(z, in + b * 3 * n, Q, K, V);
       for (int64_t t = 0; t < z.T; t++) UnpackRow(z, g + b * n + t * D, DY + t * D);
       std::fill(dQ, dQ + 3 * n, 0.0f);
-      LaneBackward(z, DY, Q, K, V, P + b * z.T * z.T * z.H, scale, dP, w, dQ, dK, dV, live);
+      LaneBackward(z, DY, Q, K, V, P + b * z.T * z.T * z.H, scale, dP, w, dQ, dK, dV,
+                   dL ? dL + b * z.T * z.T * z.H : nullptr, live);
       float* gradB = grad + b * 3 * n;
       for (int64_t t = 0; t < z.T; t++) {
         PackRow(z, dQ + t * D, gradB + (t * 3 + 0) * D);
@@ -486,7 +511,8 @@ Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
       }
     }
   });
-  return Put(info.Env(), dqkv);
+  if (!biasGrad) return Put(info.Env(), dqkv);
+  return PutList(info.Env(), {dqkv, SumToBias(dlogits.permute({0, 3, 1, 2}), biasShape)});
 }
 
 void Init(Napi::Env env, Napi::Object exports) {

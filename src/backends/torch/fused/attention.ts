@@ -27,9 +27,15 @@ export const attentionKernels: TorchKernel[] = [
   kernel<QkvAttentionAttrs>(FUSED_KERNELS.qkvAttention, ({ inputs: { qkv, bias }, backend, attrs }) =>
     backend.outputs(fusedNative(backend).fusedQkvAttention(backend.slot(qkv), backend.slot(bias), attrs.heads, attrs.scale)),
   ),
-  kernel<QkvAttentionAttrs>(FUSED_KERNELS.qkvAttentionGrad, ({ inputs: { dy, qkv, pattern }, backend, attrs }) =>
-    backend.output(
-      fusedNative(backend).fusedQkvAttentionGrad(backend.slot(dy), backend.slot(qkv), backend.slot(pattern), attrs.heads, attrs.scale),
-    ),
-  ),
+  kernel<QkvAttentionAttrs>(FUSED_KERNELS.qkvAttentionGrad, ({ inputs: { dy, qkv, pattern }, backend, attrs }) => {
+    const grads = fusedNative(backend).fusedQkvAttentionGrad(
+      backend.slot(dy),
+      backend.slot(qkv),
+      backend.slot(pattern),
+      attrs.heads,
+      attrs.scale,
+      attrs.biasShape,
+    );
+    return Array.isArray(grads) ? backend.outputs(grads) : backend.output(grads);
+  }),
 ];

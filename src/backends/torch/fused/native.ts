@@ -12,7 +12,7 @@ export interface FusedNative {
   fusedAttention(q: Slot, k: Slot, v: Slot, bias: Slot, scale: number): Slot[];
   fusedAttentionGrad(dy: Slot, q: Slot, k: Slot, v: Slot, pattern: Slot, scale: number): Slot[];
   fusedQkvAttention(qkv: Slot, bias: Slot, heads: number, scale: number): Slot[];
-  fusedQkvAttentionGrad(dy: Slot, qkv: Slot, pattern: Slot, heads: number, scale: number): Slot;
+  fusedQkvAttentionGrad(dy: Slot, qkv: Slot, pattern: Slot, heads: number, scale: number, biasShape?: number[]): Slot | Slot[];
   fusedMaskedCrossEntropy(logits: Slot, targets: Slot, mask: Slot): Slot[];
   fusedMaskedCrossEntropyGrad(dy: Slot, logProbabilities: Slot, targets: Slot, mask: Slot): Slot;
   fusedGlobalNorm(grads: Slot[]): Slot;
