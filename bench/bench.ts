@@ -3,7 +3,7 @@
  *   npm run bench -- [--backends torch,wasm,cpu] [--models small,large,config:addition-nope,configs] [--steps 5]
  *                    [--warmup 2] [--rounds 1] [--round-seconds S] [--threads N] [--device cpu|cuda]
  *                    [--fusions all,none,layernorm,...]
- *                    [--vs-pytorch] [--python PYTHON] [--out bench/results]
+ *                    [--vs-pytorch [--lockstep]] [--python PYTHON] [--out bench/results]
  * Prints a table and writes JSON. A round's time is the median of its timed steps after warm-up; tokens/s =
  * tokens of a timed batch / step time. On torch it also reports the most bytes a timed step copied from
  * JavaScript buffers into native tensors (host uploads; the batch's token ids and targets should be all).
@@ -23,6 +23,10 @@
  * the model's last warm-up step the first time it runs, and every engine and round then times that many (the
  * cores of a shared virtual machine change speed for a second or two at a time, bench/steadiness.ts, so a round
  * of a few 25 ms steps measures the moment it ran in).
+ * --lockstep (with --vs-pytorch, one backend, one fusion setting) runs PyTorch one step at a time beside ours
+ * (bench/lockstep.ts): each of our steps has a PyTorch step on the same batch right before it (right after it in
+ * odd rounds), and a round's ratio is the median over its step pairs, which ran through the same seconds of
+ * the machine; without it a round's ratio is of the two rounds' medians, seconds apart.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,8 +42,9 @@ import { trainStep } from '../src/experiments/train.ts';
 import { availableFusions, enabledFusions, parseFusions, setFusions, type Fusion } from '../src/models/fused.ts';
 import { Gpt } from '../src/models/gpt.ts';
 import { resolveBenchModels, type BenchModel } from './models.ts';
+import { type PartnerStep, PytorchPartner } from './lockstep.ts';
 import { batchesJson, pytorchArguments, pytorchSkipReason } from './pytorchModel.ts';
-import { formatSpread, pairedRatios, roundSpread, spreadJson, stepsForRound } from './spread.ts';
+import { formatSpread, medianOf, pairedRatios, roundSpread, spreadJson, stepsForRound } from './spread.ts';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -70,8 +75,12 @@ const drawnBatches = new Map<string, TokenBatch[]>();
 /** Each model's timed steps a round: --steps, or with --round-seconds what its first warm-up measured. */
 const timedStepsOf = new Map<string, number>();
 
-/** Trains `bench` for the warm-up and its timed steps (at most `cap`, for the slow cpu backend). */
-async function benchOne(bench: BenchModel, cap: number) {
+/**
+ * Trains `bench` for the warm-up and its timed steps (at most `cap`, for the slow cpu backend). With a
+ * `partner` (--lockstep), PyTorch trains a step on the same batch before each of ours (after it, when
+ * `partnerFirst` is false).
+ */
+async function benchOne(bench: BenchModel, cap: number, partner?: PytorchPartner, partnerFirst = false) {
   const model = new Gpt(bench.config, bench.seed);
   const optimizer = createOptimizer(model.params, bench.optimizer);
   // As many as the longest run needs (the cpu backend times fewer steps), so every engine trains on the same ones.
@@ -79,9 +88,11 @@ async function benchOne(bench: BenchModel, cap: number) {
   let batches = drawnBatches.get(bench.name)!;
   const times: number[] = [];
   const cpuTimes: number[] = [];
+  const partnerSteps: PartnerStep[] = [];
   let uploadBytes: number | null = null;
   let timedSteps = Math.min(cap, timedStepsOf.get(bench.name) ?? steps);
   for (let step = 0; step < warmup + timedSteps; step++) {
+    const partnerStep = partner && partnerFirst ? await partner.step(batches[step]) : null;
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
     const uploaded = torchUploads();
@@ -101,10 +112,20 @@ async function benchOne(bench: BenchModel, cap: number) {
       const cpu = process.cpuUsage(cpuStarted);
       cpuTimes.push((cpu.user + cpu.system) / 1000);
     }
+    const theirs = partnerStep ?? (partner ? await partner.step(batches[step]) : null);
+    if (theirs && step >= warmup) partnerSteps.push(theirs);
   }
   model.dispose();
   optimizer.dispose();
-  return { parameters: model.parameterCount, ms: median(times), cpuMs: median(cpuTimes), stepsMs: times, uploadBytes };
+  return {
+    parameters: model.parameterCount,
+    ms: median(times),
+    cpuMs: median(cpuTimes),
+    stepsMs: times,
+    stepsCpuMs: cpuTimes,
+    partnerSteps,
+    uploadBytes,
+  };
 }
 
 /** The timed batches' shape: batch size, sequence lengths, mean tokens per step, upload size of ids and targets. */
@@ -119,6 +140,9 @@ function batchShape(batches: TokenBatch[], warmup: number) {
     idBytes: 2 * 4 * Math.max(...timed.map((b) => b.batch * b.seqLen)),
   };
 }
+
+/** This process's environment, OMP_WAIT_POLICY included (the torch backend sets PASSIVE when it loads), and the threads. */
+const pytorchEnv = (threads: number) => ({ ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) });
 
 /** bench/pytorch_bench.py for one model: PyTorch eager, float32, the given threads and device, the batches in a file. */
 function benchPytorch(
@@ -135,9 +159,7 @@ function benchPytorch(
     ...pytorchArguments(bench, batchesFile),
     ...['--steps', steps, '--warmup', warmup, '--threads', threads, '--device', device].map(String),
   ];
-  // This process's environment, OMP_WAIT_POLICY included (the torch backend sets PASSIVE when it loads).
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
-  const run = spawnSync(python, args, { env, encoding: 'utf8' });
+  const run = spawnSync(python, args, { env: pytorchEnv(threads), encoding: 'utf8' });
   if (run.status !== 0)
     throw new Error(
       `${python} bench/pytorch_bench.py failed: ${(run.stderr || String(run.error)).trim().split('\n').slice(-3).join(' | ')}`,
@@ -169,6 +191,7 @@ if (roundSeconds > 0 && warmup < 1) fail(new UserError('--round-seconds needs --
 const threads = Number(argument('threads', String(os.cpus().length)));
 const device = argument('device', 'cpu');
 const vsPytorch = process.argv.includes('--vs-pytorch');
+const lockstep = process.argv.includes('--lockstep');
 let models: BenchModel[] = [];
 try {
   models = resolveBenchModels(argument('models', 'small,large'));
@@ -185,6 +208,10 @@ function findPython(): string {
 const python = vsPytorch ? findPython() : '';
 const fusionSettings = argument('fusions', '').split(',').filter(Boolean);
 for (const setting of fusionSettings) parseFusions(setting); // fail before timing anything
+if (lockstep && !vsPytorch) fail(new UserError("--lockstep alternates our steps with PyTorch's: it needs --vs-pytorch"));
+if (lockstep && (backends.length !== 1 || fusionSettings.length > 1)) {
+  fail(new UserError('--lockstep pairs PyTorch with one engine: give one backend (--backends torch) and at most one --fusions setting'));
+}
 const defaultFusions = enabledFusions();
 const label = (fusions: Fusion[], available: Fusion[]) => {
   const used = fusions.filter((f) => available.includes(f));
@@ -198,6 +225,8 @@ const nameWidth = Math.max(6, ...models.map((m) => m.name.length));
 
 const timings = new Map<string, Timing>();
 const pytorchTimings = new Map<string, { ms: number[]; cpuMs: number[]; stepsMs: number[][]; info: object }>();
+/** --lockstep: per model, each round's median over its step pairs of PyTorch's time over ours (wall, CPU). */
+const stepPairRatios = new Map<string, { wall: number[]; cpu: number[] }>();
 const skipped: { backend: string; model?: string; skipped: string }[] = [];
 /** Each model's batches as pytorch_bench.py reads them, written once; the folder is removed at the end. */
 const batchesFolder = vsPytorch ? fs.mkdtempSync(path.join(os.tmpdir(), 'arith-bench-')) : '';
@@ -226,7 +255,13 @@ async function benchOurs(bench: BenchModel, round: number) {
     for (const setting of settings) {
       setFusions(setting === null ? defaultFusions : parseFusions(setting));
       const fusions = label(enabledFusions(), available);
-      const result = await benchOne(bench, backend === 'cpu' ? Math.min(steps, 2) : Number.POSITIVE_INFINITY);
+      const partner = lockstep ? await startPartner(bench, round) : undefined;
+      let result: Awaited<ReturnType<typeof benchOne>>;
+      try {
+        result = await benchOne(bench, backend === 'cpu' ? Math.min(steps, 2) : Number.POSITIVE_INFINITY, partner, round % 2 === 1);
+      } finally {
+        await partner?.close();
+      }
       const key = `${backend}/${bench.name}/${fusions}`;
       const timing = timings.get(key) ?? {
         backend,
@@ -246,10 +281,42 @@ async function benchOurs(bench: BenchModel, round: number) {
       console.log(
         `round ${round + 1}: ${backend.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`,
       );
+      if (partner) recordPartner(bench, round, partner, result);
     }
     setFusions(defaultFusions);
     tf.disposeVariables();
   }
+}
+
+/** --lockstep: PyTorch's model for `bench`, waiting for batches; undefined (said once) where it cannot build it. */
+async function startPartner(bench: BenchModel, round: number): Promise<PytorchPartner | undefined> {
+  const reason = pytorchSkipReason(bench, drawnBatches.get(bench.name) ?? []);
+  if (reason) {
+    if (round === 0) {
+      console.log(`pytorch/${bench.name}: skipped (${reason})`);
+      skipped.push({ backend: 'pytorch', model: bench.name, skipped: reason });
+    }
+    return undefined;
+  }
+  const args = [...pytorchArguments(bench, null), ...['--threads', threads, '--device', device].map(String)];
+  return PytorchPartner.start(python, args, pytorchEnv(threads));
+}
+
+/** --lockstep: PyTorch's steps of a round, as a PyTorch round, and the round's step-paired ratios. */
+function recordPartner(bench: BenchModel, round: number, partner: PytorchPartner, result: Awaited<ReturnType<typeof benchOne>>) {
+  const theirs = result.partnerSteps;
+  const entry = pytorchTimings.get(bench.name) ?? { ms: [], cpuMs: [], stepsMs: [], info: partner.facts };
+  entry.ms.push(median(theirs.map((s) => s.ms)));
+  entry.cpuMs.push(median(theirs.map((s) => s.cpuMs)));
+  entry.stepsMs.push(theirs.map((s) => Number(s.ms.toFixed(2))));
+  pytorchTimings.set(bench.name, entry);
+  const ratios = stepPairRatios.get(bench.name) ?? { wall: [], cpu: [] };
+  ratios.wall.push(medianOf(theirs.map((s, i) => s.ms / result.stepsMs[i])));
+  ratios.cpu.push(medianOf(theirs.map((s, i) => s.cpuMs / result.stepsCpuMs[i])));
+  stepPairRatios.set(bench.name, ratios);
+  console.log(
+    `round ${round + 1}: ${'pytorch'.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${'eager'.padEnd(16)} ${entry.ms.at(-1)!.toFixed(1).padStart(8)} ms/step ${entry.cpuMs.at(-1)!.toFixed(1).padStart(8)} CPU ms/step   step pairs: ${ratios.cpu.at(-1)!.toFixed(3)}x CPU time`,
+  );
 }
 
 /** PyTorch on one model for one round, on the batches our engines drew for it. */
@@ -289,9 +356,10 @@ try {
       // A model's engines run back to back, PyTorch right after ours (before ours in even rounds, once ours
       // have drawn its batches), so a pair's ratio compares seconds-apart runs: a machine whose cores slow
       // down for a minute at a time moved whole rounds when every model of ours ran before every PyTorch one.
-      if (vsPytorch && round % 2 === 1) benchTheirs(bench, round);
+      // --lockstep alternates the engines step by step inside benchOurs instead.
+      if (vsPytorch && !lockstep && round % 2 === 1) benchTheirs(bench, round);
       await benchOurs(bench, round);
-      if (vsPytorch && round % 2 === 0) benchTheirs(bench, round);
+      if (vsPytorch && !lockstep && round % 2 === 0) benchTheirs(bench, round);
     }
   }
 } finally {
@@ -336,8 +404,9 @@ for (const timing of timings.values()) {
   const ms = roundSpread(timing.ms);
   const cpuMs = roundSpread(timing.cpuMs);
   const pytorch = pytorchTimings.get(timing.model);
-  const ratio = pytorch && pairedRatios(timing.ms, pytorch.ms);
-  const cpuRatio = pytorch && pairedRatios(timing.cpuMs, pytorch.cpuMs);
+  const pairs = stepPairRatios.get(timing.model);
+  const ratio = pytorch && (pairs ? roundSpread(pairs.wall) : pairedRatios(timing.ms, pytorch.ms));
+  const cpuRatio = pytorch && (pairs ? roundSpread(pairs.cpu) : pairedRatios(timing.cpuMs, pytorch.cpuMs));
   const shape = shapeOf(timing.model);
   row(
     timing.backend,
@@ -420,6 +489,8 @@ const meta = {
   load_at_end: os.loadavg(),
   steps,
   round_seconds: roundSeconds,
+  // Ratios to PyTorch per round: the median over step pairs (--lockstep), else of the rounds' medians.
+  lockstep,
   warmup,
   rounds,
 };

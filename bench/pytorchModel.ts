@@ -20,8 +20,8 @@ export function pytorchSkipReason(model: BenchModel, _batches: readonly TokenBat
   return null;
 }
 
-/** pytorch_bench.py's arguments for this model, its batches in `batchesFile` (see batchesJson). */
-export function pytorchArguments(model: BenchModel, batchesFile: string): string[] {
+/** pytorch_bench.py's arguments for this model, its batches in `batchesFile` (see batchesJson) or, null, none (--lockstep). */
+export function pytorchArguments(model: BenchModel, batchesFile: string | null): string[] {
   const c = model.config;
   return [
     ...['--layers', c.layers, '--heads', c.heads, '--d-model', c.dModel, '--d-ff', c.dFf, '--vocab', c.vocabSize],
@@ -33,20 +33,28 @@ export function pytorchArguments(model: BenchModel, batchesFile: string): string
     ...['--fire-mlp-width', c.fireMlpWidth, '--fire-c', c.fireC, '--fire-l', c.fireL],
     ...(c.tieEmbeddings ? [] : ['--untied']),
     ...['--lr', model.lr, '--grad-clip', model.gradClip, '--beta1', model.optimizer.beta1, '--beta2', model.optimizer.beta2],
-    ...['--weight-decay', model.optimizer.weight_decay, '--batches', batchesFile],
+    ...['--weight-decay', model.optimizer.weight_decay, ...(batchesFile === null ? [] : ['--batches', batchesFile])],
   ].map(String);
+}
+
+/** One batch as pytorch_bench.py reads it: flat row-major lists. */
+function batchEntry(b: TokenBatch) {
+  return {
+    batch: b.batch,
+    seq: b.seqLen,
+    inputs: Array.from(b.inputs),
+    targets: Array.from(b.targets),
+    loss_mask: Array.from(b.lossMask),
+    ...(b.positions ? { positions: Array.from(b.positions) } : {}),
+  };
 }
 
 /** The batches as pytorch_bench.py's --batches reads them. */
 export function batchesJson(batches: readonly TokenBatch[]): string {
-  return JSON.stringify(
-    batches.map((b) => ({
-      batch: b.batch,
-      seq: b.seqLen,
-      inputs: Array.from(b.inputs),
-      targets: Array.from(b.targets),
-      loss_mask: Array.from(b.lossMask),
-      ...(b.positions ? { positions: Array.from(b.positions) } : {}),
-    })),
-  );
+  return JSON.stringify(batches.map(batchEntry));
+}
+
+/** One batch as a line of pytorch_bench.py --lockstep's input. */
+export function batchLine(batch: TokenBatch): string {
+  return `${JSON.stringify(batchEntry(batch))}\n`;
 }

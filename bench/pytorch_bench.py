@@ -21,7 +21,10 @@
 # row-major; bench.ts writes the batches it trained on), one per step, warm-up first; without it every step
 # trains on one batch of random tokens of --batch x --seq. Prints one JSON object: median ms/step over the timed
 # steps (wall and process CPU time), tokens/s, every step's time, the losses.
-import argparse, ctypes, ctypes.util, json, math, os, time
+# --lockstep (bench.ts --lockstep) takes its steps one at a time instead: after a first line {"ready": ...} with
+# the model's facts, each batch line on stdin gets one answer line {"ms", "cpu_ms", "loss"}, until stdin closes;
+# the caller alternates these steps with its own, so both run through the same slow and fast seconds.
+import argparse, ctypes, ctypes.util, json, math, os, sys, time
 
 parser = argparse.ArgumentParser()
 parser.add_argument('--layers', type=int, default=2)
@@ -57,6 +60,11 @@ parser.add_argument('--steps', type=int, default=5)
 parser.add_argument('--warmup', type=int, default=2)
 parser.add_argument('--threads', type=int, default=0, help='intra-op threads, also given to OpenBLAS (0: leave as is)')
 parser.add_argument('--device', default='cpu')
+parser.add_argument(
+    '--lockstep',
+    action='store_true',
+    help='read one batch (a JSON line) from stdin per step, train on it, answer a JSON line of its times; stop at EOF',
+)
 args = parser.parse_args()
 POS_LIST = args.pos.split('+')
 for name in POS_LIST:
@@ -277,24 +285,29 @@ optimizer = torch.optim.AdamW(
 )
 
 steps_total = args.warmup + args.steps
-if args.batches:
+
+
+def as_tensor(entry, key, dtype):
+    return torch.tensor(entry[key], dtype=dtype).reshape(entry['batch'], entry['seq']).to(device)
+
+
+def batch_of(entry):
+    return (
+        as_tensor(entry, 'inputs', torch.long),
+        as_tensor(entry, 'targets', torch.long),
+        as_tensor(entry, 'loss_mask', torch.float32),
+        as_tensor(entry, 'positions', torch.long) if entry.get('positions') else None,
+    )
+
+
+if args.lockstep:
+    batches = []
+elif args.batches:
     with open(args.batches) as file:
         given = json.load(file)
     if len(given) < steps_total:
         raise SystemExit(f'{args.batches}: {len(given)} batches for {steps_total} steps')
-
-    def as_tensor(entry, key, dtype):
-        return torch.tensor(entry[key], dtype=dtype).reshape(entry['batch'], entry['seq']).to(device)
-
-    batches = [
-        (
-            as_tensor(b, 'inputs', torch.long),
-            as_tensor(b, 'targets', torch.long),
-            as_tensor(b, 'loss_mask', torch.float32),
-            as_tensor(b, 'positions', torch.long) if b.get('positions') else None,
-        )
-        for b in given[:steps_total]
-    ]
+    batches = [batch_of(b) for b in given[:steps_total]]
 else:
     generator = torch.Generator().manual_seed(0)
     inputs = torch.randint(3, V, (args.batch, args.seq), generator=generator).to(device)
@@ -322,6 +335,27 @@ def train_step(inputs, targets, loss_mask, positions):
     return loss.item()
 
 
+def facts():
+    return {
+        'torch': torch.__version__,
+        'device': str(device) if device.type == 'cpu' else torch.cuda.get_device_name(device),
+        'threads': torch.get_num_threads(),
+        'parameters': sum(p.numel() for p in model.parameters()),
+    }
+
+
+if args.lockstep:
+    print(json.dumps({'ready': True, **facts()}), flush=True)
+    for line in iter(sys.stdin.readline, ''):
+        batch = batch_of(json.loads(line))  # outside the timed step, as bench.ts's upload is not
+        sync()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        loss = train_step(*batch)
+        sync()
+        ms, cpu_ms = (time.perf_counter() - started) * 1000, (time.process_time() - cpu_started) * 1000
+        print(json.dumps({'ms': round(ms, 3), 'cpu_ms': round(cpu_ms, 3), 'loss': round(loss, 5)}), flush=True)
+    raise SystemExit(0)
+
 times, cpu_times, losses = [], [], []
 for step in range(steps_total):
     sync()
@@ -334,10 +368,7 @@ for step in range(steps_total):
 tokens = sum(b[0].numel() for b in batches[args.warmup :]) / args.steps
 ms = sorted(times)[len(times) // 2]  # the upper median, as bench.ts takes it
 print(json.dumps({
-    'torch': torch.__version__,
-    'device': str(device) if device.type == 'cpu' else torch.cuda.get_device_name(device),
-    'threads': torch.get_num_threads(),
-    'parameters': sum(p.numel() for p in model.parameters()),
+    **facts(),
     'median_ms_per_step': round(ms, 2),
     'tokens_per_s': round(tokens / (ms / 1000)),
     # CPU time of the whole process (all threads): on a shared machine it counts this process's work only.

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveBenchModels } from '../bench/models.ts';
+import { PytorchPartner } from '../bench/lockstep.ts';
 import { batchesJson, pytorchArguments, pytorchSkipReason } from '../bench/pytorchModel.ts';
 import { selectBackend } from '../src/backends/select.ts';
 import { prepareExperiment } from '../src/config/experiment.ts';
@@ -125,5 +126,46 @@ describe.skipIf(!hasPythonTorch)('bench/pytorch_bench.py builds the same model',
     expect(result.losses[0]).toBeGreaterThan(0.8 * Math.log(bench.config.vocabSize));
     expect(result.losses[0]).toBeLessThan(1.2 * Math.log(bench.config.vocabSize));
     model.dispose();
+  });
+});
+
+describe.skipIf(!hasPythonTorch)('bench/pytorch_bench.py --lockstep (bench --lockstep)', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+
+  it('trains one step per batch line, the same steps as from a batches file, and exits when its input closes', async () => {
+    const [bench] = resolveBenchModels('config:addition-fire');
+    const model = new Gpt(bench.config, bench.seed);
+    const batches = bench.drawBatches(model, 3);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'arith-bench-lockstep-')), 'batches.json');
+    fs.writeFileSync(file, batchesJson(batches));
+    const fromFile = JSON.parse(
+      execFileSync(
+        PYTHON,
+        ['bench/pytorch_bench.py', ...pytorchArguments(bench, file), '--steps', '2', '--warmup', '1', '--threads', '1'],
+        {
+          encoding: 'utf8',
+        },
+      )
+        .trim()
+        .split('\n')
+        .pop()!,
+    ) as { losses: number[] };
+
+    const partner = await PytorchPartner.start(PYTHON, [...pytorchArguments(bench, null), '--threads', '1'], process.env);
+    expect(partner.facts.parameters).toBe(model.parameterCount);
+    const steps = [];
+    for (const batch of batches) steps.push(await partner.step(batch));
+    expect(steps.map((s) => s.loss)).toEqual(fromFile.losses);
+    for (const s of steps) expect(s.cpuMs).toBeGreaterThan(0);
+    await partner.close();
+    model.dispose();
+  });
+
+  it('a PyTorch that cannot start fails with the end of its stderr', async () => {
+    const [bench] = resolveBenchModels('config:addition-nope');
+    const args = pytorchArguments(bench, null).map((a) => (a === 'nope' ? 'no-such-encoding' : a));
+    await expect(PytorchPartner.start(PYTHON, args, process.env)).rejects.toThrow(/--lockstep stopped: .*no-such-encoding/);
   });
 });
