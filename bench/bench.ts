@@ -2,8 +2,8 @@
  * Training throughput of the lab's GPT on every backend available here.
  *   npm run bench -- [--backends torch,wasm,cpu] [--models small,large,config:addition-nope,configs] [--steps 5]
  *                    [--warmup 2] [--rounds 1] [--round-seconds S] [--threads N] [--device cpu|cuda]
- *                    [--fusions all,none,layernorm,...]
- *                    [--vs-pytorch [--lockstep]] [--python PYTHON] [--out bench/results]
+ *                    [--fusions all,none,layernorm,...] [--lockstep]
+ *                    [--vs-pytorch] [--python PYTHON] [--out bench/results]
  * Prints a table and writes JSON. A round's time is the median of its timed steps after warm-up; tokens/s =
  * tokens of a timed batch / step time. On torch it also reports the most bytes a timed step copied from
  * JavaScript buffers into native tensors (host uploads; the batch's token ids and targets should be all).
@@ -23,10 +23,10 @@
  * the model's last warm-up step the first time it runs, and every engine and round then times that many (the
  * cores of a shared virtual machine change speed for a second or two at a time, bench/steadiness.ts, so a round
  * of a few 25 ms steps measures the moment it ran in).
- * --lockstep (with --vs-pytorch, one backend, one fusion setting) runs PyTorch one step at a time beside ours
- * (bench/lockstep.ts): each of our steps has a PyTorch step on the same batch right before it (right after it in
- * odd rounds), and a round's ratio is the median over its step pairs, which ran through the same seconds of
- * the machine; without it a round's ratio is of the two rounds' medians, seconds apart.
+ * --lockstep (one backend) trains the --fusions settings side by side, one model each, taking their steps in
+ * turn on the same batch, and with --vs-pytorch PyTorch too, one step at a time (bench/lockstep.ts) right before
+ * ours (right after them in odd rounds); a round's ratio to PyTorch is then the median over its step pairs,
+ * which ran through the same seconds of the machine, where without it it is of two rounds' medians seconds apart.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -76,55 +76,64 @@ const drawnBatches = new Map<string, TokenBatch[]>();
 const timedStepsOf = new Map<string, number>();
 
 /**
- * Trains `bench` for the warm-up and its timed steps (at most `cap`, for the slow cpu backend). With a
- * `partner` (--lockstep), PyTorch trains a step on the same batch before each of ours (after it, when
- * `partnerFirst` is false).
+ * Trains `bench` for the warm-up and its timed steps (at most `cap`, for the slow cpu backend), once per fusion
+ * setting in `arms`, one model each; with several (--lockstep) they take their steps in turn, the order reversed
+ * every other step. With a `partner` (--lockstep --vs-pytorch), PyTorch trains a step on the same batch before
+ * ours (after them, when `partnerFirst` is false).
  */
-async function benchOne(bench: BenchModel, cap: number, partner?: PytorchPartner, partnerFirst = false) {
-  const model = new Gpt(bench.config, bench.seed);
-  const optimizer = createOptimizer(model.params, bench.optimizer);
+async function benchOne(bench: BenchModel, cap: number, arms: Set<Fusion>[], partner?: PytorchPartner, partnerFirst = false) {
+  const runs = arms.map((fusions) => {
+    const model = new Gpt(bench.config, bench.seed);
+    const optimizer = createOptimizer(model.params, bench.optimizer);
+    return { fusions, model, optimizer, times: [] as number[], cpuTimes: [] as number[], uploadBytes: null as number | null };
+  });
   // As many as the longest run needs (the cpu backend times fewer steps), so every engine trains on the same ones.
-  if (!drawnBatches.has(bench.name)) drawnBatches.set(bench.name, bench.drawBatches(model, warmup + steps));
+  if (!drawnBatches.has(bench.name)) drawnBatches.set(bench.name, bench.drawBatches(runs[0].model, warmup + steps));
   let batches = drawnBatches.get(bench.name)!;
-  const times: number[] = [];
-  const cpuTimes: number[] = [];
   const partnerSteps: PartnerStep[] = [];
-  let uploadBytes: number | null = null;
   let timedSteps = Math.min(cap, timedStepsOf.get(bench.name) ?? steps);
   for (let step = 0; step < warmup + timedSteps; step++) {
     const partnerStep = partner && partnerFirst ? await partner.step(batches[step]) : null;
-    const started = performance.now();
-    const cpuStarted = process.cpuUsage();
-    const uploaded = torchUploads();
-    await trainStep(model, optimizer, batches[step], bench.lr, bench.gradClip, bench.dropoutSeed(step + 1), bench.aux);
-    if (step === warmup - 1 && cap === Number.POSITIVE_INFINITY && !timedStepsOf.has(bench.name)) {
-      // The first engine to train this model sets the count for all: its last warm-up step's time (not the cpu
-      // backend's, which times at most 2 steps and would set the count of every engine after it).
-      timedStepsOf.set(bench.name, stepsForRound(performance.now() - started, roundSeconds, steps));
-      timedSteps = Math.min(cap, timedStepsOf.get(bench.name)!);
-      // The training stream draws the same batches again and then more.
-      if (batches.length < warmup + timedSteps) drawnBatches.set(bench.name, bench.drawBatches(model, warmup + timedSteps));
-      batches = drawnBatches.get(bench.name)!;
-    }
-    if (step >= warmup) {
-      if (uploaded !== null) uploadBytes = Math.max(uploadBytes ?? 0, torchUploads()! - uploaded);
-      times.push(performance.now() - started);
-      const cpu = process.cpuUsage(cpuStarted);
-      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    for (const run of step % 2 === 0 ? runs : [...runs].reverse()) {
+      setFusions(run.fusions);
+      const started = performance.now();
+      const cpuStarted = process.cpuUsage();
+      const uploaded = torchUploads();
+      await trainStep(run.model, run.optimizer, batches[step], bench.lr, bench.gradClip, bench.dropoutSeed(step + 1), bench.aux);
+      if (run === runs[0] && step === warmup - 1 && cap === Number.POSITIVE_INFINITY && !timedStepsOf.has(bench.name)) {
+        // The first engine to train this model sets the count for all: its last warm-up step's time (not the cpu
+        // backend's, which times at most 2 steps and would set the count of every engine after it).
+        timedStepsOf.set(bench.name, stepsForRound(performance.now() - started, roundSeconds, steps));
+        timedSteps = Math.min(cap, timedStepsOf.get(bench.name)!);
+        // The training stream draws the same batches again and then more.
+        if (batches.length < warmup + timedSteps) drawnBatches.set(bench.name, bench.drawBatches(run.model, warmup + timedSteps));
+        batches = drawnBatches.get(bench.name)!;
+      }
+      if (step >= warmup) {
+        if (uploaded !== null) run.uploadBytes = Math.max(run.uploadBytes ?? 0, torchUploads()! - uploaded);
+        run.times.push(performance.now() - started);
+        const cpu = process.cpuUsage(cpuStarted);
+        run.cpuTimes.push((cpu.user + cpu.system) / 1000);
+      }
     }
     const theirs = partnerStep ?? (partner ? await partner.step(batches[step]) : null);
     if (theirs && step >= warmup) partnerSteps.push(theirs);
   }
-  model.dispose();
-  optimizer.dispose();
+  for (const run of runs) {
+    run.model.dispose();
+    run.optimizer.dispose();
+  }
   return {
-    parameters: model.parameterCount,
-    ms: median(times),
-    cpuMs: median(cpuTimes),
-    stepsMs: times,
-    stepsCpuMs: cpuTimes,
+    parameters: runs[0].model.parameterCount,
+    arms: runs.map((run) => ({
+      fusions: run.fusions,
+      ms: median(run.times),
+      cpuMs: median(run.cpuTimes),
+      stepsMs: run.times,
+      stepsCpuMs: run.cpuTimes,
+      uploadBytes: run.uploadBytes,
+    })),
     partnerSteps,
-    uploadBytes,
   };
 }
 
@@ -208,9 +217,12 @@ function findPython(): string {
 const python = vsPytorch ? findPython() : '';
 const fusionSettings = argument('fusions', '').split(',').filter(Boolean);
 for (const setting of fusionSettings) parseFusions(setting); // fail before timing anything
-if (lockstep && !vsPytorch) fail(new UserError("--lockstep alternates our steps with PyTorch's: it needs --vs-pytorch"));
-if (lockstep && (backends.length !== 1 || fusionSettings.length > 1)) {
-  fail(new UserError('--lockstep pairs PyTorch with one engine: give one backend (--backends torch) and at most one --fusions setting'));
+if (lockstep && backends.length !== 1) {
+  fail(
+    new UserError(
+      `--lockstep alternates the steps of one engine's settings and PyTorch's: give one backend (--backends torch), not ${backends.join(',')}`,
+    ),
+  );
 }
 const defaultFusions = enabledFusions();
 const label = (fusions: Fusion[], available: Fusion[]) => {
@@ -225,7 +237,7 @@ const nameWidth = Math.max(6, ...models.map((m) => m.name.length));
 
 const timings = new Map<string, Timing>();
 const pytorchTimings = new Map<string, { ms: number[]; cpuMs: number[]; stepsMs: number[][]; info: object }>();
-/** --lockstep: per model, each round's median over its step pairs of PyTorch's time over ours (wall, CPU). */
+/** --lockstep --vs-pytorch: per engine and setting, each round's median over its step pairs of PyTorch's time over ours. */
 const stepPairRatios = new Map<string, { wall: number[]; cpu: number[] }>();
 const skipped: { backend: string; model?: string; skipped: string }[] = [];
 /** Each model's batches as pytorch_bench.py reads them, written once; the folder is removed at the end. */
@@ -251,37 +263,51 @@ async function benchOurs(bench: BenchModel, round: number) {
       continue;
     }
     const available = availableFusions();
-    const settings = available.length > 0 && fusionSettings.length > 0 ? fusionSettings : [null];
-    for (const setting of settings) {
-      setFusions(setting === null ? defaultFusions : parseFusions(setting));
-      const fusions = label(enabledFusions(), available);
-      const partner = lockstep ? await startPartner(bench, round) : undefined;
+    const settings = (available.length > 0 && fusionSettings.length > 0 ? fusionSettings : [null]).map((setting) =>
+      setting === null ? new Set(defaultFusions) : parseFusions(setting),
+    );
+    const cap = backend === 'cpu' ? Math.min(steps, 2) : Number.POSITIVE_INFINITY;
+    // --lockstep: every setting (and PyTorch) in one run, step by step; otherwise one run per setting.
+    for (const arms of lockstep ? [settings] : settings.map((setting) => [setting])) {
+      const partner = lockstep && vsPytorch ? await startPartner(bench, round) : undefined;
       let result: Awaited<ReturnType<typeof benchOne>>;
       try {
-        result = await benchOne(bench, backend === 'cpu' ? Math.min(steps, 2) : Number.POSITIVE_INFINITY, partner, round % 2 === 1);
+        result = await benchOne(bench, cap, arms, partner, round % 2 === 1);
       } finally {
         await partner?.close();
       }
-      const key = `${backend}/${bench.name}/${fusions}`;
-      const timing = timings.get(key) ?? {
-        backend,
-        model: bench.name,
-        fusions,
-        parameters: result.parameters,
-        ms: [],
-        cpuMs: [],
-        stepsMs: [],
-        uploadBytes: [],
-      };
-      timing.ms.push(result.ms);
-      timing.cpuMs.push(result.cpuMs);
-      timing.stepsMs.push(result.stepsMs);
-      if (result.uploadBytes !== null) timing.uploadBytes.push(result.uploadBytes);
-      timings.set(key, timing);
-      console.log(
-        `round ${round + 1}: ${backend.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${fusions.padEnd(16)} ${result.ms.toFixed(1).padStart(8)} ms/step ${result.cpuMs.toFixed(1).padStart(8)} CPU ms/step${result.uploadBytes === null ? '' : ` ${String(result.uploadBytes).padStart(8)} B uploaded/step`}`,
-      );
-      if (partner) recordPartner(bench, round, partner, result);
+      if (partner) recordPartner(bench, round, partner, result.partnerSteps);
+      for (const arm of result.arms) {
+        const fusions = label([...arm.fusions], available);
+        const key = `${backend}/${bench.name}/${fusions}`;
+        const timing = timings.get(key) ?? {
+          backend,
+          model: bench.name,
+          fusions,
+          parameters: result.parameters,
+          ms: [],
+          cpuMs: [],
+          stepsMs: [],
+          uploadBytes: [],
+        };
+        timing.ms.push(arm.ms);
+        timing.cpuMs.push(arm.cpuMs);
+        timing.stepsMs.push(arm.stepsMs);
+        if (arm.uploadBytes !== null) timing.uploadBytes.push(arm.uploadBytes);
+        timings.set(key, timing);
+        let pairs = '';
+        if (partner) {
+          const theirs = result.partnerSteps;
+          const ratios = stepPairRatios.get(key) ?? { wall: [], cpu: [] };
+          ratios.wall.push(medianOf(theirs.map((s, i) => s.ms / arm.stepsMs[i])));
+          ratios.cpu.push(medianOf(theirs.map((s, i) => s.cpuMs / arm.stepsCpuMs[i])));
+          stepPairRatios.set(key, ratios);
+          pairs = `   PyTorch's CPU time over ours, median of the step pairs: ${ratios.cpu.at(-1)!.toFixed(3)}x`;
+        }
+        console.log(
+          `round ${round + 1}: ${backend.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${fusions.padEnd(16)} ${arm.ms.toFixed(1).padStart(8)} ms/step ${arm.cpuMs.toFixed(1).padStart(8)} CPU ms/step${arm.uploadBytes === null ? '' : ` ${String(arm.uploadBytes).padStart(8)} B uploaded/step`}${pairs}`,
+        );
+      }
     }
     setFusions(defaultFusions);
     tf.disposeVariables();
@@ -302,20 +328,15 @@ async function startPartner(bench: BenchModel, round: number): Promise<PytorchPa
   return PytorchPartner.start(python, args, pytorchEnv(threads));
 }
 
-/** --lockstep: PyTorch's steps of a round, as a PyTorch round, and the round's step-paired ratios. */
-function recordPartner(bench: BenchModel, round: number, partner: PytorchPartner, result: Awaited<ReturnType<typeof benchOne>>) {
-  const theirs = result.partnerSteps;
+/** --lockstep: PyTorch's steps of a round, as a PyTorch round. */
+function recordPartner(bench: BenchModel, round: number, partner: PytorchPartner, theirs: PartnerStep[]) {
   const entry = pytorchTimings.get(bench.name) ?? { ms: [], cpuMs: [], stepsMs: [], info: partner.facts };
   entry.ms.push(median(theirs.map((s) => s.ms)));
   entry.cpuMs.push(median(theirs.map((s) => s.cpuMs)));
   entry.stepsMs.push(theirs.map((s) => Number(s.ms.toFixed(2))));
   pytorchTimings.set(bench.name, entry);
-  const ratios = stepPairRatios.get(bench.name) ?? { wall: [], cpu: [] };
-  ratios.wall.push(medianOf(theirs.map((s, i) => s.ms / result.stepsMs[i])));
-  ratios.cpu.push(medianOf(theirs.map((s, i) => s.cpuMs / result.stepsCpuMs[i])));
-  stepPairRatios.set(bench.name, ratios);
   console.log(
-    `round ${round + 1}: ${'pytorch'.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${'eager'.padEnd(16)} ${entry.ms.at(-1)!.toFixed(1).padStart(8)} ms/step ${entry.cpuMs.at(-1)!.toFixed(1).padStart(8)} CPU ms/step   step pairs: ${ratios.cpu.at(-1)!.toFixed(3)}x CPU time`,
+    `round ${round + 1}: ${'pytorch'.padEnd(10)} ${bench.name.padEnd(nameWidth)} ${'eager'.padEnd(16)} ${entry.ms.at(-1)!.toFixed(1).padStart(8)} ms/step ${entry.cpuMs.at(-1)!.toFixed(1).padStart(8)} CPU ms/step`,
   );
 }
 
@@ -404,7 +425,7 @@ for (const timing of timings.values()) {
   const ms = roundSpread(timing.ms);
   const cpuMs = roundSpread(timing.cpuMs);
   const pytorch = pytorchTimings.get(timing.model);
-  const pairs = stepPairRatios.get(timing.model);
+  const pairs = stepPairRatios.get(`${timing.backend}/${timing.model}/${timing.fusions}`);
   const ratio = pytorch && (pairs ? roundSpread(pairs.wall) : pairedRatios(timing.ms, pytorch.ms));
   const cpuRatio = pytorch && (pairs ? roundSpread(pairs.cpu) : pairedRatios(timing.cpuMs, pytorch.cpuMs));
   const shape = shapeOf(timing.model);
