@@ -9,7 +9,7 @@ import { fire, fireTransform } from '../src/models/positional/fire.ts';
 import { getPositionalEncoding, type PositionalName } from '../src/models/positional/index.ts';
 import { nope } from '../src/models/positional/nope.ts';
 import type { PositionalContext } from '../src/models/positional/positional.ts';
-import { applyRotary, rotaryDims } from '../src/models/positional/rope.ts';
+import { applyRotary, rotateQkv, rotaryDims } from '../src/models/positional/rope.ts';
 import { sinusoidal, sinusoidalTable } from '../src/models/positional/sinusoidal.ts';
 import { t5, t5BidirectionalBucket, t5Bucket } from '../src/models/positional/t5.ts';
 import { testBackend } from './fixtures/backend.ts';
@@ -202,6 +202,42 @@ describe('RoPE', () => {
     }
     tf.dispose([x, out]);
   });
+
+  // The model rotates q and k inside c_attn's output [B, T, 3·H·dHead] (rope.rotate): it must be the rotation of
+  // the split heads exactly, v untouched, for one table of positions and for per-sequence ids, whole heads or 0.25.
+  for (const [label, perSequence, fraction] of [
+    ['shared positions, whole heads', false, 1],
+    ['per-sequence ids, a quarter of each head', true, 0.25],
+  ] as [string, boolean, number][]) {
+    it(`rotating q|k|v in place equals rotating the split heads (${label})`, () => {
+      const [B, H, dh] = [2, 3, 16];
+      const qkv = tf.randomNormal([B, T, 3 * H * dh], 0, 1, 'float32', 21);
+      const ids = perSequence
+        ? (tf.tensor2d(
+            [[...Array(T).keys()].map((i) => 3 * i + 1), [...Array(T).keys()].map((i) => 40 - i)],
+            undefined,
+            'int32',
+          ) as tf.Tensor2D)
+        : positions();
+      const r = rotaryDims(dh, fraction);
+      const heads = (t: tf.Tensor) => t.reshape([B, T, H, dh]).transpose([0, 2, 1, 3]);
+      const merge = (t: tf.Tensor) => t.transpose([0, 2, 1, 3]).reshape([B, T, H * dh]);
+      const [q, k, v] = tf.split(qkv, 3, 2).map(heads);
+      const want = tf.concat([merge(applyRotary(q, ids, r, 10000)), merge(applyRotary(k, ids, r, 10000)), merge(v)], 2);
+      const got = rotateQkv(qkv, H, ids, r, 10000);
+      expect(got.shape).toEqual(qkv.shape);
+      expect(maxAbsDiff(Array.from(got.dataSync()), Array.from(want.dataSync()))).toBe(0);
+      // It rotated something: q and k moved, v did not.
+      const moved = (from: number, to: number) =>
+        maxAbsDiff(
+          Array.from(tf.slice(got, [0, 1, from], [B, T - 1, to - from]).dataSync()),
+          Array.from(tf.slice(qkv, [0, 1, from], [B, T - 1, to - from]).dataSync()),
+        );
+      expect(moved(0, 2 * H * dh)).toBeGreaterThan(1e-3);
+      expect(moved(2 * H * dh, 3 * H * dh)).toBe(0);
+      tf.dispose([qkv, ids, q, k, v, want, got]);
+    });
+  }
 
   it('fraction 0.25 rotates only the first rotaryDims dimensions', () => {
     const dh = 16;

@@ -249,18 +249,19 @@ export class Gpt {
       // Input injection: every pass after the first adds the embeddings again.
       if (pass > 0 && i === 0) x = tf.add(x, embeddings);
       const h = layerNorm(x, params[`${p}.ln_1.weight`], params[`${p}.ln_1.bias`]);
-      const qkv = linear(h, params[`${p}.attn.c_attn.weight`], params[`${p}.attn.c_attn.bias`]);
+      let qkv = linear(h, params[`${p}.attn.c_attn.weight`], params[`${p}.attn.c_attn.bias`]);
+      // RoPE rotates q and k in the projection itself, so that every attention path below can start from it.
+      if (pe.rotate) qkv = pe.rotate(qkv, context);
       // softmax(q kᵀ / sqrt(dHead) + bias) v: one fused kernel on backends that have it, unless the pattern is
-      // hooked or dropped out; straight from qkv where q and k need no rotation or scaling and there is no cache.
+      // hooked or dropped out; straight from qkv where q needs no scaling and there is no cache.
       const attentionOptions: AttentionOptions = {
         onPattern: options.hook && options.hookPatterns !== false ? (pattern) => hook(`${name}.attn.pattern`, pattern) : undefined,
         dropPattern: options.training && config.dropout > 0 ? (pattern) => drop(pattern, 10 * slot + 1) : undefined,
         learnedBias,
       };
-      let attended = pe.rotate || logKeys || cache ? null : qkvAttention(qkv, attentionBias, heads, attentionOptions);
+      let attended = logKeys || cache ? null : qkvAttention(qkv, attentionBias, heads, attentionOptions);
       if (!attended) {
         let [q, k, v] = tf.split(qkv, 3, 2).map(splitHeads);
-        if (pe.rotate) [q, k] = pe.rotate(q, k, context);
         if (logKeys) q = tf.mul(q, logKeys);
         if (cache) {
           if (cache.keys[slot]) [k, v] = [tf.concat([cache.keys[slot], k], 2), tf.concat([cache.values[slot], v], 2)];

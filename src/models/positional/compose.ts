@@ -71,8 +71,7 @@ export function composePositional<Options>(pes: PositionalEncoding<Options>[]): 
   }
   if (embeds.length) composed.embed = (x, context) => embeds.reduce((y, pe) => pe.embed!(y, contextOf(pe, context)), x);
   if (rotates.length) {
-    composed.rotate = (q, k, context) =>
-      rotates.reduce<[typeof q, typeof k]>((qk, pe) => pe.rotate!(qk[0], qk[1], contextOf(pe, context)), [q, k]);
+    composed.rotate = (qkv, context) => rotates.reduce((x, pe) => pe.rotate!(x, contextOf(pe, context)), qkv);
   }
   if (biases.length) {
     composed.attentionBias = (context) =>

@@ -57,8 +57,9 @@ export interface PositionalContext<Options = object> {
 
 /**
  * A positional encoding is data plus hooks: the model calls whichever hooks exist and never switches on the
- * PE's name. `embed` adds to token embeddings; `rotate` acts on per-head queries and keys of the new tokens
- * ([B, H, T, dHead]); `attentionBias` returns a bias broadcastable to the attention logits [B, H, T, offset + T].
+ * PE's name. `embed` adds to token embeddings; `rotate` acts on the queries and keys of the new tokens where the
+ * c_attn projection writes them, q|k|v [B, T, 3·heads·dHead] (head h at columns h·dHead.. of each; v passes
+ * through); `attentionBias` returns a bias broadcastable to the attention logits [B, H, T, offset + T].
  */
 export interface PositionalEncoding<Options = object> {
   name: string;
@@ -67,7 +68,7 @@ export interface PositionalEncoding<Options = object> {
   options?: OptionSchemas;
   parameters(shape: ModelShape, options: Options): ParameterSpec[];
   embed?(tokenEmbeddings: tf.Tensor, context: PositionalContext<Options>): tf.Tensor;
-  rotate?(queries: tf.Tensor, keys: tf.Tensor, context: PositionalContext<Options>): [tf.Tensor, tf.Tensor];
+  rotate?(qkv: tf.Tensor, context: PositionalContext<Options>): tf.Tensor;
   attentionBias?(context: PositionalContext<Options>): tf.Tensor;
   /** Whether `attentionBias` depends on parameters (T5, FIRE): then the attention passes its gradient back. */
   learnedBias?: boolean;
