@@ -399,11 +399,12 @@ void CheckQkv(const at::Tensor& qkv, int64_t heads) {
   }
 }
 
-// A logits gradient [B,H,T,T] (any strides) summed over the axes a bias of `shape` was broadcast along.
+// A logits gradient [B,H,T,T] (any strides) summed over the axes a bias of `shape` was broadcast along, as a
+// tensor of its own (sum_to returns its input, or a view, where nothing is summed).
 at::Tensor SumToBias(const at::Tensor& dlogits, const std::vector<int64_t>& shape) {
   std::vector<int64_t> four(4 - std::min<size_t>(shape.size(), 4), 1);
   four.insert(four.end(), shape.begin(), shape.end());
-  return at::sum_to(dlogits, four).reshape(shape).contiguous();
+  return at::sum_to(dlogits, four).reshape(shape).clone(at::MemoryFormat::Contiguous);
 }
 
 // fusedQkvAttention(qkv [B,T,3D], bias, heads, scale) -> [output [B,T,D], pattern (opaque)]
@@ -467,8 +468,8 @@ Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
     auto dv = at::matmul(pattern.transpose(-2, -1), g);
     auto dpattern = at::matmul(g, parts[2].transpose(-2, -1));
     auto dlogits = at::_softmax_backward_data(dpattern, pattern, -1, pattern.scalar_type());
-    // Copied before the in-place scale below (sum_to returns its input where nothing is summed).
-    const auto dbias = biasGrad ? SumToBias(dlogits, biasShape).clone() : at::Tensor();
+    // Taken before the in-place scale below.
+    const auto dbias = biasGrad ? SumToBias(dlogits, biasShape) : at::Tensor();
     dlogits.mul_(scale);
     auto dq = at::matmul(dlogits, parts[1]);
     auto dk = at::matmul(dlogits.transpose(-2, -1), parts[0]);

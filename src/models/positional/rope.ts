@@ -11,7 +11,8 @@ export function rotaryDims(dHead: number, fraction: number): number {
 /**
  * Rotates q and k by angle p * base^(-2i/r) for i < r/2, pairing dimension i with i + r/2 (the "two halves"
  * convention of GPT-NeoX), where r = rotaryDims(dHead, fraction). The remaining dimensions pass through;
- * Kazemnejad'23 rotated 25% of each head. Then q·k depends only on the offset between positions.
+ * Kazemnejad'23 rotated 25% of each head. Then q·k depends only on the offset between positions. This is the
+ * per-head form, x [B, H, T, dHead]; the model rotates inside c_attn's output with rotateQkv, the same products.
  */
 export function applyRotary(x: tf.Tensor, positions: tf.Tensor1D | tf.Tensor2D, rotary: number, base: number): tf.Tensor {
   if (rotary === 0) return x;
