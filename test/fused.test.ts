@@ -205,13 +205,16 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
   }
 
   // Attention straight from c_attn's q|k|v output (ops.ts qkvAttention): on torch one kernel each way, heads of up
-  // to 8 floats as vector lanes; compared with the model's split, attention() and merge on cpu. 16 heads of 4 is
-  // the 4x4 multiplication config; 5 heads (not a multiple of a vector) and 21 tokens leave remainders; heads 24
-  // wide take ATen's products.
+  // to 8 floats as vector lanes, of 16, 32 or 64 as loops per (batch, head); compared with the model's split,
+  // attention() and merge on cpu. 16 heads of 4 is the 4x4 multiplication config, 4 of 16 the addition configs;
+  // 5 heads (not a multiple of a vector) and 21 tokens leave remainders; heads 24 wide take ATen's products.
   const qkvCases: [string, number, number, number, boolean][] = [
     ['16 heads of 4, causal', 16, 4, 22, false],
     ['4 heads of 8, causal + ALiBi', 4, 8, 6, true],
     ['5 heads of 3, 21 tokens, causal + ALiBi', 5, 3, 21, true],
+    ['4 heads of 16, 20 tokens, causal', 4, 16, 20, false],
+    ['3 heads of 32, 9 tokens, causal + ALiBi', 3, 32, 9, true],
+    ['2 heads of 64, 5 tokens, causal + ALiBi', 2, 64, 5, true],
     ['2 heads of 24 (ATen), causal + ALiBi', 2, 24, 6, true],
   ];
   for (const [label, H, d, T, withAlibi] of qkvCases) {
@@ -247,6 +250,8 @@ describeTorch('fused kernels on torch match the composed ops on cpu', () => {
   const learnedQkvCases: [string, number, number, number, boolean][] = [
     ['4 heads of 8, one bias for all sequences', 4, 8, 7, false],
     ['5 heads of 3, a bias per sequence', 5, 3, 9, true],
+    ['4 heads of 16, one bias for all sequences', 4, 16, 7, false],
+    ['2 heads of 32, a bias per sequence', 2, 32, 11, true],
     ['2 heads of 24 (ATen), one bias for all sequences', 2, 24, 6, false],
     ['2 heads of 24 (ATen), a bias per sequence', 2, 24, 6, true],
   ];

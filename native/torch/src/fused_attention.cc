@@ -6,14 +6,19 @@
 // On the CPU, narrow heads (d <= 8, as in the 4x4 multiplication config's 8 heads of 8) run as plain loops
 // over each (batch, head): ATen's matmul hands every one of the B·H tiny products to BLAS separately (~1.8 us
 // each, 256 per product for batch 32 and 8 heads), so a layer's six products cost more than its linear
-// layers. The loops also skip the masked half of a causal pattern. Wider heads keep BLAS; GPUs keep ATen's
-// batched kernels.
+// layers. The loops also skip the masked half of a causal pattern. Wider heads keep BLAS here (the q|k|v kernel
+// below runs heads of 16 to 64 floats as loops of their own); GPUs keep ATen's batched kernels.
 #include <ATen/ATen.h>
 #include <ATen/ExpandUtils.h>
 #include <ATen/Parallel.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -225,8 +230,9 @@ Napi::Value FusedAttentionGrad(const Napi::CallbackInfo& info) {
 // (and their gradients) become views or nothing. On the CPU, narrow heads (d <= 8) run with the heads as vector
 // lanes: per batch element q, k and v are laid out [T, d, H], so each key costs d vector multiply-adds for all
 // heads at once, and the softmax's maxima and sums are lane-wise, where the per-(batch, head) loops above spend
-// a vector on a row of 22 keys. The pattern is kept [B,T,S,H] for the gradient (opaque to JavaScript). A learned
-// bias (T5, FIRE) gets its gradient from the same backward pass: the logits' gradient, summed to its shape.
+// a vector on a row of 22 keys. The pattern is kept [B,T,S,H] for the gradient (opaque to JavaScript). Heads of
+// 16, 32 and 64 floats run as loops per (batch, head) below, on CPUs with AVX2 and FMA. A learned bias (T5, FIRE)
+// gets its gradient from the same backward pass: the logits' gradient, summed to its shape.
 
 struct QkvSizes {
   int64_t B, T, H, d;
@@ -386,6 +392,196 @@ void LaneBackward(const QkvSizes& z, const float* DY, const float* Q, const floa
   }
 }
 
+// Heads of 16, 32 or 64 floats (the addition configs' 4 of 16, the small model's 4 of 32, the large one's 6 of
+// 64) on an x86-64 CPU with AVX2 and FMA: loops per (batch, head) with the head size fixed at compile time, so
+// that a row of q, k, v or their gradients lives in a few vector registers. ATen's matmul hands each
+// (batch, head)'s tiny product to BLAS separately, about 2 us a call, six products each way: the addition
+// configs' steps are 30-40% longer with it (docs/results.md, "Heads of 16 to 64 as loops"). Up to 128 tokens:
+// at 287 (addition-scratchpad-detailed) the loops were no faster. The pattern is kept [B,H,T,S], as ATen's path
+// keeps it. Elsewhere (other CPUs, other sizes, GPUs) ATen's path runs.
+struct HeadLoopArgs {
+  int64_t T, H;
+  const float* qkv;  // [B, T, 3, H, d]
+  const float* bias;  // the bias's broadcast view [B, H, T, S] through its strides
+  int64_t sb, sh, st, ss;
+  float scale;
+  const float* dy;  // backward: [B, T, H, d]
+  float* out;  // forward: [B, T, H, d]; backward: dqkv [B, T, 3, H, d]
+  float* P;  // the pattern [B, H, T, S]: written forward, read backward
+  float* dL;  // backward, for a learned bias: the logits' gradient [B, H, T, S], or null
+};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ARITH_HEAD_LOOPS 1
+#define ARITH_AVX2_FMA __attribute__((target("avx2,fma")))
+
+bool HasAvx2Fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+// The keys rounded up to whole vectors of eight.
+inline int64_t Padded(int64_t T) { return (T + 7) & ~int64_t{7}; }
+
+// Scratch floats one (batch, head) needs: a transposed head [d, Tp] (k forward, v backward), two heads [T, d]
+// (v forward; dk and dv backward) and a row [Tp].
+int64_t HeadScratch(int64_t T, int64_t d) { return d * Padded(T) + 2 * T * d + Padded(T); }
+
+// row[s] = Σ_i a[i] mT[i][s] for the Tp keys (mT zero past T), eight keys a vector, summed over i in two
+// interleaved halves so that the multiply-adds do not all wait on one another.
+template <int kD>
+ARITH_AVX2_FMA inline void RowTimesBlocked(const float* a, const float* mT, int64_t Tp, float* row) {
+  for (int64_t sb = 0; sb < Tp; sb += 8) {
+    __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+    for (int i = 0; i < kD; i += 2) {
+      even = _mm256_fmadd_ps(_mm256_broadcast_ss(a + i), _mm256_loadu_ps(mT + i * Tp + sb), even);
+      odd = _mm256_fmadd_ps(_mm256_broadcast_ss(a + i + 1), _mm256_loadu_ps(mT + (i + 1) * Tp + sb), odd);
+    }
+    _mm256_storeu_ps(row + sb, _mm256_add_ps(even, odd));
+  }
+}
+
+// A head's rows [T, d] (row stride `stride`) -> [d, Tp], zero past T.
+template <int kD>
+ARITH_AVX2_FMA inline void TransposeHead(const float* m, int64_t stride, int64_t T, float* mT) {
+  const int64_t Tp = Padded(T);
+  for (int64_t s = 0; s < T; s++) {
+    for (int i = 0; i < kD; i++) mT[i * Tp + s] = m[s * stride + i];
+  }
+  for (int i = 0; i < kD; i++) std::fill(mT + i * Tp + T, mT + (i + 1) * Tp, 0.0f);
+}
+
+// One (batch, head) forward: the logits row by row, then the softmax, then the output row accumulated in
+// registers over the keys with a nonzero probability.
+template <int kD>
+ARITH_AVX2_FMA inline void HeadForwardBody(const HeadLoopArgs& a, int64_t b, int64_t h, float* scratch) {
+  constexpr int kVectors = kD / 8;
+  const int64_t T = a.T, Tp = Padded(T), D = a.H * kD, stride = 3 * D;
+  const float* base = a.qkv + b * T * stride + h * kD;
+  float* kT = scratch;
+  float* V = kT + kD * Tp;
+  float* logits = V + 2 * T * kD;
+  TransposeHead<kD>(base + D, stride, T, kT);
+  for (int64_t s = 0; s < T; s++) std::memcpy(V + s * kD, base + s * stride + 2 * D, kD * sizeof(float));
+  const float* bias = a.bias + b * a.sb + h * a.sh;
+  float* pattern = a.P + (b * a.H + h) * T * T;
+  for (int64_t t = 0; t < T; t++) {
+    float* row = pattern + t * T;
+    // As composed: (q kᵀ) * scale + bias, then a softmax that subtracts the row's maximum.
+    RowTimesBlocked<kD>(base + t * stride, kT, Tp, logits);
+    for (int64_t s = 0; s < T; s++) row[s] = logits[s] * a.scale + bias[t * a.st + s * a.ss];
+    const float max = Max(row, T);
+    for (int64_t s = 0; s < T; s++) row[s] = Exp(row[s] - max);
+    const float inverse = 1.0f / Sum(row, T);
+    for (int64_t s = 0; s < T; s++) row[s] *= inverse;
+    __m256 o[kVectors];
+    for (int j = 0; j < kVectors; j++) o[j] = _mm256_setzero_ps();
+    for (int64_t s = 0; s < T; s++) {
+      if (row[s] == 0.0f) continue;  // a masked key adds nothing
+      const __m256 p = _mm256_broadcast_ss(row + s);
+      for (int j = 0; j < kVectors; j++) o[j] = _mm256_fmadd_ps(p, _mm256_loadu_ps(V + s * kD + 8 * j), o[j]);
+    }
+    float* out = a.out + (b * T + t) * D + h * kD;
+    for (int j = 0; j < kVectors; j++) _mm256_storeu_ps(out + 8 * j, o[j]);
+  }
+}
+
+// One (batch, head) backward: dlogit_s = p_s (dp_s - Σ p dp) with dp_s = dy · v_s; dq row by row in registers,
+// dk and dv accumulated over the queries in scratch and written once.
+template <int kD>
+ARITH_AVX2_FMA inline void HeadBackwardBody(const HeadLoopArgs& a, int64_t b, int64_t h, float* scratch) {
+  constexpr int kVectors = kD / 8;
+  const int64_t T = a.T, Tp = Padded(T), D = a.H * kD, stride = 3 * D;
+  const float* base = a.qkv + b * T * stride + h * kD;
+  float* vT = scratch;
+  float* dK = vT + kD * Tp;
+  float* dV = dK + T * kD;
+  float* dl = dV + T * kD;
+  TransposeHead<kD>(base + 2 * D, stride, T, vT);
+  std::fill(dK, dK + 2 * T * kD, 0.0f);
+  const int64_t bh = b * a.H + h;
+  const float* pattern = a.P + bh * T * T;
+  float* dqkv = a.out + b * T * stride + h * kD;
+  for (int64_t t = 0; t < T; t++) {
+    const float* p = pattern + t * T;
+    const float* g = a.dy + (b * T + t) * D + h * kD;
+    const float* q = base + t * stride;
+    RowTimesBlocked<kD>(g, vT, Tp, dl);
+    for (int64_t s = 0; s < T; s++) dl[s] *= p[s];
+    const float weighted = Sum(dl, T);
+    if (a.dL) {
+      float* logits = a.dL + (bh * T + t) * T;
+      for (int64_t s = 0; s < T; s++) logits[s] = dl[s] - p[s] * weighted;
+    }
+    for (int64_t s = 0; s < T; s++) dl[s] = (dl[s] - p[s] * weighted) * a.scale;
+    __m256 gv[kVectors], qv[kVectors], dq[kVectors];
+    for (int j = 0; j < kVectors; j++) {
+      gv[j] = _mm256_loadu_ps(g + 8 * j);
+      qv[j] = _mm256_loadu_ps(q + 8 * j);
+      dq[j] = _mm256_setzero_ps();
+    }
+    for (int64_t s = 0; s < T; s++) {
+      if (p[s] == 0.0f) continue;  // a masked key: zero gradient everywhere
+      const __m256 ps = _mm256_broadcast_ss(p + s), ls = _mm256_broadcast_ss(dl + s);
+      const float* k = base + s * stride + D;
+      float* dv = dV + s * kD;
+      float* dk = dK + s * kD;
+      for (int j = 0; j < kVectors; j++) {
+        _mm256_storeu_ps(dv + 8 * j, _mm256_fmadd_ps(ps, gv[j], _mm256_loadu_ps(dv + 8 * j)));
+        dq[j] = _mm256_fmadd_ps(ls, _mm256_loadu_ps(k + 8 * j), dq[j]);
+        _mm256_storeu_ps(dk + 8 * j, _mm256_fmadd_ps(ls, qv[j], _mm256_loadu_ps(dk + 8 * j)));
+      }
+    }
+    for (int j = 0; j < kVectors; j++) _mm256_storeu_ps(dqkv + t * stride + 8 * j, dq[j]);
+  }
+  for (int64_t s = 0; s < T; s++) {
+    std::memcpy(dqkv + s * stride + D, dK + s * kD, kD * sizeof(float));
+    std::memcpy(dqkv + s * stride + 2 * D, dV + s * kD, kD * sizeof(float));
+  }
+}
+
+using HeadLoop = void (*)(const HeadLoopArgs&, int64_t, int64_t, float*);
+
+ARITH_AVX2_FMA void HeadForward16(const HeadLoopArgs& a, int64_t b, int64_t h, float* s) { HeadForwardBody<16>(a, b, h, s); }
+ARITH_AVX2_FMA void HeadForward32(const HeadLoopArgs& a, int64_t b, int64_t h, float* s) { HeadForwardBody<32>(a, b, h, s); }
+ARITH_AVX2_FMA void HeadForward64(const HeadLoopArgs& a, int64_t b, int64_t h, float* s) { HeadForwardBody<64>(a, b, h, s); }
+ARITH_AVX2_FMA void HeadBackward16(const HeadLoopArgs& a, int64_t b, int64_t h, float* s) { HeadBackwardBody<16>(a, b, h, s); }
+ARITH_AVX2_FMA void HeadBackward32(const HeadLoopArgs& a, int64_t b, int64_t h, float* s) { HeadBackwardBody<32>(a, b, h, s); }
+ARITH_AVX2_FMA void HeadBackward64(const HeadLoopArgs& a, int64_t b, int64_t h, float* s) { HeadBackwardBody<64>(a, b, h, s); }
+
+HeadLoop HeadLoopFor(int64_t d, bool backward) {
+  if (d == 16) return backward ? HeadBackward16 : HeadForward16;
+  if (d == 32) return backward ? HeadBackward32 : HeadForward32;
+  return backward ? HeadBackward64 : HeadForward64;
+}
+
+// Every (batch, head) of B, split over ATen's thread pool.
+void RunHeadLoops(const HeadLoopArgs& a, int64_t B, int64_t d, bool backward) {
+  const HeadLoop loop = HeadLoopFor(d, backward);
+  at::parallel_for(0, B * a.H, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(HeadScratch(a.T, d));
+    for (int64_t bh = begin; bh < end; bh++) loop(a, bh / a.H, bh % a.H, scratch.data());
+  });
+}
+#else
+#define ARITH_HEAD_LOOPS 0
+bool HasAvx2Fma() { return false; }
+void RunHeadLoops(const HeadLoopArgs&, int64_t, int64_t, bool) {}
+#endif
+
+// ARITH_HEAD_LOOPS=0 keeps ATen's path, to measure what the loops buy (read at every call, so a benchmark can
+// alternate in one process; both paths keep the pattern in the same layout, so either gradient reads either).
+bool HeadLoopsWanted() {
+  const char* setting = std::getenv("ARITH_HEAD_LOOPS");
+  return setting == nullptr || std::strcmp(setting, "0") != 0;
+}
+
+bool UseHeadLoops(const at::Tensor& qkv, int64_t heads) {
+  const int64_t d = qkv.size(2) / (3 * heads);
+  return ARITH_HEAD_LOOPS && qkv.device().is_cpu() && qkv.scalar_type() == at::kFloat &&
+         qkv.size(1) <= kLoopMaxLength && (d == 16 || d == 32 || d == 64) && HasAvx2Fma() && HeadLoopsWanted();
+}
+
 // The composed path on ATen (GPUs, wide heads): q, k, v as [B,H,T,d] views of qkv.
 std::vector<at::Tensor> QkvViews(const at::Tensor& qkv, int64_t heads) {
   const int64_t B = qkv.size(0), T = qkv.size(1), d = qkv.size(2) / (3 * heads);
@@ -415,6 +611,16 @@ Napi::Value FusedQkvAttention(const Napi::CallbackInfo& info) {
   const float scale = static_cast<float>(Number(info[3]));
   CheckQkv(qkv, heads);
   const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
+  if (!UseLaneLoops(qkv, heads) && UseHeadLoops(qkv, heads)) {
+    const auto biasView = bias.to(at::kFloat).expand({z.B, z.H, z.T, z.T});
+    auto output = at::empty({z.B, z.T, z.H * z.d}, qkv.options());
+    auto pattern = at::empty({z.B, z.H, z.T, z.T}, qkv.options());
+    HeadLoopArgs a{z.T, z.H, qkv.data_ptr<float>(), biasView.data_ptr<float>(), biasView.stride(0), biasView.stride(1),
+                   biasView.stride(2), biasView.stride(3), scale, nullptr, output.data_ptr<float>(),
+                   pattern.data_ptr<float>(), nullptr};
+    RunHeadLoops(a, z.B, z.d, false);
+    return PutList(info.Env(), {output, pattern});
+  }
   if (!UseLaneLoops(qkv, heads)) {
     const auto qkvParts = QkvViews(qkv, heads);
     auto logits = at::matmul(qkvParts[0], qkvParts[1].transpose(-2, -1));
@@ -462,6 +668,16 @@ Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
   CheckQkv(qkv, heads);
   const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
   const int64_t D = z.H * z.d;
+  if (!UseLaneLoops(qkv, heads) && UseHeadLoops(qkv, heads)) {
+    auto dqkv = at::empty({z.B, z.T, 3 * D}, qkv.options());
+    auto dlogits = biasGrad ? at::empty({z.B, z.H, z.T, z.T}, qkv.options()) : at::Tensor();
+    HeadLoopArgs a{z.T, z.H, qkv.data_ptr<float>(), nullptr, 0, 0, 0, 0, scale, dy.data_ptr<float>(),
+                   dqkv.data_ptr<float>(), const_cast<float*>(pattern.data_ptr<float>()),
+                   biasGrad ? dlogits.data_ptr<float>() : nullptr};
+    RunHeadLoops(a, z.B, z.d, true);
+    if (!biasGrad) return Put(info.Env(), dqkv);
+    return PutList(info.Env(), {dqkv, SumToBias(dlogits, biasShape)});
+  }
   if (!UseLaneLoops(qkv, heads)) {
     const auto parts = QkvViews(qkv, heads);
     const auto g = dy.view({z.B, z.T, z.H, z.d}).transpose(1, 2);
