@@ -611,7 +611,7 @@ Napi::Value FusedQkvAttention(const Napi::CallbackInfo& info) {
   const float scale = static_cast<float>(Number(info[3]));
   CheckQkv(qkv, heads);
   const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
-  if (!UseLaneLoops(qkv, heads) && UseHeadLoops(qkv, heads)) {
+  if (UseHeadLoops(qkv, heads)) {  // heads of 16 to 64: never the lanes' (up to 8)
     const auto biasView = bias.to(at::kFloat).expand({z.B, z.H, z.T, z.T});
     auto output = at::empty({z.B, z.T, z.H * z.d}, qkv.options());
     auto pattern = at::empty({z.B, z.H, z.T, z.T}, qkv.options());
@@ -668,11 +668,11 @@ Napi::Value FusedQkvAttentionGrad(const Napi::CallbackInfo& info) {
   CheckQkv(qkv, heads);
   const QkvSizes z{qkv.size(0), qkv.size(1), heads, qkv.size(2) / (3 * heads)};
   const int64_t D = z.H * z.d;
-  if (!UseLaneLoops(qkv, heads) && UseHeadLoops(qkv, heads)) {
+  if (UseHeadLoops(qkv, heads)) {  // heads of 16 to 64: never the lanes' (up to 8)
     auto dqkv = at::empty({z.B, z.T, 3 * D}, qkv.options());
     auto dlogits = biasGrad ? at::empty({z.B, z.H, z.T, z.T}, qkv.options()) : at::Tensor();
     HeadLoopArgs a{z.T, z.H, qkv.data_ptr<float>(), nullptr, 0, 0, 0, 0, scale, dy.data_ptr<float>(),
-                   dqkv.data_ptr<float>(), const_cast<float*>(pattern.data_ptr<float>()),
+                   dqkv.data_ptr<float>(), pattern.data_ptr<float>(),
                    biasGrad ? dlogits.data_ptr<float>() : nullptr};
     RunHeadLoops(a, z.B, z.d, true);
     if (!biasGrad) return Put(info.Env(), dqkv);
